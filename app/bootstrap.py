@@ -1,0 +1,145 @@
+"""The composition root: the one place that builds engines, adapters and processes from Settings."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import Engine
+
+from app import orders, payments
+from app.bus import (
+    ROLE_QUEUES,
+    OutboxRelay,
+    QueueWorker,
+    broker_problem,
+    purge_published,
+    run_periodically,
+)
+from app.config import Settings
+from app.contracts import EventHandler
+from app.gateway import GatewayDeps, OrderReads, PaymentReads, create_app, purge_idempotency_keys
+from app.persistence import build_engine
+from app.persistence.health import database_problem
+from app.persistence.migrations import pending_migrations
+
+ROLES = ("orders", "payments")
+SWEEP_INTERVAL_S = 5.0
+PURGE_INTERVAL_S = 600.0
+
+
+@dataclass
+class Background:
+    """Daemon threads a process runs beside its main job; `stop` ends them all."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        thread = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout_s / max(len(self.threads), 1))
+
+
+def module_engine(settings: Settings, role: str, *, pool_size: int = 5) -> Engine:
+    """The engine one process role uses; reads get the gateway's statement timeout."""
+    return build_engine(
+        settings.database_url,
+        application_name=f"payflow-{role}",
+        connect_timeout_s=settings.db_connect_timeout_s,
+        statement_timeout_ms=settings.read_timeout_ms if role == "gateway" else None,
+        pool_size=pool_size,
+    )
+
+
+def readiness(engine: Engine, settings: Settings) -> dict[str, str]:
+    """What each dependency says: "ok" or the reason it is not usable."""
+    database = database_problem(engine)
+    migrations = "unknown" if database else _migration_state(engine)
+    return {
+        "database": database or "ok",
+        "broker": broker_problem(settings.broker_url) or "ok",
+        "migrations": migrations,
+    }
+
+
+def _migration_state(engine: Engine) -> str:
+    behind = pending_migrations(engine)
+    return "ok" if not behind else f"pending for schemas: {', '.join(behind)}"
+
+
+def build_gateway(settings: Settings, *, background: Background | None = None) -> Flask:
+    """The Flask app; with `background`, also relays the gateway outbox and purges old idempotency keys."""
+    engine = module_engine(settings, "gateway", pool_size=settings.http_threads)
+    deps = GatewayDeps(
+        engine=engine,
+        orders=OrderReads(
+            get=orders.get_order, list=orders.list_orders, is_cancellable=orders.is_cancellable
+        ),
+        payments=PaymentReads(
+            get=payments.get_payment,
+            for_order=payments.get_payment_for_order,
+            list=payments.list_payments,
+            stats=payments.payment_stats,
+        ),
+        readiness=functools.partial(readiness, engine, settings),
+    )
+    if background is not None:
+        background.spawn("gateway-relay", OutboxRelay(engine, "gateway", settings.broker_url).run)
+        purge_keys = functools.partial(purge_idempotency_keys, engine, settings.idempotency_ttl_h)
+        background.spawn("gateway-key-purge", _every(PURGE_INTERVAL_S, purge_keys, "purge idempotency keys"))
+        purge_events = functools.partial(purge_published, engine, "gateway", settings.outbox_retention_h)
+        background.spawn(
+            "gateway-outbox-purge", _every(PURGE_INTERVAL_S, purge_events, "purge published events")
+        )
+    return create_app(deps)
+
+
+def build_worker(settings: Settings, role: str, background: Background) -> QueueWorker:
+    """The queue consumer of one role, with that role's relay and periodic jobs started in `background`."""
+    concurrency = settings.orders_concurrency if role == "orders" else settings.payments_concurrency
+    engine = module_engine(settings, role, pool_size=min(concurrency, 10))
+    handlers = _handlers(settings, role, engine, background)
+    return QueueWorker(
+        settings.broker_url,
+        ROLE_QUEUES[role],
+        handlers,
+        concurrency=concurrency,
+        max_attempts=settings.max_attempts,
+        retry_delays_ms=settings.retry_delays_ms,
+    )
+
+
+def _handlers(
+    settings: Settings, role: str, engine: Engine, background: Background
+) -> dict[str, EventHandler]:
+    if role == "orders":
+        return orders.order_handlers(lambda: orders.SqlOrdersUnitOfWork(engine))
+    uow_factory = functools.partial(payments.SqlPaymentsUnitOfWork, engine)
+    background.spawn("payments-relay", OutboxRelay(engine, "payments", settings.broker_url).run)
+    sweep = functools.partial(payments.fail_stuck_payments, uow_factory, settings.payment_deadline_s)
+    background.spawn("payments-sweeper", _every(SWEEP_INTERVAL_S, sweep, "fail stuck payments"))
+    purge = functools.partial(purge_published, engine, "payments", settings.outbox_retention_h)
+    background.spawn("payments-outbox-purge", _every(PURGE_INTERVAL_S, purge, "purge published events"))
+    return payments.payment_handlers(uow_factory, simulated_gateway(settings))
+
+
+def simulated_gateway(settings: Settings) -> payments.SimulatedPaymentGateway:
+    """The payment provider adapter; swap this line for a real provider's adapter."""
+    return payments.SimulatedPaymentGateway(
+        latency_ms=settings.payment_latency_ms,
+        decline_rate=settings.payment_decline_rate,
+        failure_rate=settings.payment_failure_rate,
+    )
+
+
+def _every(interval_s: float, job: Callable[[], object], name: str) -> Callable[[threading.Event], None]:
+    return functools.partial(run_periodically, interval_s=interval_s, fn=job, name=name)

@@ -1,0 +1,119 @@
+"""Inspecting and replaying a queue's dead letters without ever losing one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.bus.broker import connect
+from app.bus.publisher import KombuPublisher, body_bytes
+from app.bus.settlement import (
+    ATTEMPTS,
+    DEAD_LETTERED_AT,
+    ERROR,
+    ORIGINAL_QUEUE,
+    ORIGINAL_ROUTING_KEY,
+    attempts_so_far,
+)
+from app.bus.topology import dead_letter_queue
+
+# Headers describing the failure; a replayed message starts afresh without them.
+_RESET = frozenset({ATTEMPTS, ERROR, DEAD_LETTERED_AT, "x-death"})
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One dead-lettered message as an operator sees it."""
+
+    message_id: str | None
+    original_routing_key: str | None
+    error: str | None
+    attempts: int
+    dead_lettered_at: datetime | None
+    body: str
+
+
+def list_dead_letters(broker_url: str, queue: str, limit: int = 100) -> list[DeadLetter]:
+    """Up to `limit` dead letters of `queue` (the main queue's name), oldest first, left in place.
+
+    Messages are fetched unacknowledged and all returned with one requeue at the end, so a crash
+    while listing cannot lose any (the broker requeues unacked messages when the channel closes).
+    """
+    with connect(broker_url) as connection:
+        source = dead_letter_queue(queue)(connection.default_channel)
+        held: list[Any] = []
+        try:
+            held.extend(_take(source, limit))
+            return [_describe(message) for message in held]
+        finally:
+            for message in held:
+                message.requeue()
+
+
+def replay_dead_letters(
+    broker_url: str,
+    queue: str,
+    message_ids: set[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Send dead letters of `queue` (all, or those with the given message ids) back to the queue they
+    came from with their attempt count reset. Each is acked from the dead-letter queue only after the
+    broker confirmed the copy. Only messages present at the start are visited, so one that fails
+    again during the replay is not replayed twice. Returns how many were replayed."""
+    with connect(broker_url) as connection:
+        channel = connection.default_channel
+        source = dead_letter_queue(queue)(channel)
+        _, waiting, _ = source.queue_declare(passive=True)
+        publisher = KombuPublisher(channel)
+        skipped: list[Any] = []
+        replayed = 0
+        try:
+            for message in _take(source, int(waiting)):
+                if message_ids is not None and message.properties.get("message_id") not in message_ids:
+                    skipped.append(message)
+                    continue
+                _send_back(publisher, message, queue)  # returns once the broker confirmed the copy
+                message.ack()
+                replayed += 1
+                if progress is not None:
+                    progress(replayed)
+        finally:
+            for message in skipped:
+                message.requeue()
+        return replayed
+
+
+def _take(source: Any, limit: int) -> Iterator[Any]:
+    """Up to `limit` messages, fetched unacknowledged (the caller acks or requeues each)."""
+    for _ in range(limit):
+        message = source.get(no_ack=False)
+        if message is None:
+            return
+        yield message
+
+
+def _send_back(publisher: KombuPublisher, message: Any, queue: str) -> None:
+    headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
+    publisher.publish(
+        body_bytes(message),
+        exchange="",
+        routing_key=str(headers.get(ORIGINAL_QUEUE) or queue),
+        headers=headers,
+        message_id=message.properties.get("message_id"),
+        correlation_id=message.properties.get("correlation_id"),
+    )
+
+
+def _describe(message: Any) -> DeadLetter:
+    headers = message.headers or {}
+    stamp = headers.get(DEAD_LETTERED_AT)
+    return DeadLetter(
+        message_id=message.properties.get("message_id"),
+        original_routing_key=headers.get(ORIGINAL_ROUTING_KEY),
+        error=headers.get(ERROR) or headers.get("x-first-death-reason"),  # or rejected by the broker itself
+        attempts=attempts_so_far(message),
+        dead_lettered_at=datetime.fromisoformat(stamp) if isinstance(stamp, str) else None,
+        body=body_bytes(message).decode("utf-8", errors="replace"),
+    )

@@ -1,0 +1,116 @@
+"""OutboxRelay: publishes a schema's outbox rows to its exchange with confirms, woken by NOTIFY."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from typing import Any
+
+from kombu.connection import Connection
+from sqlalchemy import Engine, MetaData, Row, Select, func, select, update
+
+from app.bus.backoff import Backoff
+from app.bus.broker import connect
+from app.bus.listener import OutboxListener
+from app.bus.publisher import KombuPublisher
+from app.bus.topology import OUTBOX_EXCHANGES
+from app.persistence import notify_channel, outbox_table
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 1.0
+
+
+class OutboxRelay:
+    """Safe to run several at once: each batch is claimed with FOR UPDATE SKIP LOCKED."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        schema: str,
+        broker_url: str,
+        batch_size: int = 500,
+        *,
+        exchange: str | None = None,
+    ) -> None:
+        """`exchange` defaults to the schema's entry of OUTBOX_EXCHANGES (tests pass their own schema)."""
+        self._engine = engine
+        self._schema = schema
+        self._table = outbox_table(MetaData(schema=schema))
+        self._exchange = exchange or OUTBOX_EXCHANGES[schema]
+        self._broker_url = broker_url
+        self._batch_size = batch_size
+        self._connection: Connection | None = None
+        self._publisher: KombuPublisher | None = None
+        self._listener = OutboxListener(engine, notify_channel(schema))
+
+    def run(self, stop: threading.Event) -> None:
+        """Relay until `stop` is set; a failing database or broker is logged and retried, never fatal."""
+        backoff = Backoff()
+        try:
+            while not stop.is_set():
+                try:
+                    self._pass()
+                    backoff.reset()
+                except Exception as exc:  # noqa: BLE001 - the relay thread must outlive any outage
+                    delay = backoff.next()
+                    log.warning("outbox relay %s: %s; retrying in %.1f s", self._schema, exc, delay)
+                    self._disconnect()
+                    stop.wait(delay)
+        finally:
+            self._disconnect()
+
+    def _pass(self) -> None:
+        self._listener.open()  # before reading, so no NOTIFY after the read can be missed
+        if self.drain_once() < self._batch_size:
+            self._listener.wait(IDLE_WAIT_S)
+
+    def drain_once(self) -> int:
+        """Publish one batch of unpublished rows in `seq` order, mark them published; the number relayed."""
+        publisher = self._ensure_publisher()
+        with self._engine.begin() as conn:
+            rows = conn.execute(self._claim_batch()).all()
+            for row in rows:
+                self._publish(publisher, row)
+            if rows:
+                published = self._table.c.seq.in_([row.seq for row in rows])
+                conn.execute(update(self._table).where(published).values(published_at=func.now()))
+        return len(rows)
+
+    def _claim_batch(self) -> Select[Any]:
+        t = self._table
+        return (
+            select(t.c.seq, t.c.event_id, t.c.event_type, t.c.correlation_id, t.c.body)
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.seq)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+
+    def _publish(self, publisher: KombuPublisher, row: Row[Any]) -> None:
+        publisher.publish(
+            row.body,
+            exchange=self._exchange,
+            routing_key=row.event_type,
+            headers={"correlation_id": row.correlation_id},
+            message_id=str(row.event_id),
+            correlation_id=row.correlation_id,
+        )
+
+    def _ensure_publisher(self) -> KombuPublisher:
+        if self._connection is None or self._publisher is None:
+            connection = connect(self._broker_url)
+            connection.connect()
+            self._connection = connection
+            self._publisher = KombuPublisher(connection.default_channel)
+        self._connection.heartbeat_check()
+        return self._publisher
+
+    def _disconnect(self) -> None:
+        connection, self._connection, self._publisher = self._connection, None, None
+        self._listener.close()
+        if connection is not None:
+            # Closing a link that already broke may raise; it is being thrown away either way.
+            with contextlib.suppress(Exception):
+                connection.release()

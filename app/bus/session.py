@@ -1,0 +1,89 @@
+"""One consuming session on one connection: messages go to the pool, outcomes are settled here."""
+
+from __future__ import annotations
+
+import contextlib
+import queue as queue_module
+import time
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+from kombu.connection import Connection
+from kombu.entity import Queue
+from kombu.messaging import Consumer
+
+from app.bus.outcomes import Outcome
+from app.bus.publisher import KombuPublisher, body_bytes
+from app.bus.settlement import RetryPolicy, Settler
+from app.bus.tasks import handle_message
+from app.contracts import EventHandler
+
+BUSY_POLL_S = 0.002  # while tasks are in flight, look for finished outcomes this often
+
+
+class ConsumerSession:
+    """Everything tied to one channel; outcomes of a dropped session die with it (the broker redelivers)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        pool: Executor,
+        handlers: Mapping[str, EventHandler],
+        policy: RetryPolicy,
+        prefetch: int,
+    ) -> None:
+        self._connection = connection
+        self._pool = pool
+        self._handlers = handlers
+        self._outcomes: queue_module.Queue[tuple[Any, Outcome]] = queue_module.Queue()
+        self._accepting = True
+        self.in_flight = 0
+        self.settled = 0
+        channel = connection.channel()
+        self._settler = Settler(KombuPublisher(channel), policy)
+        channel.basic_qos(0, prefetch, False)  # positional: amqp and memory name them differently
+        self._consumer = Consumer(
+            channel, [Queue(policy.queue, no_declare=True)], on_message=self._submit, accept=["json"]
+        )
+        self._consumer.consume()
+
+    def _submit(self, message: Any) -> None:
+        if not self._accepting:
+            message.requeue()
+            return
+        self.in_flight += 1
+        self._pool.submit(self._run, message)
+
+    def _run(self, message: Any) -> None:
+        # Raw bytes only: kombu never deserializes the body.
+        self._outcomes.put((message, handle_message(body_bytes(message), self._handlers)))
+
+    def pump(self, idle_timeout: float) -> bool:
+        """Wait briefly for deliveries, then settle what is done; True when something arrived or settled."""
+        self._connection.heartbeat_check()
+        before = (self.in_flight, self.settled)
+        with contextlib.suppress(TimeoutError):  # nothing arrived in time
+            self._connection.drain_events(timeout=BUSY_POLL_S if self.in_flight else idle_timeout)
+        self.settle_ready()
+        return (self.in_flight, self.settled) != before
+
+    def settle_ready(self, wait: float = 0.0) -> None:
+        """Settle every finished outcome; with `wait`, block that long for the first one."""
+        try:
+            item = self._outcomes.get(timeout=wait) if wait else self._outcomes.get_nowait()
+            while True:
+                self._settler.settle(*item)
+                self.in_flight -= 1
+                self.settled += 1
+                item = self._outcomes.get_nowait()
+        except queue_module.Empty:
+            return
+
+    def stop(self, grace_s: float) -> None:
+        """Take nothing new, then settle in-flight work for up to `grace_s`; the rest is redelivered."""
+        self._accepting = False
+        self._consumer.cancel()
+        deadline = time.monotonic() + grace_s
+        while self.in_flight and time.monotonic() < deadline:
+            self.settle_ready(wait=min(0.1, max(0.0, deadline - time.monotonic())))

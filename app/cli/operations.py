@@ -1,0 +1,34 @@
+"""What setup does, step by step, against the configured PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+import logging
+
+from app.bus import declare_topology_at
+from app.config import Settings
+from app.persistence import build_engine, redact_url
+from app.persistence.migrations import ensure_database, upgrade_all
+
+log = logging.getLogger("payflow.setup")
+
+
+def prepare(settings: Settings) -> None:
+    """Create the database when missing, apply migrations, declare the topology."""
+    if ensure_database(settings.database_url):
+        log.info("created database %s", redact_url(settings.database_url))
+    apply_migrations(settings)
+    declare(settings)
+
+
+def apply_migrations(settings: Settings) -> None:
+    engine = build_engine(settings.database_url, application_name="payflow-migrate")
+    try:
+        upgrade_all(engine)
+    finally:
+        engine.dispose()
+    log.info("migrations applied on %s", redact_url(settings.database_url))
+
+
+def declare(settings: Settings) -> None:
+    declare_topology_at(settings.broker_url, settings.retry_delays_ms)
+    log.info("broker topology declared on %s", redact_url(settings.broker_url))

@@ -1,0 +1,62 @@
+"""create_app: the Flask gateway wired with the dependencies the composition root hands it."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import flask_smorest
+from flask import Flask
+
+from app.gateway import health_routes, order_routes, payment_routes
+from app.gateway.blueprint import EXTENSION_KEY
+from app.gateway.common_schemas import ErrorSchema
+from app.gateway.converters import NAME as ID_CONVERTER
+from app.gateway.converters import UuidConverter, openapi_schema
+from app.gateway.correlation import CorrelationMiddleware
+from app.gateway.errors import register_error_handlers
+from app.gateway.fields import Amount, Money, Timestamp
+from app.gateway.json_body import MAX_BODY_BYTES, StrictJSONProvider, require_json_content_type
+from app.gateway.ports import GatewayDeps
+from app.gateway.sql_commands import SqlCommandStore
+
+OPENAPI_CONFIG: dict[str, Any] = {
+    "API_TITLE": "payflow",
+    "API_VERSION": "1.0.0",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+}
+
+FIELD_TYPES = ((Money, "number", None), (Amount, "number", None), (Timestamp, "string", "date-time"))
+
+
+class GatewayApi(flask_smorest.Api):  # type: ignore[misc]  # flask_smorest ships no type hints
+    """flask-smorest Api documenting our error body; errors.py registers the handlers themselves."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        """Left to errors.register_error_handlers, so there is one error shape."""
+
+
+def create_app(deps: GatewayDeps) -> Flask:
+    """The gateway app; builds no connections (the engine connects lazily on the first request)."""
+    app = Flask("app.gateway")
+    app.json = StrictJSONProvider(app)
+    app.config.update(OPENAPI_CONFIG, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
+    app.url_map.converters[ID_CONVERTER] = UuidConverter
+    commands = deps.commands or SqlCommandStore(deps.engine)
+    app.extensions[EXTENSION_KEY] = dataclasses.replace(deps, commands=commands)
+    api = GatewayApi(app)
+    api.register_converter(UuidConverter, openapi_schema)
+    for field, openapi_type, openapi_format in FIELD_TYPES:
+        api.register_field(field, openapi_type, openapi_format)
+    for module in (order_routes, payment_routes, health_routes):
+        api.register_blueprint(module.blp)
+    register_error_handlers(app)
+    app.before_request(require_json_content_type)
+    app.wsgi_app = CorrelationMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,40 @@
+"""/api/health: liveness (the process answers) and readiness (database, broker, migrations)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask.views import MethodView
+
+from app.gateway.blueprint import Blueprint, current_deps
+from app.gateway.common_schemas import LivenessSchema, ReadinessSchema
+
+log = logging.getLogger(__name__)
+
+CHECKS = ("database", "broker", "migrations")
+
+blp = Blueprint("health", __name__, url_prefix="/api/health", description="Liveness and readiness probes")
+
+
+@blp.route("/live")
+class Liveness(MethodView):
+    @blp.response(200, LivenessSchema)
+    def get(self) -> dict[str, str]:
+        """The process is up and serving HTTP."""
+        return {"status": "ok"}
+
+
+@blp.route("/ready")
+class Readiness(MethodView):
+    @blp.response(200, ReadinessSchema)
+    @blp.alt_response(503, schema=ReadinessSchema, description="A dependency is not ready")
+    def get(self) -> tuple[dict[str, Any], int]:
+        """Every dependency answers "ok"; otherwise 503 with what is wrong."""
+        try:
+            checks = current_deps().readiness()
+        except Exception as exc:  # noqa: BLE001 - a failing probe is an answer (503), not a crash
+            log.warning("readiness check raised %s", type(exc).__name__)
+            checks = dict.fromkeys(CHECKS, f"check failed: {type(exc).__name__}")
+        ready = bool(checks) and all(value == "ok" for value in checks.values())
+        return {"status": "ok" if ready else "unavailable", **checks}, 200 if ready else 503

@@ -1,0 +1,82 @@
+"""Strict JSON for request bodies: exact decimals, no duplicate keys, no NaN, bounded nesting, JSON only."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from flask import request
+from flask.json.provider import DefaultJSONProvider
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+from app.gateway.errors import MalformedBody, UnsupportedBody
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """Parse JSON, raising MalformedBody for anything a client should not send; numbers with a
+    fraction become Decimal so money never passes through float."""
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_unique_keys, parse_float=Decimal, parse_constant=_no_constant
+        )
+    except RecursionError:
+        raise MalformedBody(f"JSON body is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # also covers UnicodeDecodeError and oversized integers
+        raise MalformedBody(f"Request body is not valid JSON: {exc}") from None
+    if _depth(value) > MAX_DEPTH:
+        raise MalformedBody(f"JSON body is nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider with `strict_loads` for everything it parses; answers keep field order."""
+
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return strict_loads(s)
+
+
+class StrictParser(FlaskParser):
+    """webargs parser that reads JSON bodies with `strict_loads` instead of the permissive stdlib defaults."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        data = req.get_data(cache=True)
+        return strict_loads(data) if data else core.missing
+
+
+def require_json_content_type() -> None:
+    """before_request hook: a body on a write must be declared as JSON (415 otherwise)."""
+    has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get("Transfer-Encoding", "")
+    if request.method in _BODY_METHODS and has_body and not request.is_json:
+        raise UnsupportedBody(f"Content-Type must be application/json, got {request.mimetype or 'none'!r}")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedBody(f"Duplicate key {key!r} in JSON body")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedBody(f"{name} is not a valid JSON number")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, computed without recursion so a hostile body cannot exhaust the stack."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest

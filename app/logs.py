@@ -1,0 +1,80 @@
+"""Logging set-up: one line per event, JSON or text, always carrying the correlation, event and order ids."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+_CONTEXT: ContextVar[dict[str, str]] = ContextVar("log_context", default={})  # noqa: B039 - never mutated
+CONTEXT_FIELDS = ("correlation_id", "event_id", "event_type", "order_id")
+
+
+@contextlib.contextmanager
+def log_context(**values: object) -> Iterator[None]:
+    """Attach ids to every log line emitted inside the block (and in code it calls)."""
+    merged = {**_CONTEXT.get(), **{k: str(v) for k, v in values.items() if v is not None}}
+    token = _CONTEXT.set(merged)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id of the request or message being handled, if any."""
+    return _CONTEXT.get().get("correlation_id")
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = _CONTEXT.get()
+        for name in CONTEXT_FIELDS:
+            setattr(record, name, context.get(name, getattr(record, name, None)))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line with the context ids that apply."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update({name: getattr(record, name) for name in CONTEXT_FIELDS if getattr(record, name, None)})
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line)
+
+
+class TextFormatter(logging.Formatter):
+    """Human-readable lines; context ids appended as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        base = super().format(record)
+        extras = " ".join(f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if getattr(record, n, None))
+        return f"{base} {extras}".rstrip()
+
+
+def configure_logging(level: str, fmt: str, process: str) -> None:
+    """Install the root handler once per process; `fmt` is json, text or auto (text on a terminal)."""
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_ContextFilter())
+    handler.setFormatter(
+        JsonFormatter()
+        if use_json
+        else TextFormatter(f"%(asctime)s %(levelname)s [{process}] %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("amqp", "kombu", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

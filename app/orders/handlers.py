@@ -1,0 +1,94 @@
+"""Orders event handlers: each applies one event in one transaction, at most once."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from app.contracts import (
+    Envelope,
+    Event,
+    EventHandler,
+    NotYetApplicable,
+    OrderCancelled,
+    OrderCreated,
+    PaymentApproved,
+    PaymentDeclined,
+    PaymentFailed,
+    PaymentResult,
+    parse_event,
+)
+from app.logs import log_context
+from app.orders.domain import OrderStatus, UnexpectedEvent
+from app.orders.unit_of_work import OrdersUnitOfWork
+
+log = logging.getLogger(__name__)
+
+UowFactory = Callable[[], OrdersUnitOfWork]
+E = TypeVar("E", bound=Event)
+
+
+def on_order_created(uow_factory: UowFactory, envelope: Envelope) -> None:
+    """Store the order as PENDING unless it already exists."""
+    event = _parse(envelope, OrderCreated)
+    with log_context(order_id=event.order_id), uow_factory() as uow:
+        if not uow.claim(envelope):
+            return
+        if uow.add_order(event.order_id, event.user_id, event.total, envelope):
+            log.info("order stored as PENDING")
+        uow.commit()
+
+
+def on_order_cancelled(uow_factory: UowFactory, envelope: Envelope) -> None:
+    """Cancel a PENDING or PAID order."""
+    event = _parse(envelope, OrderCancelled)
+    _move(uow_factory, envelope, event.order_id, OrderStatus.CANCELLED, None)
+
+
+def on_payment_approved(uow_factory: UowFactory, envelope: Envelope) -> None:
+    """Mark a PENDING order PAID."""
+    event = _parse(envelope, PaymentApproved)
+    _move(uow_factory, envelope, event.order_id, OrderStatus.PAID, None)
+
+
+def on_payment_rejected(uow_factory: UowFactory, envelope: Envelope) -> None:
+    """Mark a PENDING order FAILED after a declined or failed payment, keeping the payment's reason."""
+    event = _parse(envelope, PaymentResult)
+    _move(uow_factory, envelope, event.order_id, OrderStatus.FAILED, event.reason)
+
+
+def order_handlers(uow_factory: UowFactory) -> dict[str, EventHandler]:
+    """The handler for each event type the orders module consumes."""
+    routes: dict[str, Callable[[UowFactory, Envelope], None]] = {
+        OrderCreated.TYPE: on_order_created,
+        OrderCancelled.TYPE: on_order_cancelled,
+        PaymentApproved.TYPE: on_payment_approved,
+        PaymentDeclined.TYPE: on_payment_rejected,
+        PaymentFailed.TYPE: on_payment_rejected,
+    }
+    return {event_type: functools.partial(handler, uow_factory) for event_type, handler in routes.items()}
+
+
+def _move(
+    uow_factory: UowFactory, envelope: Envelope, order_id: uuid.UUID, target: OrderStatus, reason: str | None
+) -> None:
+    with log_context(order_id=order_id), uow_factory() as uow:
+        if not uow.claim(envelope):
+            return
+        moved = uow.move_order(order_id, target, envelope, reason)
+        if not moved and uow.order_status(order_id) is None:
+            # Rolling back also undoes the claim, so the redelivered event is applied later.
+            raise NotYetApplicable(f"order {order_id} is not stored yet")
+        if moved:
+            log.info("order moved to %s", target.value)
+        uow.commit()
+
+
+def _parse(envelope: Envelope, expected: type[E]) -> E:
+    event = parse_event(envelope)
+    if not isinstance(event, expected):
+        raise UnexpectedEvent(f"{envelope.type} is not a {expected.__name__}")
+    return event

@@ -1,0 +1,44 @@
+"""SQLAlchemy engines tuned for this system: short connect timeout, pre-ping, optional statement timeout."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import Engine, create_engine
+
+
+def build_engine(
+    url: str,
+    *,
+    application_name: str,
+    connect_timeout_s: int = 2,
+    statement_timeout_ms: int | None = None,
+    pool_size: int = 5,
+) -> Engine:
+    """An engine whose connections fail fast when PostgreSQL is away and name their process."""
+    options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=connect_timeout_s * 2,
+        connect_args={
+            "connect_timeout": connect_timeout_s,
+            "application_name": application_name,
+            "options": options,
+        },
+    )
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ***, safe for logs and error messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}{port}"))
+    except ValueError:
+        return "<unparsable url>"

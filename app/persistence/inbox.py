@@ -1,0 +1,30 @@
+"""The inbox: event ids a module has applied, recorded in the same transaction as the effect."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, func
+from sqlalchemy.dialects.postgresql import UUID, insert
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """The `processed_events` table in the metadata's schema."""
+    return Table(
+        "processed_events",
+        metadata,
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def claim_event(conn: Connection, table: Table, event_id: uuid.UUID, event_type: str) -> bool:
+    """Record the event as applied; False when it already was (a duplicate or a replay)."""
+    statement = (
+        insert(table)
+        .values(event_id=event_id, event_type=event_type)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(table.c.event_id)
+    )
+    return conn.execute(statement).first() is not None

@@ -1,0 +1,35 @@
+"""Shared fixtures: a throw-away PostgreSQL database and RabbitMQ vhost per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from app.persistence.engine import build_engine
+from app.persistence.migrations import upgrade_all
+from tests.support.services import fresh_database, fresh_vhost
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A database of its own for this test session, dropped at the end."""
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test database with every module's migrations applied."""
+    engine = build_engine(database_url, application_name="payflow-tests")
+    upgrade_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> Iterator[str]:
+    """A RabbitMQ vhost of its own for this test session, deleted at the end."""
+    with fresh_vhost() as url:
+        yield url

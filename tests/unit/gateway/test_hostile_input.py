@@ -1,0 +1,101 @@
+"""Hostile or broken requests get a clear JSON 4xx in the one error shape, never HTML, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.unit.gateway.fake_gateway import FakeGateway
+
+USER = "d55fa6d6-63c2-4633-aeaf-ecf0c80fb48f"
+ERROR_KEYS = {"statusCode", "error", "message", "correlationId"}
+
+
+def post_raw(
+    client: FlaskClient, data: bytes | str, content_type: str = "application/json"
+) -> tuple[int, dict[str, Any]]:
+    reply = client.post("/api/orders", data=data, content_type=content_type)
+    assert reply.is_json, reply.data[:200]
+    return reply.status_code, reply.get_json()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"userId": ',
+        b"not json",
+        b'{"userId": "%s", "total": NaN}' % USER.encode(),
+        b'{"userId": "%s", "total": Infinity}' % USER.encode(),
+        b"\xff\xfe{}",
+        b'{"total": 1' + b"0" * 5000 + b"}",
+    ],
+)
+def test_malformed_json_is_400(client: FlaskClient, data: bytes) -> None:
+    status, body = post_raw(client, data)
+
+    assert status == 400
+    assert set(body) == ERROR_KEYS
+    assert body["error"] == "Bad Request"
+
+
+def test_duplicate_keys_are_400_naming_the_key(client: FlaskClient) -> None:
+    status, body = post_raw(client, f'{{"userId": "{USER}", "total": 1, "total": 1000}}')
+
+    assert status == 400
+    assert body["message"] == "Duplicate key 'total' in JSON body"
+
+
+@pytest.mark.parametrize("depth", [40, 20_000])
+def test_deeply_nested_json_is_400(client: FlaskClient, depth: int) -> None:
+    status, body = post_raw(client, '{"userId": ' + "[" * depth + "]" * depth + "}")
+
+    assert status == 400
+    assert "nested deeper" in body["message"]
+
+
+def test_a_body_over_64_kib_is_413(client: FlaskClient, fakes: FakeGateway) -> None:
+    status, body = post_raw(client, '{"userId": "' + "x" * 70_000 + '"}')
+
+    assert status == 413
+    assert body["message"] == "Request body is larger than 64 KiB"
+    assert fakes.commands.commands == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_a_body_that_is_not_declared_json_is_415(client: FlaskClient, content_type: str) -> None:
+    status, body = post_raw(client, f'{{"userId": "{USER}", "total": 1}}', content_type)
+
+    assert status == 415
+    assert "application/json" in body["message"]
+
+
+def test_an_empty_body_is_422_listing_the_missing_fields(client: FlaskClient) -> None:
+    status, body = post_raw(client, b"")
+
+    assert status == 422
+    assert set(body["errors"]) == {"userId", "total"}
+
+
+def test_an_unknown_route_is_a_json_404(client: FlaskClient) -> None:
+    reply = client.get("/api/nothing-here")
+
+    assert reply.status_code == 404
+    assert set(reply.get_json()) == ERROR_KEYS
+
+
+def test_a_wrong_method_is_a_json_405_with_allow(client: FlaskClient) -> None:
+    reply = client.delete("/api/orders")
+
+    assert reply.status_code == 405
+    assert reply.get_json()["statusCode"] == 405
+    assert "POST" in reply.headers["Allow"]
+
+
+def test_an_absurd_page_number_is_refused_before_reaching_the_database(client: FlaskClient) -> None:
+    reply = client.get("/api/orders?page=99999999999999999999")
+
+    assert reply.status_code == 422
