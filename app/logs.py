@@ -76,5 +76,5 @@ def configure_logging(level: str, fmt: str, process: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("amqp", "kombu", "urllib3"):
+    for noisy in ("amqp", "kombu", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -82,7 +82,7 @@ def test_a_cancel_landing_during_the_charge_cancels_and_refunds_the_late_approva
     deliver(migrated_engine, provider, created(order_id))
 
     assert status_of(migrated_engine, order_id) == ("CANCELLED", "order_cancelled")
-    assert [payment_id for payment_id, _ in provider.refunds] == provider.charges
+    assert {payment_id for payment_id, _ in provider.refunds} == set(provider.charges)
     assert "late_approval_voided" in history_reasons(migrated_engine, order_id)
 
 

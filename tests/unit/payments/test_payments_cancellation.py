@@ -81,20 +81,36 @@ def test_cancelling_while_the_charge_is_in_flight_cancels_and_refunds_the_late_a
 
     payment = state.payments[order_id]
     assert payment.status is PaymentStatus.CANCELLED
-    assert provider.refunds == [(payment.id, AMOUNT)]
+    assert set(provider.refunds) == {(payment.id, AMOUNT)}
     assert state.events_of(order_id) == ["payment.cancelled"]
     assert state.notes_of(order_id)[-1] == "late_approval_voided"
 
 
-def test_a_decline_after_a_cancel_changes_nothing_and_refunds_nothing(state: PaymentsState) -> None:
+def test_a_decline_after_a_cancel_changes_nothing_and_triggers_no_refund_of_its_own(
+    state: PaymentsState,
+) -> None:
     order_id = uuid.uuid4()
     provider = FakePaymentGateway(answer=ChargeResult(PaymentStatus.DECLINED, "card_declined"))
     provider.during_charge = lambda: deliver(state, provider, cancelled(order_id))
 
     deliver(state, provider, created(order_id))
 
-    assert state.payments[order_id].status is PaymentStatus.CANCELLED
-    assert provider.refunds == []
+    payment = state.payments[order_id]
+    assert payment.status is PaymentStatus.CANCELLED
+    assert provider.refunds == [(payment.id, AMOUNT)]  # the cancel's own give-back, not the decline's
+    assert "late_approval_voided" not in state.notes_of(order_id)
+
+
+def test_cancelling_a_processing_payment_gives_back_anything_the_provider_took(state: PaymentsState) -> None:
+    order_id = uuid.uuid4()
+    provider = FakePaymentGateway(answer=None)
+    deliver(state, provider, created(order_id))
+
+    deliver(state, provider, cancelled(order_id))
+
+    payment = state.payments[order_id]
+    assert payment.status is PaymentStatus.CANCELLED
+    assert provider.refunds == [(payment.id, AMOUNT)]
 
 
 @pytest.mark.parametrize(
