@@ -7,13 +7,13 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
-from sqlalchemy import Connection, Engine, RootTransaction, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.contracts import Envelope
 from app.orders.domain import OrderStatus, sources_of
 from app.orders.tables import order_history, orders, processed_events
-from app.persistence import claim_event
+from app.persistence import SqlTransaction, claim_event
 
 
 class OrdersUnitOfWork(Protocol):
@@ -46,28 +46,8 @@ class OrdersUnitOfWork(Protocol):
         ...
 
 
-class SqlOrdersUnitOfWork:
+class SqlOrdersUnitOfWork(SqlTransaction):
     """OrdersUnitOfWork on PostgreSQL; a rollback happens on exit unless committed."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def __enter__(self) -> Self:
-        self._conn: Connection = self._engine.connect()
-        self._tx: RootTransaction = self._conn.begin()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        try:
-            if self._tx.is_active:
-                self._tx.rollback()
-        finally:
-            self._conn.close()
-
-    def commit(self) -> None:
-        self._tx.commit()
 
     def claim(self, envelope: Envelope) -> bool:
         return claim_event(self._conn, processed_events, envelope.id, envelope.type)

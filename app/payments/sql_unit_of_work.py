@@ -4,42 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from sqlalchemy import Connection, Engine, RootTransaction, RowMapping, func, select, update
+from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.contracts import Envelope, Event
 from app.payments.domain import Cause, Payment, PaymentStatus, sources_of
 from app.payments.tables import cancelled_orders, outbox, payment_history, payments, processed_events
-from app.persistence import append_events, claim_event
+from app.persistence import SqlTransaction, append_events, claim_event
 
 _PAYMENT_COLUMNS = [payments.c[name] for name in ("id", "order_id", "amount", "status", "correlation_id")]
 
 
-class SqlPaymentsUnitOfWork:
+class SqlPaymentsUnitOfWork(SqlTransaction):
     """One PostgreSQL transaction; rolled back on exit unless committed."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def __enter__(self) -> Self:
-        self._conn: Connection = self._engine.connect()
-        self._tx: RootTransaction = self._conn.begin()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        try:
-            if self._tx.is_active:
-                self._tx.rollback()
-        finally:
-            self._conn.close()
-
-    def commit(self) -> None:
-        self._tx.commit()
 
     def lock_order(self, order_id: uuid.UUID) -> None:
         key = func.hashtextextended(str(order_id), 0)
