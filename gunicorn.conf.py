@@ -1,6 +1,10 @@
 """Gunicorn settings for the gateway, read from the same PAYFLOW_* environment as everything else."""
 
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from app.config import Settings
@@ -14,6 +18,35 @@ worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20  # SIGTERM: stop accepting, let in-flight requests finish for up to this long
 keepalive = 5
+
+# prometheus_client picks its multiprocess value store when first imported, so it is imported only in the
+# hooks below, after on_starting has set PROMETHEUS_MULTIPROC_DIR for the workers it forks.
+_METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_created_metrics_dir: list[str] = []
+
+
+def on_starting(server: Any) -> None:
+    """Give the workers a clean shared metrics directory; GET /metrics merges their files."""
+    directory = os.environ.get(_METRICS_DIR_ENV)
+    if directory:
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+    else:
+        directory = tempfile.mkdtemp(prefix="payflow-gateway-metrics-")
+        _created_metrics_dir.append(directory)
+        os.environ[_METRICS_DIR_ENV] = directory
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's live gauges (its counters stay summed in)."""
+    from prometheus_client import multiprocess  # noqa: PLC0415 - see the comment above on_starting
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    for directory in _created_metrics_dir:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def worker_exit(server: Any, worker: Any) -> None:

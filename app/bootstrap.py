@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,20 +16,38 @@ from app.bus import (
     ROLE_QUEUES,
     OutboxRelay,
     QueueWorker,
+    WorkerProbes,
     broker_problem,
+    open_worker_http,
     purge_published,
+    refresh_outbox_gauges,
     run_periodically,
+    serve_until,
+    worker_wsgi_app,
 )
 from app.config import Settings
 from app.contracts import EventHandler
-from app.gateway import GatewayDeps, OrderReads, PaymentReads, create_app, purge_idempotency_keys
+from app.gateway import (
+    GatewayDeps,
+    OrderReads,
+    PaymentReads,
+    create_app,
+    purge_idempotency_keys,
+    warn_when_open,
+)
 from app.persistence import build_engine
 from app.persistence.health import database_problem
 from app.persistence.migrations import pending_migrations
+from app.persistence.roles import role_url
 
 ROLES = ("orders", "payments")
 SWEEP_INTERVAL_S = 5.0
+WORKER_POOL_TIMEOUT_S = 30.0
 PURGE_INTERVAL_S = 600.0
+GAUGE_INTERVAL_S = 5.0
+METRICS_HOST = "0.0.0.0"  # the worker's /metrics and /health port must be reachable from other containers
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,14 +69,36 @@ class Background:
 
 
 def module_engine(settings: Settings, role: str, *, pool_size: int = 5) -> Engine:
-    """The engine one process role uses; reads get the gateway's statement timeout."""
+    """The engine one process role uses; reads get the gateway's statement timeout.
+
+    Worker handler threads outnumber pooled connections (payments wait on the provider with no
+    connection held), so workers queue for a connection instead of failing after a few seconds.
+    """
     return build_engine(
-        settings.database_url,
+        process_database_url(settings, role),
         application_name=f"payflow-{role}",
         connect_timeout_s=settings.db_connect_timeout_s,
         statement_timeout_ms=settings.read_timeout_ms if role == "gateway" else None,
         pool_size=pool_size,
+        pool_timeout_s=None if role == "gateway" else WORKER_POOL_TIMEOUT_S,
     )
+
+
+def process_urls(settings: Settings) -> dict[str, str]:
+    """The database URL configured for each process role ("" when derived from PAYFLOW_DATABASE_URL)."""
+    return {
+        "gateway": settings.gateway_database_url,
+        "orders": settings.orders_database_url,
+        "payments": settings.payments_database_url,
+    }
+
+
+def process_database_url(settings: Settings, role: str) -> str:
+    """The URL a process role connects with: its own setting, else the owner's URL as its database role."""
+    own = process_urls(settings)
+    if role not in own:  # operator tools run as the owner
+        return settings.database_url
+    return own[role] or role_url(settings.database_url, role)
 
 
 def readiness(engine: Engine, settings: Settings) -> dict[str, str]:
@@ -91,7 +132,9 @@ def build_gateway(settings: Settings, *, background: Background | None = None) -
             stats=payments.payment_stats,
         ),
         readiness=functools.partial(readiness, engine, settings),
+        api_key_hashes=settings.api_key_hashes,
     )
+    warn_when_open(settings.api_key_hashes)
     if background is not None:
         background.spawn("gateway-relay", OutboxRelay(engine, "gateway", settings.broker_url).run)
         purge_keys = functools.partial(purge_idempotency_keys, engine, settings.idempotency_ttl_h)
@@ -100,6 +143,8 @@ def build_gateway(settings: Settings, *, background: Background | None = None) -
         background.spawn(
             "gateway-outbox-purge", _every(PURGE_INTERVAL_S, purge_events, "purge published events")
         )
+        gauges = functools.partial(refresh_outbox_gauges, engine, "gateway")
+        background.spawn("gateway-outbox-gauges", _every(GAUGE_INTERVAL_S, gauges, "outbox gauges"))
     return create_app(deps)
 
 
@@ -108,7 +153,7 @@ def build_worker(settings: Settings, role: str, background: Background) -> Queue
     concurrency = settings.orders_concurrency if role == "orders" else settings.payments_concurrency
     engine = module_engine(settings, role, pool_size=min(concurrency, 10))
     handlers = _handlers(settings, role, engine, background)
-    return QueueWorker(
+    worker = QueueWorker(
         settings.broker_url,
         ROLE_QUEUES[role],
         handlers,
@@ -116,6 +161,22 @@ def build_worker(settings: Settings, role: str, background: Background) -> Queue
         max_attempts=settings.max_attempts,
         retry_delays_ms=settings.retry_delays_ms,
     )
+    port = settings.orders_metrics_port if role == "orders" else settings.payments_metrics_port
+    if port:
+        probes = WorkerProbes(lambda: worker.last_heartbeat, functools.partial(database_problem, engine))
+        _serve_worker_http(port, probes, role, background)
+    return worker
+
+
+def _serve_worker_http(port: int, probes: WorkerProbes, role: str, background: Background) -> None:
+    """/metrics and /health on `port`; a taken port (a second worker of the role) is logged, not fatal."""
+    try:
+        server = open_worker_http(METRICS_HOST, port, worker_wsgi_app(probes))
+    except OSError as exc:
+        log.error("%s worker: no /metrics or /health endpoint, port %d unusable: %s", role, port, exc)
+        return
+    background.spawn(f"{role}-http", functools.partial(serve_until, server))
+    log.info("%s worker serving /metrics, /health/live and /health/ready on port %d", role, port)
 
 
 def _handlers(
@@ -129,6 +190,8 @@ def _handlers(
     background.spawn("payments-sweeper", _every(SWEEP_INTERVAL_S, sweep, "fail stuck payments"))
     purge = functools.partial(purge_published, engine, "payments", settings.outbox_retention_h)
     background.spawn("payments-outbox-purge", _every(PURGE_INTERVAL_S, purge, "purge published events"))
+    gauges = functools.partial(refresh_outbox_gauges, engine, "payments")
+    background.spawn("payments-outbox-gauges", _every(GAUGE_INTERVAL_S, gauges, "outbox gauges"))
     return payments.payment_handlers(uow_factory, simulated_gateway(settings))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,10 +50,28 @@ def _delays(raw: str) -> tuple[int, ...]:
     return values
 
 
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a TCP port between 0 and 65535 (0 disables)")
+    return value
+
+
 def _text(raw: str) -> str:
     if not raw.strip():
         raise ValueError("must not be empty")
     return raw
+
+
+def _key_hashes(raw: str) -> tuple[str, ...]:
+    hashes = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    if not all(re.fullmatch(r"sha256:[0-9a-f]{64}", digest) for digest in hashes):
+        raise ValueError("must be a comma-separated list of sha256:<64 hex digits> (see `payflow hash-key`)")
+    return hashes
+
+
+def _optional_url(raw: str) -> str:
+    return raw.strip()
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,7 @@ class Setting:
     default: str
     parse: Callable[[str], Any]
     help: str
+    secret: bool = False  # never echo the value in an error: it may hold a password or a raw key
 
 
 SETTINGS: dict[str, Setting] = {
@@ -71,9 +91,14 @@ SETTINGS: dict[str, Setting] = {
         "postgresql+psycopg2://postgres@127.0.0.1:5432/payflow",
         _text,
         "PostgreSQL URL; the database is created by `payflow setup` when missing.",
+        secret=True,
     ),
     "broker_url": Setting(
-        "PAYFLOW_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//", _text, "RabbitMQ URL (vhost included)."
+        "PAYFLOW_BROKER_URL",
+        "amqp://guest:guest@127.0.0.1:5672//",
+        _text,
+        "RabbitMQ URL (vhost included).",
+        secret=True,
     ),
     "http_bind": Setting("PAYFLOW_HTTP_BIND", "0.0.0.0:3000", _text, "Address gunicorn listens on."),
     "http_workers": Setting("PAYFLOW_HTTP_WORKERS", "2", _positive_int, "Gunicorn worker processes."),
@@ -138,6 +163,47 @@ SETTINGS: dict[str, Setting] = {
     "db_connect_timeout_s": Setting(
         "PAYFLOW_DB_CONNECT_TIMEOUT_S", "2", _positive_int, "How long to wait for PostgreSQL to accept."
     ),
+    "orders_metrics_port": Setting(
+        "PAYFLOW_ORDERS_METRICS_PORT",
+        "9101",
+        _port,
+        "Orders worker's /metrics and /health port (0 disables; a second orders worker needs another).",
+    ),
+    "payments_metrics_port": Setting(
+        "PAYFLOW_PAYMENTS_METRICS_PORT",
+        "9102",
+        _port,
+        "Payments worker's /metrics and /health port (0 disables; a second payments worker needs another).",
+    ),
+    "api_key_hashes": Setting(
+        "PAYFLOW_API_KEY_HASHES",
+        "",
+        _key_hashes,
+        "Comma-separated `sha256:<hex>` digests of the API keys (several for rotation; `payflow hash-key`"
+        " makes one). Empty: authentication is off (a loud warning at start-up).",
+        secret=True,
+    ),
+    "gateway_database_url": Setting(
+        "PAYFLOW_GATEWAY_DATABASE_URL",
+        "",
+        _optional_url,
+        "URL the gateway connects with; empty: `PAYFLOW_DATABASE_URL` as role `payflow_gateway`.",
+        secret=True,
+    ),
+    "orders_database_url": Setting(
+        "PAYFLOW_ORDERS_DATABASE_URL",
+        "",
+        _optional_url,
+        "URL the orders worker connects with; empty: `PAYFLOW_DATABASE_URL` as role `payflow_orders`.",
+        secret=True,
+    ),
+    "payments_database_url": Setting(
+        "PAYFLOW_PAYMENTS_DATABASE_URL",
+        "",
+        _optional_url,
+        "URL the payments worker connects with; empty: `PAYFLOW_DATABASE_URL` as role `payflow_payments`.",
+        secret=True,
+    ),
 }
 
 
@@ -164,6 +230,12 @@ class Settings:
     idempotency_ttl_h: int
     read_timeout_ms: int
     db_connect_timeout_s: int
+    orders_metrics_port: int
+    payments_metrics_port: int
+    api_key_hashes: tuple[str, ...] = ()
+    gateway_database_url: str = ""
+    orders_database_url: str = ""
+    payments_database_url: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -180,4 +252,5 @@ def _parse(spec: Setting, env: Mapping[str, str]) -> Any:
         return spec.parse(raw)
     except ValueError as exc:
         reason = str(exc) if "must" in str(exc) else "is not a valid number"
-        raise ConfigError(f"{spec.env}={raw!r} {reason}") from None
+        shown = "(value hidden)" if spec.secret else repr(raw)
+        raise ConfigError(f"{spec.env}={shown} {reason}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -12,6 +13,13 @@ from datetime import UTC, datetime
 
 _CONTEXT: ContextVar[dict[str, str]] = ContextVar("log_context", default={})  # noqa: B039 - never mutated
 CONTEXT_FIELDS = ("correlation_id", "event_id", "event_type", "order_id")
+# scheme://user:password@ -> scheme://user:***@ (database and broker URLs, wherever they appear)
+_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s@/]*@")
+
+
+def redact_secrets(text: str) -> str:
+    """The text with every password in a `scheme://user:password@host` URL replaced by ***."""
+    return _URL_CREDENTIALS.sub(r"\g<head>:***@", text)
 
 
 @contextlib.contextmanager
@@ -38,6 +46,18 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+class RedactingFilter(logging.Filter):
+    """Renders the message (and any traceback) once and removes URL passwords from it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_secrets(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_secrets(record.exc_text)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line with the context ids that apply."""
 
@@ -49,8 +69,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         line.update({name: getattr(record, name) for name in CONTEXT_FIELDS if getattr(record, name, None)})
-        if record.exc_info:
-            line["error"] = self.formatException(record.exc_info)
+        error = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else None)
+        if error:
+            line["error"] = error
         return json.dumps(line)
 
 
@@ -68,6 +89,7 @@ def configure_logging(level: str, fmt: str, process: str) -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_ContextFilter())
+    handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter()
         if use_json

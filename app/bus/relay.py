@@ -10,6 +10,7 @@ from typing import Any
 from kombu.connection import Connection
 from sqlalchemy import Engine, MetaData, Row, Select, func, select, update
 
+from app.bus import metrics
 from app.bus.backoff import Backoff
 from app.bus.broker import connect
 from app.bus.listener import OutboxListener
@@ -76,6 +77,8 @@ class OutboxRelay:
             if rows:
                 published = self._table.c.seq.in_([row.seq for row in rows])
                 conn.execute(update(self._table).where(published).values(published_at=func.now()))
+        for row in rows:  # counted once committed: a failed commit relays (and counts) them again later
+            metrics.record_published(self._schema, row.event_type)
         return len(rows)
 
     def _claim_batch(self) -> Select[Any]:

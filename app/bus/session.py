@@ -13,6 +13,7 @@ from kombu.connection import Connection
 from kombu.entity import Queue
 from kombu.messaging import Consumer
 
+from app.bus import metrics
 from app.bus.outcomes import Outcome
 from app.bus.publisher import KombuPublisher, body_bytes
 from app.bus.settlement import RetryPolicy, Settler
@@ -36,6 +37,7 @@ class ConsumerSession:
         self._connection = connection
         self._pool = pool
         self._handlers = handlers
+        self._queue = policy.queue
         self._outcomes: queue_module.Queue[tuple[Any, Outcome]] = queue_module.Queue()
         self._accepting = True
         self.in_flight = 0
@@ -56,8 +58,11 @@ class ConsumerSession:
         self._pool.submit(self._run, message)
 
     def _run(self, message: Any) -> None:
+        started = time.perf_counter()
         # Raw bytes only: kombu never deserializes the body.
-        self._outcomes.put((message, handle_message(body_bytes(message), self._handlers)))
+        outcome = handle_message(body_bytes(message), self._handlers)
+        metrics.record_handled(self._queue, outcome.context, time.perf_counter() - started)
+        self._outcomes.put((message, outcome))
 
     def pump(self, idle_timeout: float) -> bool:
         """Wait briefly for deliveries, then settle what is done; True when something arrived or settled."""

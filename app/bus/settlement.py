@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.bus import metrics
 from app.bus.outcomes import Failure, Outcome, describe, retry_delay_ms, should_dead_letter
 from app.bus.publisher import KombuPublisher, body_bytes
 from app.bus.topology import DEAD_LETTERS, retry_queue_name
@@ -57,8 +58,12 @@ class Settler:
             with log_context(**outcome.context):
                 if should_dead_letter(failure, attempt, self._policy.max_attempts):
                     self._dead_letter(message, outcome.error, attempt, failure)
+                    metrics.record_dead_lettered(self._policy.queue, outcome.context, failure.value)
                 else:
                     self._retry(message, outcome.error, attempt, failure)
+                    metrics.record_retried(self._policy.queue, outcome.context, failure.value)
+        else:
+            metrics.record_processed(self._policy.queue, outcome.context)
         # Only after the copy is confirmed: a crash in between redelivers, never loses.
         message.ack()
 

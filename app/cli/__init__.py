@@ -6,8 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import commands, supervisor
+from app.cli import commands, docs, keys, supervisor
 from app.config import ConfigError
+from app.logs import redact_secrets
 
 
 class CommandError(Exception):
@@ -19,6 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.register(sub)
     supervisor.register(sub)
+    docs.register(sub)
+    keys.register(sub)
+    from app.cli import operator  # noqa: PLC0415 - its commands raise CommandError, defined in this file
+
+    operator.register(sub)
     return parser
 
 
@@ -28,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
     except (ConfigError, CommandError) as exc:
-        print(f"payflow {args.command}: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's error channel
+        line = redact_secrets(f"payflow {args.command}: {exc}")  # a URL in a message keeps no password
+        print(line, file=sys.stderr)  # noqa: T201 - the CLI's error channel
         return 2 if isinstance(exc, ConfigError) else 1
     except KeyboardInterrupt:
         return 130

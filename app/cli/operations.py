@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from app.bootstrap import process_urls
 from app.bus import declare_topology_at
 from app.config import Settings
 from app.persistence import build_engine, redact_url
 from app.persistence.migrations import ensure_database, upgrade_all
+from app.persistence.roles import role_passwords, secure_database
 
 log = logging.getLogger("payflow.setup")
 
@@ -24,6 +26,8 @@ def apply_migrations(settings: Settings) -> None:
     engine = build_engine(settings.database_url, application_name="payflow-migrate")
     try:
         upgrade_all(engine)
+        # Re-granted after every migration, so new tables are covered too.
+        secure_database(engine, role_passwords(process_urls(settings)))
     finally:
         engine.dispose()
     log.info("migrations applied on %s", redact_url(settings.database_url))

@@ -22,11 +22,17 @@ _MESSAGES = {
     405: "Method not allowed on this route",
     413: "Request body is larger than 64 KiB",
 }
+# Headers HTTP asks for with some statuses: when to retry, and which credentials to send.
+_STATUS_HEADERS = {503: {"Retry-After": RETRY_AFTER_S}, 401: {"WWW-Authenticate": 'Bearer realm="payflow"'}}
 _QUERY_CANCELED = "57014"  # statement timeout: the database is too slow to answer now, not a bug
 
 
 class GatewayError(Exception):
     """Root of the failures the gateway itself reports; the status comes from ERROR_STATUS."""
+
+
+class ApiKeyRequired(GatewayError):
+    """The request carries no API key, or one that matches none of the configured digests."""
 
 
 class InvalidIdempotencyKey(GatewayError):
@@ -62,6 +68,7 @@ class DatabaseUnavailable(GatewayError):
 
 
 ERROR_STATUS: dict[type[GatewayError], int] = {
+    ApiKeyRequired: 401,
     InvalidIdempotencyKey: 400,
     MalformedBody: 400,
     UnsupportedBody: 415,
@@ -89,8 +96,7 @@ def error_response(
 
 def handle_gateway_error(error: GatewayError) -> Response:
     status = ERROR_STATUS[type(error)]
-    headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else None
-    return error_response(status, str(error), headers=headers)
+    return error_response(status, str(error), headers=_STATUS_HEADERS.get(status))
 
 
 def handle_http_exception(error: HTTPException) -> Response:

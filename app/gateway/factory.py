@@ -8,7 +8,7 @@ from typing import Any
 import flask_smorest
 from flask import Flask
 
-from app.gateway import health_routes, order_routes, payment_routes
+from app.gateway import auth, health_routes, metrics, order_routes, payment_routes
 from app.gateway.blueprint import EXTENSION_KEY
 from app.gateway.common_schemas import ErrorSchema
 from app.gateway.converters import NAME as ID_CONVERTER
@@ -50,13 +50,16 @@ def create_app(deps: GatewayDeps) -> Flask:
     app.url_map.converters[ID_CONVERTER] = UuidConverter
     commands = deps.commands or SqlCommandStore(deps.engine)
     app.extensions[EXTENSION_KEY] = dataclasses.replace(deps, commands=commands)
-    api = GatewayApi(app)
+    api = GatewayApi(app, spec_kwargs=auth.spec_kwargs())
     api.register_converter(UuidConverter, openapi_schema)
     for field, openapi_type, openapi_format in FIELD_TYPES:
         api.register_field(field, openapi_type, openapi_format)
     for module in (order_routes, payment_routes, health_routes):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
+    metrics.instrument(app)  # first before_request hook, so refused requests are timed too
+    if deps.api_key_hashes:
+        app.before_request(auth.api_key_guard(deps.api_key_hashes))  # before other checks: no key, no answer
     app.before_request(require_json_content_type)
     app.wsgi_app = CorrelationMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

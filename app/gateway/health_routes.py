@@ -7,6 +7,7 @@ from typing import Any
 
 from flask.views import MethodView
 
+from app.gateway import examples
 from app.gateway.blueprint import Blueprint, current_deps
 from app.gateway.common_schemas import LivenessSchema, ReadinessSchema
 
@@ -19,7 +20,7 @@ blp = Blueprint("health", __name__, url_prefix="/api/health", description="Liven
 
 @blp.route("/live")
 class Liveness(MethodView):
-    @blp.response(200, LivenessSchema)
+    @blp.response(200, LivenessSchema, example={"status": "ok"})
     def get(self) -> dict[str, str]:
         """The process is up and serving HTTP."""
         return {"status": "ok"}
@@ -27,8 +28,10 @@ class Liveness(MethodView):
 
 @blp.route("/ready")
 class Readiness(MethodView):
-    @blp.response(200, ReadinessSchema)
-    @blp.alt_response(503, schema=ReadinessSchema, description="A dependency is not ready")
+    @blp.response(200, ReadinessSchema, example=examples.READY)
+    @blp.alt_response(
+        503, schema=ReadinessSchema, description="A dependency is not ready", example=examples.NOT_READY
+    )
     def get(self) -> tuple[dict[str, Any], int]:
         """Every dependency answers "ok"; otherwise 503 with what is wrong."""
         try:

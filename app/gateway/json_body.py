@@ -46,6 +46,13 @@ class StrictJSONProvider(DefaultJSONProvider):
 class StrictParser(FlaskParser):
     """webargs parser that reads JSON bodies with `strict_loads` instead of the permissive stdlib defaults."""
 
+    # None: each schema's own `unknown` (marshmallow's RAISE) applies, so a misspelt query parameter
+    # (`?statu=PAID`) is a 422 naming it instead of a silently unfiltered list.
+    DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {  # noqa: RUF012 - webargs reads it as a class attribute
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+    }
+
     def _raw_load_json(self, req: Any) -> Any:
         data = req.get_data(cache=True)
         return strict_loads(data) if data else core.missing

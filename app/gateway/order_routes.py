@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 
+from app.gateway import examples
 from app.gateway.blueprint import (
     IDEMPOTENCY_HEADER_DOC,
     Blueprint,
@@ -40,7 +41,8 @@ blp = Blueprint(
 @blp.route("")
 class Orders(MethodView):
     @blp.arguments(OrderQuerySchema, location="query")
-    @blp.response(200, OrderPageSchema)
+    @blp.response(200, OrderPageSchema, example=examples.ORDER_PAGE)
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid query", example=examples.INVALID_QUERY)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List orders, newest first, optionally by status and userId."""
         deps = current_deps()
@@ -53,9 +55,14 @@ class Orders(MethodView):
         )
         return {"data": found.items, "meta": page_meta(page, limit, found.total)}
 
-    @blp.arguments(CreateOrderSchema)
-    @blp.response(202, OrderAcceptedSchema)
-    @blp.alt_response(422, schema=ErrorSchema, description="Invalid body, or Idempotency-Key reused")
+    @blp.arguments(CreateOrderSchema, example=examples.CREATE_ORDER)
+    @blp.response(202, OrderAcceptedSchema, example=examples.ORDER_ACCEPTED)
+    @blp.alt_response(
+        422,
+        schema=ErrorSchema,
+        description="Invalid body, or Idempotency-Key reused",
+        example=examples.INVALID_BODY,
+    )
     @blp.doc(**IDEMPOTENCY_HEADER_DOC)
     def post(self, body: dict[str, Any]) -> Response:
         """Accept an order; it is created and paid asynchronously (Location points at it)."""
@@ -76,8 +83,8 @@ class Orders(MethodView):
 
 @blp.route("/<id:order_id>")
 class OrderById(MethodView):
-    @blp.response(200, OrderSchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="No such order")
+    @blp.response(200, OrderSchema, example=examples.ORDER)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such order", example=examples.ORDER_NOT_FOUND)
     def get(self, order_id: uuid.UUID) -> OrderRow:
         """One order."""
         deps = current_deps()
@@ -86,10 +93,17 @@ class OrderById(MethodView):
             raise OrderNotFound(f"Order {order_id} not found")
         return order
 
-    @blp.arguments(CancelOrderSchema)
-    @blp.response(202, CancelAcceptedSchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="Order never created")
-    @blp.alt_response(409, schema=ErrorSchema, description="Order can no longer be cancelled")
+    @blp.arguments(CancelOrderSchema, example=examples.CANCEL_ORDER)
+    @blp.response(202, CancelAcceptedSchema, example=examples.CANCEL_ACCEPTED)
+    @blp.alt_response(
+        404, schema=ErrorSchema, description="Order never created", example=examples.ORDER_NOT_FOUND
+    )
+    @blp.alt_response(
+        409,
+        schema=ErrorSchema,
+        description="Order can no longer be cancelled",
+        example=examples.NOT_CANCELLABLE,
+    )
     @blp.doc(**IDEMPOTENCY_HEADER_DOC)
     def patch(self, body: dict[str, Any], order_id: uuid.UUID) -> Response:
         """Cancel an order by setting its status to CANCELLED (the only status a client may set)."""
@@ -98,9 +112,16 @@ class OrderById(MethodView):
 
 @blp.route("/<id:order_id>/cancel")
 class OrderCancellation(MethodView):
-    @blp.response(202, CancelAcceptedSchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="Order never created")
-    @blp.alt_response(409, schema=ErrorSchema, description="Order can no longer be cancelled")
+    @blp.response(202, CancelAcceptedSchema, example=examples.CANCEL_ACCEPTED)
+    @blp.alt_response(
+        404, schema=ErrorSchema, description="Order never created", example=examples.ORDER_NOT_FOUND
+    )
+    @blp.alt_response(
+        409,
+        schema=ErrorSchema,
+        description="Order can no longer be cancelled",
+        example=examples.NOT_CANCELLABLE,
+    )
     @blp.doc(**IDEMPOTENCY_HEADER_DOC)
     def patch(self, order_id: uuid.UUID) -> Response:
         """Cancel an order (no body needed)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask.views import MethodView
 
+from app.gateway import examples
 from app.gateway.blueprint import Blueprint, current_deps
 from app.gateway.common_schemas import ErrorSchema, page_meta
 from app.gateway.errors import PaymentNotFound
@@ -25,7 +26,8 @@ blp = Blueprint("payments", __name__, url_prefix="/api/payments", description="P
 @blp.route("")
 class Payments(MethodView):
     @blp.arguments(PaymentQuerySchema, location="query")
-    @blp.response(200, PaymentPageSchema)
+    @blp.response(200, PaymentPageSchema, example=examples.PAYMENT_PAGE)
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid query", example=examples.INVALID_QUERY)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List payments, newest first, optionally by status."""
         deps = current_deps()
@@ -39,7 +41,7 @@ class Payments(MethodView):
 
 @blp.route("/stats")
 class PaymentStats(MethodView):
-    @blp.response(200, PaymentStatsSchema)
+    @blp.response(200, PaymentStatsSchema, example=examples.PAYMENT_STATS)
     def get(self) -> dict[str, Any]:
         """Count and total amount of payments per status."""
         deps = current_deps()
@@ -48,8 +50,10 @@ class PaymentStats(MethodView):
 
 @blp.route("/<id:payment_id>")
 class PaymentById(MethodView):
-    @blp.response(200, PaymentSchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="No such payment")
+    @blp.response(200, PaymentSchema, example=examples.PAYMENT)
+    @blp.alt_response(
+        404, schema=ErrorSchema, description="No such payment", example=examples.PAYMENT_NOT_FOUND
+    )
     def get(self, payment_id: uuid.UUID) -> PaymentRow:
         """One payment."""
         deps = current_deps()
@@ -61,8 +65,13 @@ class PaymentById(MethodView):
 
 @blp.route("/order/<id:order_id>")
 class PaymentByOrder(MethodView):
-    @blp.response(200, PaymentSchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="No payment for this order (yet)")
+    @blp.response(200, PaymentSchema, example=examples.PAYMENT)
+    @blp.alt_response(
+        404,
+        schema=ErrorSchema,
+        description="No payment for this order (yet)",
+        example=examples.NO_PAYMENT_FOR_ORDER,
+    )
     def get(self, order_id: uuid.UUID) -> PaymentRow:
         """The payment of an order."""
         deps = current_deps()

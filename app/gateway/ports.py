@@ -147,3 +147,5 @@ class GatewayDeps:
     payments: PaymentReads
     readiness: Callable[[], dict[str, str]]
     commands: CommandStore | None = None
+    # sha256 digests of the accepted API keys; empty means authentication is off.
+    api_key_hashes: tuple[str, ...] = ()

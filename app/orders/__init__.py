@@ -3,6 +3,7 @@
 from app.orders.domain import OrdersError, OrderStatus, is_cancellable
 from app.orders.handlers import order_handlers
 from app.orders.queries import OrderPage, OrderView, get_order, list_orders
+from app.orders.reconciliation import order_statuses
 from app.orders.tables import SCHEMA
 from app.orders.unit_of_work import OrdersUnitOfWork, SqlOrdersUnitOfWork
 
@@ -18,4 +19,5 @@ __all__ = [
     "is_cancellable",
     "list_orders",
     "order_handlers",
+    "order_statuses",
 ]

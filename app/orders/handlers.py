@@ -22,7 +22,7 @@ from app.contracts import (
     parse_event,
 )
 from app.logs import log_context
-from app.orders.domain import OrderStatus, UnexpectedEvent
+from app.orders.domain import OrderStatus, UnexpectedEvent, can_move
 from app.orders.unit_of_work import OrdersUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,11 @@ def _move(
         if not uow.claim(envelope):
             return
         moved = uow.move_order(order_id, target, envelope, reason)
-        if not moved and uow.order_status(order_id) is None:
-            # Rolling back also undoes the claim, so the redelivered event is applied later.
+        current = None if moved else uow.order_status(order_id)
+        if not moved and (current is None or can_move(current, target)):
+            # Not stored yet, or stored by a transaction that committed after the move looked for the
+            # row (so the move missed it). Rolling back also undoes the claim: the redelivered event
+            # is applied later instead of being acknowledged without effect.
             raise NotYetApplicable(f"order {order_id} is not stored yet")
         if moved:
             log.info("order moved to %s", target.value)

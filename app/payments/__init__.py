@@ -12,6 +12,7 @@ from app.payments.queries import (
     list_payments,
     payment_stats,
 )
+from app.payments.reconciliation import payment_statuses
 from app.payments.sql_unit_of_work import SqlPaymentsUnitOfWork
 from app.payments.sweeper import fail_stuck_payments
 from app.payments.tables import SCHEMA
@@ -35,4 +36,5 @@ __all__ = [
     "list_payments",
     "payment_handlers",
     "payment_stats",
+    "payment_statuses",
 ]

@@ -14,15 +14,20 @@ def build_engine(
     connect_timeout_s: int = 2,
     statement_timeout_ms: int | None = None,
     pool_size: int = 5,
+    pool_timeout_s: float | None = None,
 ) -> Engine:
-    """An engine whose connections fail fast when PostgreSQL is away and name their process."""
+    """An engine whose connections fail fast when PostgreSQL is away and name their process.
+
+    `pool_timeout_s` is how long a caller waits for a free pooled connection (default: twice the
+    connect timeout). Workers wait longer: their handler threads outnumber the pool by design.
+    """
     options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        pool_timeout=connect_timeout_s * 2,
+        pool_timeout=connect_timeout_s * 2 if pool_timeout_s is None else pool_timeout_s,
         connect_args={
             "connect_timeout": connect_timeout_s,
             "application_name": application_name,

@@ -87,6 +87,9 @@ def system_env(database_url: str, broker_url: str, **overrides: str) -> dict[str
         PAYFLOW_RETRY_DELAYS_MS="100,300,1000",
         PAYFLOW_LOG_FORMAT="json",
         PYTHONPATH=str(ROOT),
+        # Free ports, so a test stack never collides with a dev stack's 9101/9102 (a taken port is not fatal).
+        PAYFLOW_ORDERS_METRICS_PORT=str(free_port()),
+        PAYFLOW_PAYMENTS_METRICS_PORT=str(free_port()),
     )
     env.update(overrides)
     return env

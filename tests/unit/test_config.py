@@ -53,3 +53,31 @@ def test_the_readme_documents_every_setting_with_its_default() -> None:
 
     for spec in SETTINGS.values():
         assert f"| `{spec.env}` | `{spec.default}` |" in readme, spec.env
+
+
+def test_api_key_hashes_are_a_comma_separated_list_of_sha256_digests() -> None:
+    first, second = "sha256:" + "a" * 64, "sha256:" + "B" * 64
+
+    settings = Settings.from_env({"PAYFLOW_API_KEY_HASHES": f"{first}, {second}"})
+
+    assert settings.api_key_hashes == (first, second.lower())
+    assert Settings.from_env({}).api_key_hashes == ()
+
+
+@pytest.mark.parametrize("value", ["plain-key", "sha256:abc", "md5:" + "a" * 32])
+def test_an_api_key_hash_that_is_not_a_sha256_digest_stops_start_up(value: str) -> None:
+    with pytest.raises(ConfigError, match="PAYFLOW_API_KEY_HASHES"):
+        Settings.from_env({"PAYFLOW_API_KEY_HASHES": value})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("PAYFLOW_API_KEY_HASHES", "raw-api-key-s3cr3t"), ("PAYFLOW_DATABASE_URL", "   ")],
+)
+def test_a_bad_secret_setting_is_named_but_its_value_never_shown(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({variable: value})
+
+    assert variable in str(raised.value)
+    assert "s3cr3t" not in str(raised.value)
+    assert "hidden" in str(raised.value)

@@ -1,0 +1,96 @@
+"""`payflow dlq list|replay`: show dead-lettered messages with their reasons, send chosen ones back."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from app.bus import ROLE_QUEUES, DeadLetter, list_dead_letters, replay_dead_letters
+from app.cli import CommandError
+from app.cli.arguments import positive_int
+from app.cli.commands import load_settings
+from app.cli.guards import reaching_services
+from app.cli.output import write, write_json, write_table
+
+QUEUES = tuple(ROLE_QUEUES.values())
+PROGRESS_EVERY = 100
+
+
+def register(sub: Any) -> None:
+    """Add `dlq` with its `list` and `replay` actions."""
+    dlq = sub.add_parser("dlq", help="inspect and replay dead-lettered messages")
+    actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="show dead letters with their reason, left in place")
+    listing.add_argument("--queue", choices=(*QUEUES, "all"), default="all", help="whose dead letters")
+    listing.add_argument("--limit", type=positive_int, default=100, metavar="N", help="at most N per queue")
+    listing.add_argument("--json", action="store_true", help="print one JSON document, bodies included")
+    listing.set_defaults(handler=list_command)
+    replay = actions.add_parser("replay", help="send dead letters back to their queue with attempts reset")
+    replay.add_argument("--queue", choices=QUEUES, required=True, help="whose dead letters")
+    replay.add_argument(
+        "--id", dest="ids", action="extend", nargs="+", metavar="MESSAGE_ID", help="replay these messages"
+    )
+    replay.add_argument("--all", action="store_true", help="replay every dead letter of the queue")
+    replay.set_defaults(handler=replay_command)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    settings = load_settings("dlq")
+    queues = QUEUES if args.queue == "all" else (args.queue,)
+    with reaching_services(settings):
+        found = {queue: list_dead_letters(settings.broker_url, queue, args.limit) for queue in queues}
+    if args.json:
+        write_json({queue: [_document(letter) for letter in letters] for queue, letters in found.items()})
+        return 0
+    for queue, letters in found.items():
+        more = f" (the first {args.limit}; there may be more)" if len(letters) == args.limit else ""
+        write(f"{queue}: {len(letters)} dead letter(s){more}")
+        if letters:
+            write_table(("MESSAGE ID", "TYPE", "ATTEMPTS", "DEAD-LETTERED AT", "ERROR"), map(_row, letters))
+    return 0
+
+
+def replay_command(args: argparse.Namespace) -> int:
+    if args.all == bool(args.ids):
+        raise CommandError("say which messages: --id MESSAGE_ID ... or --all (not both)")
+    settings = load_settings("dlq")
+    chosen = None if args.all else set(args.ids)
+    with reaching_services(settings):
+        replayed = replay_dead_letters(settings.broker_url, args.queue, chosen, progress=_show_progress)
+    write(f"replayed {replayed} dead letter(s) of {args.queue}")
+    if chosen is not None and replayed < len(chosen):
+        raise CommandError(
+            f"{len(chosen) - replayed} of the chosen ids are not among {args.queue}'s dead letters"
+        )
+    return 0
+
+
+def _show_progress(replayed: int) -> None:
+    if replayed % PROGRESS_EVERY == 0:
+        write(f"... {replayed} replayed")
+
+
+def _row(letter: DeadLetter) -> tuple[object, ...]:
+    stamp = "-" if letter.dead_lettered_at is None else letter.dead_lettered_at.isoformat(timespec="seconds")
+    return (letter.message_id or "-", _event_type(letter.body), letter.attempts, stamp, letter.error or "-")
+
+
+def _event_type(body: str) -> str:
+    """The envelope's type, or `?` for a body that is not an envelope (a poison message, often)."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return "?"
+    return str(parsed.get("type", "?")) if isinstance(parsed, dict) else "?"
+
+
+def _document(letter: DeadLetter) -> dict[str, object]:
+    return {
+        "message_id": letter.message_id,
+        "original_routing_key": letter.original_routing_key,
+        "error": letter.error,
+        "attempts": letter.attempts,
+        "dead_lettered_at": letter.dead_lettered_at,
+        "body": letter.body,
+    }

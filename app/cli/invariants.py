@@ -1,0 +1,136 @@
+"""The order/payment invariants checked on plain data: which orders are missing, inconsistent or stuck."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+MISSING = "missing"
+INCONSISTENT = "inconsistent"
+STUCK = "stuck"
+KINDS = (INCONSISTENT, STUCK, MISSING)
+
+# The payment statuses (None: no payment at all) each final order status may be paired with.
+ALLOWED_PAYMENTS: dict[str, frozenset[str | None]] = {
+    "PAID": frozenset({"APPROVED"}),
+    "FAILED": frozenset({"DECLINED", "FAILED"}),
+    # A cancel accepted while the order was PENDING can lose the race to a decline or a failure on the
+    # payments side: no money was taken, so those pairs are as consistent as "no payment at all".
+    "CANCELLED": frozenset({"CANCELLED", "REFUNDED", "DECLINED", "FAILED", None}),
+}
+PENDING = "PENDING"
+PROCESSING = "PROCESSING"
+
+
+class OrderRecord(NamedTuple):
+    """An order as the orders module reports it."""
+
+    id: uuid.UUID
+    status: str
+    changed_at: datetime
+
+
+class PaymentRecord(NamedTuple):
+    """A payment as the payments module reports it."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    status: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One order breaking an invariant: `kind` is missing, inconsistent or stuck."""
+
+    kind: str
+    order_id: uuid.UUID
+    detail: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """The figures of one check and every problem found, sorted by kind then order id."""
+
+    accepted: int
+    settled: int
+    payments: int
+    in_flight: int
+    problems: tuple[Problem, ...]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for problem in self.problems if problem.kind == kind)
+
+    @property
+    def consistent(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        return (
+            f"orders accepted {self.accepted}, orders settled {self.settled}, payments {self.payments}, "
+            f"inconsistent {self.count(INCONSISTENT)}, stuck {self.count(STUCK)}, "
+            f"missing {self.count(MISSING)}"
+        )
+
+
+def reconcile(
+    accepted: Mapping[uuid.UUID, datetime],
+    orders: Iterable[OrderRecord],
+    payments: Iterable[PaymentRecord],
+    *,
+    now: datetime,
+    stuck_after: timedelta,
+) -> Report:
+    """Judge every order any module knows; one that changed within `stuck_after` is in flight, not judged."""
+    by_id = {order.id: order for order in orders}
+    paid: dict[uuid.UUID, list[PaymentRecord]] = defaultdict(list)
+    for payment in payments:
+        paid[payment.order_id].append(payment)
+    problems: list[Problem] = []
+    in_flight = 0
+    for order_id in accepted.keys() | by_id.keys() | paid.keys():
+        order, its_payments = by_id.get(order_id), paid.get(order_id, [])
+        if now - _last_change(accepted.get(order_id), order, its_payments) < stuck_after:
+            in_flight += 1
+        elif (problem := judge(order_id, order_id in accepted, order, its_payments)) is not None:
+            problems.append(problem)
+    settled = sum(1 for order in by_id.values() if order.status in ALLOWED_PAYMENTS)
+    problems.sort(key=lambda p: (KINDS.index(p.kind), str(p.order_id)))
+    count = sum(len(found) for found in paid.values())
+    return Report(len(accepted), settled, count, in_flight, tuple(problems))
+
+
+def judge(
+    order_id: uuid.UUID, accepted: bool, order: OrderRecord | None, payments: list[PaymentRecord]
+) -> Problem | None:
+    """The first invariant this order breaks, or None when it is settled and consistent."""
+    payment = payments[0] if payments else None
+    if len(payments) > 1:
+        ids = ", ".join(str(p.id) for p in payments)
+        return Problem(INCONSISTENT, order_id, f"{len(payments)} payments: {ids}")
+    if order is None:
+        source = "accepted by the gateway" if accepted else f"payment {_describe(payment)}"
+        return Problem(MISSING, order_id, f"no order ({source})")
+    if order.status == PENDING or (payment is not None and payment.status == PROCESSING):
+        return Problem(STUCK, order_id, f"order {order.status}, payment {_describe(payment)}")
+    if (None if payment is None else payment.status) in ALLOWED_PAYMENTS.get(order.status, frozenset()):
+        return None
+    if payment is None:
+        return Problem(MISSING, order_id, f"order {order.status} has no payment")
+    return Problem(INCONSISTENT, order_id, f"order {order.status}, payment {_describe(payment)}")
+
+
+def _last_change(
+    accepted_at: datetime | None, order: OrderRecord | None, payments: list[PaymentRecord]
+) -> datetime:
+    stamps = [payment.changed_at for payment in payments]
+    stamps += [stamp for stamp in (accepted_at, None if order is None else order.changed_at) if stamp]
+    return max(stamps)
+
+
+def _describe(payment: PaymentRecord | None) -> str:
+    return "none" if payment is None else f"{payment.status} ({payment.id})"

@@ -1,0 +1,91 @@
+"""API keys: `Authorization: Bearer <key>` checked against configured sha256 digests, in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from apispec import APISpec, BasePlugin
+from flask import request
+
+from app.gateway.errors import ApiKeyRequired
+
+log = logging.getLogger(__name__)
+
+SCHEME_NAME = "bearerAuth"
+# Probes must answer without a key; the API's contract (OpenAPI document and its UI) is no secret.
+PUBLIC_PREFIXES = ("/api/health/", "/api/openapi.json", "/api/docs")
+MAX_KEY_LENGTH = 512
+
+
+def hash_key(key: str) -> str:
+    """The digest stored in PAYFLOW_API_KEY_HASHES for `key`: `sha256:<64 hex digits>`."""
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_matches(presented: str, digests: Sequence[str]) -> bool:
+    """True when `presented` hashes to one of `digests`; every digest is compared, each in constant time,
+    so the time taken says nothing about which or how much of a digest matched."""
+    candidate = hash_key(presented)
+    matched = False
+    for digest in digests:
+        matched |= hmac.compare_digest(candidate, digest)
+    return matched
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header, or None when absent or of another scheme."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_KEY_LENGTH:
+        return None
+    return token
+
+
+def api_key_guard(digests: Sequence[str]) -> Callable[[], None]:
+    """A before_request hook refusing /api requests without a valid key (ApiKeyRequired: 401)."""
+    configured = tuple(digests)
+
+    def require_api_key() -> None:
+        path = request.path
+        if not path.startswith("/api") or path.startswith(PUBLIC_PREFIXES):
+            return
+        token = bearer_token(request.headers.get("Authorization"))
+        if token is None or not key_matches(token, configured):
+            # The message never echoes what was sent: a mistyped key is still half a secret.
+            raise ApiKeyRequired("A valid API key is required: send `Authorization: Bearer <key>`")
+
+    return require_api_key
+
+
+def warn_when_open(digests: Sequence[str]) -> None:
+    """Say loudly at start-up that anyone who can reach the gateway can drive it."""
+    if not digests:
+        log.warning(
+            "authentication is OFF: PAYFLOW_API_KEY_HASHES is empty, so every /api route answers anyone. "
+            "Set it (see `payflow hash-key`) before exposing the gateway."
+        )
+
+
+class BearerAuthPlugin(BasePlugin):
+    """Documents the bearer scheme, required everywhere except on the public routes (the probes)."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        spec.components.security_scheme(
+            SCHEME_NAME, {"type": "http", "scheme": "bearer", "description": "An API key (see the README)."}
+        )
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        if path is not None and path.startswith(PUBLIC_PREFIXES):
+            for operation in (operations or {}).values():
+                operation["security"] = []
+
+
+def spec_kwargs() -> dict[str, Any]:
+    """What create_app hands flask-smorest's Api so the OpenAPI document states the authentication."""
+    return {"extra_plugins": [BearerAuthPlugin()], "security": [{SCHEME_NAME: []}]}

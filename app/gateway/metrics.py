@@ -1,0 +1,64 @@
+"""Prometheus metrics of the gateway (requests by route, method, status; latency) and GET /metrics."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+METRICS_PATH = "/metrics"
+UNMATCHED = "unmatched"  # 404s share one label value, so scanners cannot blow up the series count
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_STARTED = "payflow.metrics.started"
+
+REQUESTS = Counter(
+    "payflow_http_requests_total",
+    "HTTP requests answered, by route template, method and status code.",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "payflow_http_request_duration_seconds",
+    "Time from the request reaching Flask to the response being ready.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+def instrument(app: Flask) -> None:
+    """Time and count every request and serve /metrics; call before other before_request hooks."""
+    app.before_request(_start_timer)
+    app.after_request(_record)
+    app.add_url_rule(METRICS_PATH, "metrics", metrics_view, methods=["GET"])
+
+
+def _start_timer() -> None:
+    request.environ[_STARTED] = time.perf_counter()
+
+
+def _record(response: Response) -> Response:
+    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
+    method = request.method if request.method in _METHODS else "OTHER"
+    REQUESTS.labels(route, method, str(response.status_code)).inc()
+    started = request.environ.get(_STARTED)
+    if isinstance(started, float):
+        LATENCY.labels(route, method).observe(time.perf_counter() - started)
+    return response
+
+
+def metrics_view() -> Response:
+    """Every gunicorn worker's metrics when PROMETHEUS_MULTIPROC_DIR is set, else this process's."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

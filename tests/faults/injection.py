@@ -1,0 +1,85 @@
+"""Talking to the broker behind the system's back: raw publishes with kombu, queue counts, dead letters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+from app.bus import OUTBOX_EXCHANGES, ROLE_QUEUES, DeadLetter, KombuPublisher, connect, list_dead_letters
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message as it goes on the wire: body bytes, where it is sent, and its message id."""
+
+    body: bytes
+    exchange: str
+    routing_key: str
+    message_id: str
+
+    @classmethod
+    def to_queue(cls, queue: str, body: bytes | str, message_id: str | None = None) -> RawMessage:
+        """Straight into one queue through the default exchange."""
+        raw = body.encode() if isinstance(body, str) else body
+        return cls(raw, "", queue, message_id or str(uuid.uuid4()))
+
+
+def outbox_copies(engine: Engine, schema: str, event_types: Iterable[str]) -> list[RawMessage]:
+    """Exact copies (same body, same event id) of the schema's outbox events of the given types, sent
+    where the relay sends them: the schema's exchange, routed by event type."""
+    query = text(f"SELECT event_id, event_type, body FROM {schema}.outbox WHERE event_type = ANY(:types)")
+    with engine.connect() as conn:
+        rows = conn.execute(query, {"types": list(event_types)}).all()
+    exchange = OUTBOX_EXCHANGES[schema]
+    return [
+        RawMessage(body.encode(), exchange, event_type, str(event_id)) for event_id, event_type, body in rows
+    ]
+
+
+def publish(broker_url: str, messages: Iterable[RawMessage]) -> int:
+    """Publish each as a persistent JSON message, waiting for the broker's confirm; how many were sent."""
+    sent = 0
+    with connect(broker_url) as connection:
+        publisher = KombuPublisher(connection.default_channel)
+        for message in messages:
+            publisher.publish(
+                message.body,
+                exchange=message.exchange,
+                routing_key=message.routing_key,
+                message_id=message.message_id,
+            )
+            sent += 1
+    return sent
+
+
+def queue_messages(vhost: str) -> dict[str, int]:
+    """Messages per queue of the vhost, ready and unacknowledged together (so in-flight work counts)."""
+    listing = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--formatter", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return {row["name"]: int(row["messages"]) for row in json.loads(listing.stdout or "[]")}
+
+
+def busy_queues(vhost: str) -> dict[str, int]:
+    """Queues other than dead-letter queues that still hold messages; empty when the system is idle."""
+    return {name: n for name, n in queue_messages(vhost).items() if n and not name.endswith(".dead-letters")}
+
+
+def dead_letters(broker_url: str) -> dict[str, list[DeadLetter]]:
+    """Every dead-lettered message of each role's queue, left in place."""
+    return {queue: list_dead_letters(broker_url, queue, limit=10_000) for queue in ROLE_QUEUES.values()}
+
+
+def dead_letter_ids(letters: dict[str, list[DeadLetter]]) -> Counter[tuple[str, str | None]]:
+    """(queue, message id) of each dead letter, counted, to compare with what a test injected."""
+    return Counter((queue, letter.message_id) for queue, found in letters.items() for letter in found)

@@ -1,0 +1,174 @@
+"""Reconciliation on plain data: which orders are consistent, inconsistent, stuck, missing or in flight."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.cli.invariants import INCONSISTENT, MISSING, STUCK, OrderRecord, PaymentRecord, Report, reconcile
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+LONG_AGO = NOW - timedelta(minutes=10)
+JUST_NOW = NOW - timedelta(seconds=5)
+STUCK_AFTER = timedelta(seconds=60)
+
+
+def check(
+    orders: list[OrderRecord], payments: list[PaymentRecord], accepted: list[uuid.UUID] | None = None
+) -> Report:
+    """Every order given counts as accepted long ago unless `accepted` says otherwise."""
+    ids = [order.id for order in orders] if accepted is None else accepted
+    return reconcile(dict.fromkeys(ids, LONG_AGO), orders, payments, now=NOW, stuck_after=STUCK_AFTER)
+
+
+def pair(
+    order_status: str, payment_status: str | None, at: datetime = LONG_AGO
+) -> tuple[OrderRecord, list[PaymentRecord]]:
+    order = OrderRecord(uuid.uuid4(), order_status, at)
+    if payment_status is None:
+        return order, []
+    return order, [PaymentRecord(uuid.uuid4(), order.id, payment_status, at)]
+
+
+@pytest.mark.parametrize(
+    ("order_status", "payment_status"),
+    [
+        ("PAID", "APPROVED"),
+        ("FAILED", "DECLINED"),
+        ("FAILED", "FAILED"),
+        ("CANCELLED", "CANCELLED"),
+        ("CANCELLED", "REFUNDED"),
+        ("CANCELLED", "DECLINED"),
+        ("CANCELLED", "FAILED"),
+        ("CANCELLED", None),
+    ],
+)
+def test_settled_consistent_pairs_pass(order_status: str, payment_status: str | None) -> None:
+    order, payments = pair(order_status, payment_status)
+
+    report = check([order], payments)
+
+    assert report.consistent
+    assert report.problems == ()
+    assert (report.accepted, report.settled, report.payments) == (1, 1, len(payments))
+
+
+@pytest.mark.parametrize(
+    ("order_status", "payment_status"),
+    [
+        ("PAID", "DECLINED"),
+        ("PAID", "REFUNDED"),
+        ("FAILED", "APPROVED"),
+        ("CANCELLED", "APPROVED"),
+        ("FAILED", "REFUNDED"),
+    ],
+)
+def test_a_mismatched_pair_is_inconsistent(order_status: str, payment_status: str) -> None:
+    order, payments = pair(order_status, payment_status)
+
+    report = check([order], payments)
+
+    assert not report.consistent
+    assert [(p.kind, p.order_id) for p in report.problems] == [(INCONSISTENT, order.id)]
+    assert f"order {order_status}, payment {payment_status}" in report.problems[0].detail
+    assert str(payments[0].id) in report.problems[0].detail
+
+
+def test_two_payments_for_one_order_are_inconsistent() -> None:
+    order, payments = pair("PAID", "APPROVED")
+    second = PaymentRecord(uuid.uuid4(), order.id, "APPROVED", LONG_AGO)
+
+    report = check([order], [*payments, second])
+
+    assert [p.kind for p in report.problems] == [INCONSISTENT]
+    assert "2 payments" in report.problems[0].detail
+
+
+@pytest.mark.parametrize("order_status", ["PAID", "FAILED"])
+def test_a_paid_or_failed_order_without_a_payment_is_missing_its_payment(order_status: str) -> None:
+    order, _ = pair(order_status, None)
+
+    report = check([order], [])
+
+    assert [(p.kind, p.detail) for p in report.problems] == [
+        (MISSING, f"order {order_status} has no payment")
+    ]
+
+
+def test_an_accepted_order_the_orders_module_never_stored_is_missing() -> None:
+    lost = uuid.uuid4()
+
+    report = check([], [], accepted=[lost])
+
+    assert [(p.kind, p.order_id) for p in report.problems] == [(MISSING, lost)]
+    assert report.accepted == 1
+
+
+def test_a_payment_without_an_order_is_missing_its_order() -> None:
+    orphan = PaymentRecord(uuid.uuid4(), uuid.uuid4(), "APPROVED", LONG_AGO)
+
+    report = check([], [orphan], accepted=[])
+
+    assert [(p.kind, p.order_id) for p in report.problems] == [(MISSING, orphan.order_id)]
+    assert str(orphan.id) in report.problems[0].detail
+
+
+@pytest.mark.parametrize(
+    ("order_status", "payment_status"),
+    [("PENDING", None), ("PENDING", "APPROVED"), ("PENDING", "PROCESSING"), ("CANCELLED", "PROCESSING")],
+)
+def test_pending_orders_and_processing_payments_unchanged_too_long_are_stuck(
+    order_status: str, payment_status: str | None
+) -> None:
+    order, payments = pair(order_status, payment_status)
+
+    report = check([order], payments)
+
+    assert [(p.kind, p.order_id) for p in report.problems] == [(STUCK, order.id)]
+
+
+def test_work_changed_within_the_stuck_deadline_is_in_flight_and_not_judged() -> None:
+    pending, none = pair("PENDING", None, at=JUST_NOW)
+    racing, approved = pair("CANCELLED", "APPROVED", at=JUST_NOW)
+
+    report = check([pending, racing], [*none, *approved])
+
+    assert report.consistent
+    assert report.in_flight == 2
+
+
+def test_an_order_is_in_flight_while_its_payment_changed_recently() -> None:
+    order = OrderRecord(uuid.uuid4(), "PENDING", LONG_AGO)
+    payment = PaymentRecord(uuid.uuid4(), order.id, "APPROVED", JUST_NOW)
+
+    report = check([order], [payment])
+
+    assert report.consistent
+    assert report.in_flight == 1
+
+
+def test_the_summary_counts_each_kind_and_problems_are_listed_by_kind() -> None:
+    good, good_payments = pair("PAID", "APPROVED")
+    bad, bad_payments = pair("PAID", "DECLINED")
+    stuck, _ = pair("PENDING", None)
+    lost = uuid.uuid4()
+
+    report = check(
+        [good, bad, stuck], [*good_payments, *bad_payments], accepted=[good.id, bad.id, stuck.id, lost]
+    )
+
+    assert report.summary() == (
+        "orders accepted 4, orders settled 2, payments 2, inconsistent 1, stuck 1, missing 1"
+    )
+    assert [p.kind for p in report.problems] == [INCONSISTENT, STUCK, MISSING]
+
+
+def test_nothing_at_all_is_consistent() -> None:
+    report = check([], [])
+
+    assert report.consistent
+    assert report.summary() == (
+        "orders accepted 0, orders settled 0, payments 0, inconsistent 0, stuck 0, missing 0"
+    )

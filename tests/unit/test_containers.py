@@ -1,0 +1,151 @@
+"""Container files match the code: settings, CLI commands, entrypoint, scrape ports, dashboard metrics."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_client import REGISTRY
+
+from app.bus import metrics as bus_metrics
+from app.cli import build_parser
+from app.config import SETTINGS
+from app.gateway import metrics as gateway_metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+PAYFLOW_SERVICES = ("setup", "gateway", "orders-worker", "payments-worker")
+# Queue depths come from RabbitMQ's own prometheus plugin, not from our code.
+RABBITMQ_METRICS = {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages"}
+METRIC_MODULES = (bus_metrics, gateway_metrics)  # imported so that their metrics are registered
+SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+
+
+def load_yaml(relative: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / relative).read_text(encoding="utf-8"))
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_yaml("docker-compose.yml")
+
+
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = compose["services"]
+    return found
+
+
+def exposed_metric_names() -> set[str]:
+    """Every series name our metric definitions can produce (labelled metrics have no samples yet)."""
+    return {
+        metric.name + suffix
+        for metric in REGISTRY.collect()
+        for suffix in SUFFIXES.get(metric.type, ("",))
+        if metric.name.startswith("payflow_")
+    }
+
+
+def test_the_compose_file_runs_every_payflow_role_from_the_one_image(compose: dict[str, Any]) -> None:
+    found = services(compose)
+
+    assert set(PAYFLOW_SERVICES) <= set(found)
+    assert {found[name]["image"] for name in PAYFLOW_SERVICES} == {"payflow:latest"}
+    assert {found[name]["build"] for name in PAYFLOW_SERVICES} == {"."}
+
+
+def test_every_payflow_variable_the_compose_file_sets_is_a_setting_with_a_valid_value(
+    compose: dict[str, Any],
+) -> None:
+    by_env = {spec.env: spec for spec in SETTINGS.values()}
+
+    variables = {
+        key: str(value)
+        for service in services(compose).values()
+        for key, value in (service.get("environment") or {}).items()
+        if key.startswith("PAYFLOW_")
+    }
+
+    assert variables, "the compose file configures payflow through PAYFLOW_* variables"
+    assert set(variables) <= set(by_env), f"unknown settings: {set(variables) - set(by_env)}"
+    for key, value in variables.items():
+        by_env[key].parse(value)
+
+
+@pytest.mark.parametrize("name", PAYFLOW_SERVICES)
+def test_every_command_the_compose_file_runs_is_a_payflow_subcommand(
+    compose: dict[str, Any], name: str
+) -> None:
+    command = services(compose)[name]["command"]
+
+    args = build_parser().parse_args(command)
+
+    assert args.command == command[0]
+
+
+def test_every_payflow_service_waits_for_setup_and_has_a_health_check(compose: dict[str, Any]) -> None:
+    found = services(compose)
+
+    assert found["setup"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert found["setup"]["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+    for name in ("gateway", "orders-worker", "payments-worker"):
+        assert found[name]["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+        assert "healthcheck" in found[name]
+    for name in ("postgres", "rabbitmq"):
+        assert "healthcheck" in found[name]
+
+
+def test_the_image_entrypoint_is_the_payflow_console_script_and_its_default_command_parses() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    setup_cfg = configparser.ConfigParser()
+    setup_cfg.read(ROOT / "setup.cfg")
+
+    entrypoint = json.loads(re.findall(r"^ENTRYPOINT (.+)$", dockerfile, re.MULTILINE)[-1])
+    default_command = json.loads(re.findall(r"^CMD (.+)$", dockerfile, re.MULTILINE)[-1])
+
+    assert entrypoint == ["payflow"]
+    assert "payflow = app.cli:main" in setup_cfg["options.entry_points"]["console_scripts"]
+    assert build_parser().parse_args(default_command).command == default_command[0]
+    assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE), "the image runs as a non-root user"
+
+
+def test_prometheus_scrapes_every_process_on_its_documented_port(compose: dict[str, Any]) -> None:
+    config = load_yaml("docker/prometheus.yml")
+    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    gateway_port = SETTINGS["http_bind"].default.rsplit(":", 1)[1]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+
+    assert targets["gateway"] == [f"gateway:{gateway_port}"]
+    assert targets["orders-worker"] == [f"orders-worker:{SETTINGS['orders_metrics_port'].default}"]
+    assert targets["payments-worker"] == [f"payments-worker:{SETTINGS['payments_metrics_port'].default}"]
+    assert targets["rabbitmq"] == ["rabbitmq:15692"]
+    for job, [target] in targets.items():
+        assert target.split(":")[0] in services(compose), job
+        assert target.split(":")[1] in readme, f"port of {job} is not documented in the README"
+
+
+def test_the_dashboard_parses_and_charts_only_metrics_that_exist() -> None:
+    dashboard = json.loads((ROOT / "docker/grafana/dashboards/payflow.json").read_text(encoding="utf-8"))
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+    used = {name for expr in exprs for name in re.findall(r"\b(?:payflow|rabbitmq)_[a-z_]+\b", expr)}
+
+    assert used - RABBITMQ_METRICS <= exposed_metric_names(), used - RABBITMQ_METRICS - exposed_metric_names()
+    titles = " ".join(panel["title"].lower() for panel in dashboard["panels"])
+    for topic in ("throughput", "payment outcomes", "queue depths", "dead letters", "latency"):
+        assert topic in titles
+
+
+def test_grafana_is_provisioned_with_the_prometheus_datasource_the_dashboard_uses() -> None:
+    datasources = load_yaml("docker/grafana/provisioning/datasources/prometheus.yml")["datasources"]
+    providers = load_yaml("docker/grafana/provisioning/dashboards/payflow.yml")["providers"]
+    dashboard = json.loads((ROOT / "docker/grafana/dashboards/payflow.json").read_text(encoding="utf-8"))
+
+    uids = {panel["datasource"]["uid"] for panel in dashboard["panels"]}
+
+    assert uids == {datasources[0]["uid"]}
+    assert providers[0]["options"]["path"] == "/var/lib/grafana/dashboards"

@@ -1,0 +1,46 @@
+"""Each process connects as its own database role; operator tools keep the owner's URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.bootstrap import process_database_url
+from app.config import Settings
+from app.persistence.roles import role_passwords
+
+OWNER = "postgresql+psycopg2://owner:owner-pw@db.internal:5432/payflow"
+
+
+@pytest.mark.parametrize("role", ["gateway", "orders", "payments"])
+def test_by_default_a_process_uses_the_owner_url_as_its_own_role_without_the_owner_password(
+    role: str,
+) -> None:
+    settings = Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER})
+
+    url = process_database_url(settings, role)
+
+    assert url == f"postgresql+psycopg2://payflow_{role}@db.internal:5432/payflow"
+
+
+def test_a_configured_process_url_wins() -> None:
+    own = "postgresql+psycopg2://payflow_orders:orders-pw@db.internal:5432/payflow"
+    settings = Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER, "PAYFLOW_ORDERS_DATABASE_URL": own})
+
+    assert process_database_url(settings, "orders") == own
+    assert process_database_url(settings, "payments").startswith("postgresql+psycopg2://payflow_payments@")
+
+
+def test_operator_tools_connect_as_the_owner() -> None:
+    settings = Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER})
+
+    assert process_database_url(settings, "reconcile") == OWNER
+
+
+def test_setup_takes_each_roles_password_from_the_process_url_that_names_the_role() -> None:
+    urls = {
+        "gateway": "postgresql+psycopg2://payflow_gateway:gw-pw@db.internal/payflow",
+        "orders": "",
+        "payments": "postgresql+psycopg2://someone_else:other-pw@db.internal/payflow",
+    }
+
+    assert role_passwords(urls) == {"payflow_gateway": "gw-pw"}
