@@ -6,13 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import commands, docs, keys, supervisor
+from app.cli import commands, docs, keys, operator, supervisor
+from app.cli.errors import CommandError
 from app.config import ConfigError
 from app.logs import redact_secrets
 
-
-class CommandError(Exception):
-    """An operator-facing failure: printed as one line, exit code 1."""
+__all__ = ["CommandError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,8 +21,6 @@ def build_parser() -> argparse.ArgumentParser:
     supervisor.register(sub)
     docs.register(sub)
     keys.register(sub)
-    from app.cli import operator  # noqa: PLC0415 - its commands raise CommandError, defined in this file
-
     operator.register(sub)
     return parser
 
@@ -34,9 +31,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
     except (ConfigError, CommandError) as exc:
-        line = redact_secrets(f"payflow {args.command}: {exc}")  # a URL in a message keeps no password
-        print(line, file=sys.stderr)  # noqa: T201 - the CLI's error channel
+        _say(f"payflow {args.command}: {exc}")
         return 2 if isinstance(exc, ConfigError) else 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the operator gets one line, never a traceback
+        _say(f"payflow {args.command}: {type(exc).__name__}: {exc}".splitlines()[0])
+        return 1
     return result
+
+
+def _say(line: str) -> None:
+    # A URL in a message keeps no password.
+    print(redact_secrets(line), file=sys.stderr)  # noqa: T201 - the CLI's error channel

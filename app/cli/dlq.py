@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from app.bus import ROLE_QUEUES, DeadLetter, list_dead_letters, replay_dead_letters
-from app.cli import CommandError
 from app.cli.arguments import positive_int
 from app.cli.commands import load_settings
+from app.cli.errors import CommandError
 from app.cli.guards import reaching_services
 from app.cli.output import write, write_json, write_table
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy.exc import DBAPIError
 
 from app.bus import BROKER_FAILURES
-from app.cli import CommandError
+from app.cli.errors import CommandError
 from app.config import Settings
 from app.persistence import redact_url
 

@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 from app.bus import OUTBOX_EXCHANGES, mark_for_republish
-from app.cli import CommandError
 from app.cli.arguments import iso_time
 from app.cli.commands import load_settings
+from app.cli.errors import CommandError
 from app.cli.guards import reaching_services
 from app.cli.output import write
 from app.persistence import build_engine

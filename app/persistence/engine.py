@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 
 
 def build_engine(
@@ -23,7 +24,7 @@ def build_engine(
     """
     options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
     return create_engine(
-        url,
+        normalize_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
@@ -34,6 +35,14 @@ def build_engine(
             "options": options,
         },
     )
+
+
+def normalize_url(url: str) -> str:
+    """The URL with the psycopg2 driver named: a bare `postgresql://` would pick a driver not installed."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed.render_as_string(hide_password=False)
 
 
 def redact_url(url: str) -> str:

@@ -13,6 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.persistence.engine import normalize_url
+
 # (schema, package holding migrations/) in the order they are applied.
 MODULE_SCHEMAS: Sequence[tuple[str, str]] = (
     ("gateway", "app.gateway"),
@@ -24,7 +26,7 @@ VERSION_TABLE = "alembic_version"
 
 def ensure_database(url: str) -> bool:
     """Create the database named in `url` when it does not exist; True when it was created."""
-    parsed = make_url(url)
+    parsed = make_url(normalize_url(url))
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
