@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
+from app.logs import configure_logging, route_gunicorn_logs
 
 _settings = Settings.from_env()
 
@@ -18,6 +19,10 @@ worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20  # SIGTERM: stop accepting, let in-flight requests finish for up to this long
 keepalive = 5
+# Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new connections across the
+# workers. With one shared socket, whichever worker won the accept race kept every keep-alive client
+# (measured: one worker served all 33 benchmark connections while the other sat mostly idle).
+reuse_port = True
 
 # prometheus_client picks its multiprocess value store when first imported, so it is imported only in the
 # hooks below, after on_starting has set PROMETHEUS_MULTIPROC_DIR for the workers it forks.
@@ -26,7 +31,9 @@ _created_metrics_dir: list[str] = []
 
 
 def on_starting(server: Any) -> None:
-    """Give the workers a clean shared metrics directory; GET /metrics merges their files."""
+    """Log like every other process; give the workers a clean shared metrics directory."""
+    configure_logging(_settings.log_level, _settings.log_format, "gateway")
+    route_gunicorn_logs()
     directory = os.environ.get(_METRICS_DIR_ENV)
     if directory:
         for stale in Path(directory).glob("*.db"):

@@ -81,6 +81,9 @@ def module_engine(settings: Settings, role: str, *, pool_size: int = 5) -> Engin
         statement_timeout_ms=settings.read_timeout_ms if role == "gateway" else None,
         pool_size=pool_size,
         pool_timeout_s=None if role == "gateway" else WORKER_POOL_TIMEOUT_S,
+        # No pre-ping round trip per checkout: a connection that died in the pool fails one read
+        # (retried once), one write (503 + Retry-After) or one message (retried), never silently.
+        pre_ping=False,
     )
 
 
@@ -185,14 +188,15 @@ def _handlers(
     if role == "orders":
         return orders.order_handlers(lambda: orders.SqlOrdersUnitOfWork(engine))
     uow_factory = functools.partial(payments.SqlPaymentsUnitOfWork, engine)
+    gateway = simulated_gateway(settings)
     background.spawn("payments-relay", OutboxRelay(engine, "payments", settings.broker_url).run)
-    sweep = functools.partial(payments.fail_stuck_payments, uow_factory, settings.payment_deadline_s)
+    sweep = functools.partial(payments.fail_stuck_payments, uow_factory, gateway, settings.payment_deadline_s)
     background.spawn("payments-sweeper", _every(SWEEP_INTERVAL_S, sweep, "fail stuck payments"))
     purge = functools.partial(purge_published, engine, "payments", settings.outbox_retention_h)
     background.spawn("payments-outbox-purge", _every(PURGE_INTERVAL_S, purge, "purge published events"))
     gauges = functools.partial(refresh_outbox_gauges, engine, "payments")
     background.spawn("payments-outbox-gauges", _every(GAUGE_INTERVAL_S, gauges, "outbox gauges"))
-    return payments.payment_handlers(uow_factory, simulated_gateway(settings))
+    return payments.payment_handlers(uow_factory, gateway)
 
 
 def simulated_gateway(settings: Settings) -> payments.SimulatedPaymentGateway:

@@ -129,9 +129,10 @@ SETTINGS: dict[str, Setting] = {
     ),
     "payment_deadline_s": Setting(
         "PAYFLOW_PAYMENT_DEADLINE_S",
-        "30",
+        "120",
         _positive_int,
-        "A payment still PROCESSING after this long is failed with reason `gateway_timeout`.",
+        "A payment still PROCESSING after this long is released at the provider and failed with reason "
+        "`gateway_timeout`; keep it above the longest retry delay plus 30 s (a worker's connection wait).",
     ),
     "orders_concurrency": Setting(
         "PAYFLOW_ORDERS_CONCURRENCY", "8", _positive_int, "Messages an orders worker handles at once."

@@ -86,6 +86,15 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(level: str, fmt: str, process: str) -> None:
     """Install the root handler once per process; `fmt` is json, text or auto (text on a terminal)."""
+    root = logging.getLogger()
+    root.handlers[:] = [payflow_handler(fmt, process)]
+    root.setLevel(level.upper())
+    for noisy in ("amqp", "kombu", "urllib3", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def payflow_handler(fmt: str, process: str) -> logging.Handler:
+    """A stderr handler with this system's format, context ids and password redaction."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_ContextFilter())
@@ -95,8 +104,12 @@ def configure_logging(level: str, fmt: str, process: str) -> None:
         if use_json
         else TextFormatter(f"%(asctime)s %(levelname)s [{process}] %(name)s: %(message)s")
     )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("amqp", "kombu", "urllib3", "alembic"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return handler
+
+
+def route_gunicorn_logs() -> None:
+    """Send gunicorn's own lines (boot, worker exits, signals) through the root handler, same format."""
+    for name in ("gunicorn.error", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True

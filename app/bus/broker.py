@@ -18,11 +18,14 @@ def is_amqp(broker_url: str) -> bool:
     return urlsplit(broker_url).scheme in AMQP_SCHEMES
 
 
-def connect(broker_url: str, *, heartbeat: int = HEARTBEAT_S) -> Connection:
-    """A connection (not yet opened) whose publishes wait for the broker's confirm when it can give one."""
+def connect(broker_url: str, *, heartbeat: int = HEARTBEAT_S, confirm_each: bool = True) -> Connection:
+    """A connection (not yet opened) whose publishes wait for the broker's confirm when it can give one.
+
+    `confirm_each=False` leaves confirms to the caller (BatchPublisher waits once per batch).
+    """
     if is_amqp(broker_url):
         # The memory transport has no publisher confirms: only AMQP gets them.
-        options = {"confirm_publish": True}
+        options = {"confirm_publish": confirm_each}
         return Connection(
             broker_url, transport_options=options, heartbeat=heartbeat, connect_timeout=CONNECT_TIMEOUT_S
         )

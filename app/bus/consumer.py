@@ -56,8 +56,7 @@ class QueueWorker:
                     with connection:
                         session = self._open(connection, pool)
                         backoff.reset()
-                        self._serve(session, stop)
-                        session.stop(STOP_GRACE_S)
+                        self._consume(session, stop)
                 except broker_errors(connection) as exc:
                     self._lost(exc, stop, backoff.next())
         finally:
@@ -69,9 +68,12 @@ class QueueWorker:
         """Process messages until none arrived for `timeout` s and nothing is in flight; the count settled."""
         with self._pool() as pool, connect(self.broker_url) as connection:
             session = self._open(connection, pool)
-            while session.pump(timeout) or session.in_flight:
-                self.last_heartbeat = time.monotonic()
-            session.stop(STOP_GRACE_S)
+            try:
+                while session.pump(timeout) or session.in_flight:
+                    self.last_heartbeat = time.monotonic()
+                session.stop(STOP_GRACE_S)
+            finally:
+                session.close()
             return session.settled
 
     def _pool(self) -> ThreadPoolExecutor:
@@ -86,6 +88,13 @@ class QueueWorker:
         session = ConsumerSession(connection, pool, self._handlers, self._policy, prefetch=self._concurrency)
         log.info("consuming %s on %s", self.queue, connection.as_uri())  # password masked
         return session
+
+    def _consume(self, session: ConsumerSession, stop: threading.Event) -> None:
+        try:
+            self._serve(session, stop)
+            session.stop(STOP_GRACE_S)
+        finally:
+            session.close()
 
     def _serve(self, session: ConsumerSession, stop: threading.Event) -> None:
         while not stop.is_set():

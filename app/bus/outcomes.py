@@ -37,7 +37,7 @@ class Outcome:
 def classify(exc: BaseException) -> Failure:
     if isinstance(exc, ContractError):
         return Failure.CONTRACT
-    if is_transient(exc) or isinstance(exc, AmqpConnectionError | KombuOperationalError | OSError):
+    if is_transient(exc) or isinstance(exc, AmqpConnectionError | KombuOperationalError):
         return Failure.TRANSIENT
     if isinstance(exc, NotYetApplicable):
         return Failure.NOT_YET

@@ -1,4 +1,4 @@
-"""OutboxRelay: publishes a schema's outbox rows to its exchange with confirms, woken by NOTIFY."""
+"""OutboxRelay: publishes a schema's outbox rows in confirmed batches, woken by NOTIFY."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy import Engine, MetaData, Row, Select, func, select, update
 from app.bus import metrics
 from app.bus.backoff import Backoff
 from app.bus.broker import connect
+from app.bus.confirms import BatchPublisher
 from app.bus.listener import OutboxListener
-from app.bus.publisher import KombuPublisher
 from app.bus.topology import OUTBOX_EXCHANGES
 from app.persistence import notify_channel, outbox_table
 
@@ -34,8 +34,10 @@ class OutboxRelay:
         batch_size: int = 500,
         *,
         exchange: str | None = None,
+        idle_wait_s: float = IDLE_WAIT_S,
     ) -> None:
-        """`exchange` defaults to the schema's entry of OUTBOX_EXCHANGES (tests pass their own schema)."""
+        """`exchange` defaults to the schema's entry of OUTBOX_EXCHANGES (tests pass their own schema);
+        `idle_wait_s` bounds the wait for a NOTIFY before the table is read again anyway."""
         self._engine = engine
         self._schema = schema
         self._table = outbox_table(MetaData(schema=schema))
@@ -43,8 +45,9 @@ class OutboxRelay:
         self._broker_url = broker_url
         self._batch_size = batch_size
         self._connection: Connection | None = None
-        self._publisher: KombuPublisher | None = None
+        self._publisher: BatchPublisher | None = None
         self._listener = OutboxListener(engine, notify_channel(schema))
+        self._idle_wait_s = idle_wait_s
 
     def run(self, stop: threading.Event) -> None:
         """Relay until `stop` is set; a failing database or broker is logged and retried, never fatal."""
@@ -65,16 +68,21 @@ class OutboxRelay:
     def _pass(self) -> None:
         self._listener.open()  # before reading, so no NOTIFY after the read can be missed
         if self.drain_once() < self._batch_size:
-            self._listener.wait(IDLE_WAIT_S)
+            self._listener.wait(self._idle_wait_s)
 
     def drain_once(self) -> int:
-        """Publish one batch of unpublished rows in `seq` order, mark them published; the number relayed."""
+        """Publish one batch of unpublished rows in `seq` order, mark them published; the number relayed.
+
+        The rows stay locked until the broker confirmed the whole batch; a nack, a timeout or a broken
+        link raises before the UPDATE, so the batch stays unpublished and is relayed again.
+        """
         publisher = self._ensure_publisher()
         with self._engine.begin() as conn:
             rows = conn.execute(self._claim_batch()).all()
             for row in rows:
                 self._publish(publisher, row)
             if rows:
+                publisher.confirm()
                 published = self._table.c.seq.in_([row.seq for row in rows])
                 conn.execute(update(self._table).where(published).values(published_at=func.now()))
         for row in rows:  # counted once committed: a failed commit relays (and counts) them again later
@@ -91,7 +99,7 @@ class OutboxRelay:
             .with_for_update(skip_locked=True)
         )
 
-    def _publish(self, publisher: KombuPublisher, row: Row[Any]) -> None:
+    def _publish(self, publisher: BatchPublisher, row: Row[Any]) -> None:
         publisher.publish(
             row.body,
             exchange=self._exchange,
@@ -101,12 +109,12 @@ class OutboxRelay:
             correlation_id=row.correlation_id,
         )
 
-    def _ensure_publisher(self) -> KombuPublisher:
+    def _ensure_publisher(self) -> BatchPublisher:
         if self._connection is None or self._publisher is None:
-            connection = connect(self._broker_url)
+            connection = connect(self._broker_url, confirm_each=False)
             connection.connect()
             self._connection = connection
-            self._publisher = KombuPublisher(connection.default_channel)
+            self._publisher = BatchPublisher(connection)
         self._connection.heartbeat_check()
         return self._publisher
 

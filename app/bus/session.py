@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import queue as queue_module
+import select
 import time
 from collections.abc import Mapping
 from concurrent.futures import Executor
@@ -18,9 +19,10 @@ from app.bus.outcomes import Outcome
 from app.bus.publisher import KombuPublisher, body_bytes
 from app.bus.settlement import RetryPolicy, Settler
 from app.bus.tasks import handle_message
+from app.bus.wakeup import Wakeup
 from app.contracts import EventHandler
 
-BUSY_POLL_S = 0.002  # while tasks are in flight, look for finished outcomes this often
+MEMORY_POLL_S = 0.002  # the memory transport has no socket to select on: poll it while tasks are in flight
 
 
 class ConsumerSession:
@@ -39,6 +41,8 @@ class ConsumerSession:
         self._handlers = handlers
         self._queue = policy.queue
         self._outcomes: queue_module.Queue[tuple[Any, Outcome]] = queue_module.Queue()
+        self._wakeup = Wakeup()
+        self._socket = connection.connection.sock if connection.transport.driver_type == "amqp" else None
         self._accepting = True
         self.in_flight = 0
         self.settled = 0
@@ -63,15 +67,30 @@ class ConsumerSession:
         outcome = handle_message(body_bytes(message), self._handlers)
         metrics.record_handled(self._queue, outcome.context, time.perf_counter() - started)
         self._outcomes.put((message, outcome))
+        self._wakeup.poke()
 
     def pump(self, idle_timeout: float) -> bool:
-        """Wait briefly for deliveries, then settle what is done; True when something arrived or settled."""
+        """Sleep until a delivery arrives or a handler finishes (at most `idle_timeout`), then take the
+        deliveries and settle what is done; True when something arrived or settled."""
         self._connection.heartbeat_check()
         before = (self.in_flight, self.settled)
-        with contextlib.suppress(TimeoutError):  # nothing arrived in time
-            self._connection.drain_events(timeout=BUSY_POLL_S if self.in_flight else idle_timeout)
+        if self._socket is None:
+            with contextlib.suppress(TimeoutError):  # nothing arrived in time
+                self._connection.drain_events(timeout=MEMORY_POLL_S if self.in_flight else idle_timeout)
+        else:
+            self._wait(idle_timeout)
         self.settle_ready()
         return (self.in_flight, self.settled) != before
+
+    def _wait(self, timeout: float) -> None:
+        watched: list[Any] = [self._socket, self._wakeup]
+        readable, _, _ = select.select(watched, [], [], timeout)
+        if self._wakeup in readable:
+            self._wakeup.clear()  # before settling, so an outcome put after this pokes again
+        if self._socket in readable:
+            with contextlib.suppress(TimeoutError):  # every frame already received is dispatched
+                while True:
+                    self._connection.drain_events(timeout=0)
 
     def settle_ready(self, wait: float = 0.0) -> None:
         """Settle every finished outcome; with `wait`, block that long for the first one."""
@@ -92,3 +111,7 @@ class ConsumerSession:
         deadline = time.monotonic() + grace_s
         while self.in_flight and time.monotonic() < deadline:
             self.settle_ready(wait=min(0.1, max(0.0, deadline - time.monotonic())))
+
+    def close(self) -> None:
+        """Release the wake-up pipe; handlers still running may poke it harmlessly."""
+        self._wakeup.close()

@@ -19,8 +19,9 @@ ALLOWED_PAYMENTS: dict[str, frozenset[str | None]] = {
     "PAID": frozenset({"APPROVED"}),
     "FAILED": frozenset({"DECLINED", "FAILED"}),
     # A cancel accepted while the order was PENDING can lose the race to a decline or a failure on the
-    # payments side: no money was taken, so those pairs are as consistent as "no payment at all".
-    "CANCELLED": frozenset({"CANCELLED", "REFUNDED", "DECLINED", "FAILED", None}),
+    # payments side: no money was taken. A payment always exists, even for an order cancelled before its
+    # payment was created (it is born CANCELLED), so a missing one means payments lost the order.
+    "CANCELLED": frozenset({"CANCELLED", "REFUNDED", "DECLINED", "FAILED"}),
 }
 PENDING = "PENDING"
 PROCESSING = "PROCESSING"

@@ -47,6 +47,8 @@ class Envelope:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ContractError(f"message is not JSON: {exc}") from None
+        except RecursionError:
+            raise ContractError("message nests JSON too deeply") from None
         if not isinstance(data, dict):
             raise ContractError("message is not a JSON object")
         return cls(

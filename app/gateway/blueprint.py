@@ -37,7 +37,9 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask_smorest
         return cast(Callable[[F], F], super().route(rule, **options))
 
     def arguments(self, schema: Any, **options: Any) -> Callable[[F], F]:
-        return cast(Callable[[F], F], super().arguments(schema, **options))
+        # One instance per route: given the class, webargs would build a new Schema for every request.
+        instance = schema() if isinstance(schema, type) else schema
+        return cast(Callable[[F], F], super().arguments(instance, **options))
 
     def response(self, status_code: int, schema: Any = None, **options: Any) -> Callable[[F], F]:
         return cast(Callable[[F], F], super().response(status_code, schema, **options))

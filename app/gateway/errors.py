@@ -7,11 +7,10 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.gateway.correlation import correlation_id
-from app.persistence import is_transient
+from app.persistence import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,6 @@ _MESSAGES = {
 }
 # Headers HTTP asks for with some statuses: when to retry, and which credentials to send.
 _STATUS_HEADERS = {503: {"Retry-After": RETRY_AFTER_S}, 401: {"WWW-Authenticate": 'Bearer realm="payflow"'}}
-_QUERY_CANCELED = "57014"  # statement timeout: the database is too slow to answer now, not a bug
 
 
 class GatewayError(Exception):
@@ -112,7 +110,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_unexpected(error: Exception) -> Response:
     """Database outages become 503 with Retry-After; anything else is logged once and becomes 500."""
-    if isinstance(error, DBAPIError) and (is_transient(error) or _sqlstate(error) == _QUERY_CANCELED):
+    if is_unavailable(error):
         log.warning(
             "database unavailable during %s %s: %s", request.method, request.path, type(error).__name__
         )
@@ -133,8 +131,3 @@ def _flatten(messages: dict[str, Any]) -> dict[str, Any]:
     for location, fields in messages.items():
         flat.update(fields if isinstance(fields, dict) else {location: fields})
     return flat
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    code = getattr(error.orig, "pgcode", None)
-    return code if isinstance(code, str) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from decimal import Decimal
 
@@ -31,12 +32,12 @@ def create_order(
 ) -> Reply:
     """Accept a new order under a fresh id: one command row and one OrderCreated event, atomically."""
     order_id = uuid.uuid4()
-    body = OrderAcceptedSchema().dump(
+    body = schema_of(OrderAcceptedSchema).dump(
         {"order_id": order_id, "message": CREATED_MESSAGE, "status": "PENDING_PAYMENT"}
     )
     event = OrderCreated(order_id, user_id, total).to_envelope(correlation_id)
     reply = accept(store, new_command(CREATE_ORDER, order_id, key, hashed, body), [event])
-    return in_field_order(reply, OrderAcceptedSchema())
+    return in_field_order(reply, OrderAcceptedSchema)
 
 
 def cancel_order(
@@ -53,20 +54,30 @@ def cancel_order(
     still be cancelled; a repeated key replays its first answer whatever the order's state is now."""
     earlier = earlier_reply(store, CANCEL_ORDER, key, hashed)
     if earlier is not None:
-        return in_field_order(earlier, CancelAcceptedSchema())
+        return in_field_order(earlier, CancelAcceptedSchema)
     _check_cancellable(engine, orders, store, order_id)
-    body = CancelAcceptedSchema().dump({"order_id": order_id, "message": CANCELLED_MESSAGE})
+    body = schema_of(CancelAcceptedSchema).dump({"order_id": order_id, "message": CANCELLED_MESSAGE})
     event = OrderCancelled(order_id).to_envelope(correlation_id)
     reply = accept(store, new_command(CANCEL_ORDER, order_id, key, hashed, body), [event])
-    return in_field_order(reply, CancelAcceptedSchema())
+    return in_field_order(reply, CancelAcceptedSchema)
 
 
-def in_field_order(reply: Reply, schema: Schema) -> Reply:
+def in_field_order(reply: Reply, schema: type[Schema]) -> Reply:
     """The body with its keys in the schema's order: jsonb does not keep key order, so a replay would
     otherwise differ byte-wise from the first answer."""
-    order = [field.data_key or name for name, field in schema.dump_fields.items()]
-    body = {key: reply.body[key] for key in order if key in reply.body}
+    body = {key: reply.body[key] for key in _field_order(schema) if key in reply.body}
     return dataclasses.replace(reply, body=body | reply.body)
+
+
+@functools.cache
+def schema_of(kind: type[Schema]) -> Schema:
+    """One shared instance per schema class (dump keeps no state): building one per request cost CPU."""
+    return kind()
+
+
+@functools.cache
+def _field_order(kind: type[Schema]) -> tuple[str, ...]:
+    return tuple(field.data_key or name for name, field in schema_of(kind).dump_fields.items())
 
 
 def _check_cancellable(engine: Engine, orders: OrderReads, store: CommandStore, order_id: uuid.UUID) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     func,
     select,
     text,
@@ -27,7 +29,13 @@ from sqlalchemy.dialects.postgresql import CHAR, JSONB, UUID, insert
 
 from app.contracts import Envelope
 from app.gateway.ports import Command
-from app.persistence import append_events, outbox_table
+from app.persistence import (
+    autocommit_connection,
+    event_params,
+    events_appended_after,
+    outbox_table,
+    relay_wakeup,
+)
 
 metadata = MetaData(schema="gateway")
 
@@ -59,20 +67,15 @@ class SqlCommandStore:
         self._engine = engine
 
     def record(self, command: Command, events: Sequence[Envelope]) -> Command:
+        # One statement in autocommit, so one round trip: PostgreSQL runs it atomically by itself.
         # A concurrent insert with the same key blocks on the unique index until the first commits;
-        # DO NOTHING then returns no row and the SELECT below sees the winner.
-        with self._engine.begin() as conn:
-            inserted = conn.execute(
-                insert(commands)
-                .values(_row(command))
-                .on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
-                .returning(commands.c.id)
-            ).first()
-            if inserted is not None:
-                append_events(conn, outbox, events)
+        # DO NOTHING then returns no row (and appends no event) and the SELECT below sees the winner.
+        with autocommit_connection(self._engine) as conn:
+            parameters = {**_row(command), **event_params(events)}
+            if conn.execute(_recording(len(events)), parameters).first() is not None:
                 return command
             earlier = conn.execute(_by_key(command.kind, command.idempotency_key)).one()
-            return _command(earlier)
+        return _command(earlier)
 
     def find(self, kind: str, idempotency_key: str) -> Command | None:
         with self._engine.connect() as conn:
@@ -94,8 +97,31 @@ def purge_idempotency_keys(engine: Engine, older_than_h: int) -> int:
         return conn.execute(commands.delete().where(commands.c.created_at < cutoff)).rowcount
 
 
+@functools.cache
+def _recording(event_count: int) -> Select[Any]:
+    """INSERT the command unless its key exists, its events only if it was inserted, and wake the relays.
+
+    Built once per number of events, with bound parameters: building it for every request cost CPU.
+    """
+    values = {name: bindparam(name, type_=commands.c[name].type) for name in _RECORDED}
+    recorded = (
+        insert(commands)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
+        .returning(commands.c.id)
+        .cte("recorded")
+    )
+    statement = select(recorded.c.id, relay_wakeup(outbox))
+    if not event_count:
+        return statement
+    return statement.add_cte(events_appended_after(outbox, event_count, recorded))
+
+
 def _by_key(kind: str, key: str | None) -> Select[Any]:
     return select(commands).where(commands.c.kind == kind, commands.c.idempotency_key == key)
+
+
+_RECORDED = ("id", "kind", "order_id", "idempotency_key", "request_hash", "response_status", "response_body")
 
 
 def _row(command: Command) -> dict[str, object]:

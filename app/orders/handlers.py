@@ -35,9 +35,10 @@ def on_order_created(uow_factory: UowFactory, envelope: Envelope) -> None:
     """Store the order as PENDING unless it already exists."""
     event = _parse(envelope, OrderCreated)
     with log_context(order_id=event.order_id), uow_factory() as uow:
-        if not uow.claim(envelope):
-            return
-        if uow.add_order(event.order_id, event.user_id, event.total, envelope):
+        applied = uow.add_order(event.order_id, event.user_id, event.total, envelope)
+        if not applied.claimed:
+            return  # a duplicate: leaving without a commit undoes everything the statement did
+        if applied.changed:
             log.info("order stored as PENDING")
         uow.commit()
 
@@ -76,16 +77,15 @@ def _move(
     uow_factory: UowFactory, envelope: Envelope, order_id: uuid.UUID, target: OrderStatus, reason: str | None
 ) -> None:
     with log_context(order_id=order_id), uow_factory() as uow:
-        if not uow.claim(envelope):
-            return
-        moved = uow.move_order(order_id, target, envelope, reason)
-        current = None if moved else uow.order_status(order_id)
-        if not moved and (current is None or can_move(current, target)):
-            # Not stored yet, or stored by a transaction that committed after the move looked for the
-            # row (so the move missed it). Rolling back also undoes the claim: the redelivered event
-            # is applied later instead of being acknowledged without effect.
+        applied = uow.move_order(order_id, target, envelope, reason)
+        if not applied.claimed:
+            return  # a duplicate: leaving without a commit undoes everything the statement did
+        if not applied.changed and (applied.status is None or can_move(applied.status, target)):
+            # Not stored yet (or stored by a transaction that committed after this statement began).
+            # Rolling back also undoes the claim: the redelivered event is applied later instead of
+            # being acknowledged without effect.
             raise NotYetApplicable(f"order {order_id} is not stored yet")
-        if moved:
+        if applied.changed:
             log.info("order moved to %s", target.value)
         uow.commit()
 

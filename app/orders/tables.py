@@ -1,4 +1,4 @@
-"""The orders schema as SQLAlchemy Core tables: orders, their history, and the inbox."""
+"""The orders schema as SQLAlchemy Core tables: orders, their history, per-status counts and the inbox."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy import (
     Index,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -55,5 +57,15 @@ order_history = Table(
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_order_history_order", order_history.c.order_id, order_history.c.id)
+
+# Maintained by triggers on `orders` (migration orders_0002): the sum of `n` over shards is the count.
+order_counts = Table(
+    "order_counts",
+    metadata,
+    Column("status", String(16), nullable=False),
+    Column("shard", SmallInteger, nullable=False),
+    Column("n", BigInteger, nullable=False),
+    PrimaryKeyConstraint("status", "shard", name="pk_order_counts"),
+)
 
 processed_events = inbox_table(metadata)

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import CTE, Insert, Select, Text, cast, exists, func, literal, null, select, update
+from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.contracts import Envelope
 from app.orders.domain import OrderStatus, sources_of
 from app.orders.tables import order_history, orders, processed_events
-from app.persistence import SqlTransaction, claim_event
+from app.persistence import SqlTransaction
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one event did to one order, as its single statement reported it."""
+
+    claimed: bool  # False: a duplicate, whose handler must leave without committing
+    changed: bool
+    status: OrderStatus | None  # after the statement; None when the order was not found (or not stored)
 
 
 class OrdersUnitOfWork(Protocol):
@@ -27,78 +37,77 @@ class OrdersUnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
-    def claim(self, envelope: Envelope) -> bool:
-        """Record the event as applied; False when it already was."""
-        ...
-
-    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> bool:
-        """Store a PENDING order (and its first history row) unless it exists; True when stored."""
+    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> Applied:
+        """Claim `cause` and store a PENDING order (and its first history row) unless it exists."""
         ...
 
     def move_order(
         self, order_id: uuid.UUID, target: OrderStatus, cause: Envelope, reason: str | None
-    ) -> bool:
-        """Move the order to `target` if the transitions table allows it now; True when it moved."""
-        ...
-
-    def order_status(self, order_id: uuid.UUID) -> OrderStatus | None:
-        """The order's current status, or None when it is not stored."""
+    ) -> Applied:
+        """Claim `cause`; move the order to `target` (with history) if the transitions table allows it now."""
         ...
 
 
 class SqlOrdersUnitOfWork(SqlTransaction):
-    """OrdersUnitOfWork on PostgreSQL; a rollback happens on exit unless committed."""
+    """OrdersUnitOfWork on PostgreSQL, one statement per event; a rollback happens on exit unless committed.
 
-    def claim(self, envelope: Envelope) -> bool:
-        return claim_event(self._conn, processed_events, envelope.id, envelope.type)
+    Each statement claims the event in the inbox and makes the change with its history row through
+    data-modifying CTEs, so it is all or nothing within the transaction. A duplicate still runs the
+    change, but the handler then leaves without committing and the rollback undoes it.
+    """
 
-    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> bool:
-        statement = (
+    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> Applied:
+        values = {"id": order_id, "user_id": user_id, "total": total, "status": OrderStatus.PENDING.value}
+        stored = (
             insert(orders)
-            .values(id=order_id, user_id=user_id, total=total, status=OrderStatus.PENDING.value)
+            .values(**values)
             .on_conflict_do_nothing(index_elements=["id"])
-            .returning(orders.c.id)
+            .returning(orders.c.id, orders.c.status)
+            .cte("stored")
         )
-        stored = self._conn.execute(statement).first() is not None
-        if stored:
-            self._record(order_id, None, OrderStatus.PENDING, cause, None)
-        return stored
+        history = _history(select(stored.c.id, null(), stored.c.status), cause, None)
+        claimed = _claim(cause)
+        outcome = select(exists(claimed.select()), exists(stored.select())).add_cte(history.cte("history"))
+        was_claimed, was_stored = self._conn.execute(outcome).one()
+        return Applied(was_claimed, was_stored, OrderStatus.PENDING if was_stored else None)
 
     def move_order(
         self, order_id: uuid.UUID, target: OrderStatus, cause: Envelope, reason: str | None
-    ) -> bool:
-        # Lock the row and read its status in the same statement that changes it: no read-then-write race.
+    ) -> Applied:
+        # Lock the row and read its status in the statement that changes it: no read-then-write race.
         before = select(orders.c.id, orders.c.status).where(orders.c.id == order_id).with_for_update().cte()
-        statement = (
+        moved = (
             update(orders)
             .where(orders.c.id == before.c.id, before.c.status.in_([s.value for s in sources_of(target)]))
             .values(status=target.value, updated_at=func.now())
-            .returning(before.c.status)
+            .returning(orders.c.id, before.c.status.label("previous"), orders.c.status)
+            .cte("moved")
         )
-        previous = self._conn.execute(statement).scalar_one_or_none()
-        if previous is None:
-            return False
-        self._record(order_id, OrderStatus(previous), target, cause, reason)
-        return True
+        history = _history(select(moved.c.id, moved.c.previous, moved.c.status), cause, reason)
+        current = select(before.c.status).scalar_subquery()
+        outcome = select(exists(_claim(cause).select()), exists(moved.select()), current)
+        was_claimed, was_moved, status = self._conn.execute(outcome.add_cte(history.cte("history"))).one()
+        return Applied(was_claimed, was_moved, target if was_moved else _status(status))
 
-    def order_status(self, order_id: uuid.UUID) -> OrderStatus | None:
-        status = self._conn.execute(select(orders.c.status).where(orders.c.id == order_id)).scalar()
-        return None if status is None else OrderStatus(status)
 
-    def _record(
-        self,
-        order_id: uuid.UUID,
-        previous: OrderStatus | None,
-        target: OrderStatus,
-        cause: Envelope,
-        reason: str | None,
-    ) -> None:
-        row = {
-            "order_id": order_id,
-            "from_status": None if previous is None else previous.value,
-            "to_status": target.value,
-            "event_id": cause.id,
-            "event_type": cause.type,
-            "reason": reason,
-        }
-        self._conn.execute(order_history.insert().values(**row))
+def _claim(cause: Envelope) -> CTE:
+    """Insert the event into the inbox; the CTE has a row when it was not there yet."""
+    statement = (
+        insert(processed_events)
+        .values(event_id=cause.id, event_type=cause.type)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(processed_events.c.event_id)
+    )
+    return statement.cte("claimed")
+
+
+def _history(changed: Select[Any], cause: Envelope, reason: str | None) -> Insert:
+    """A history row for each (order id, from status, to status) row `changed` yields."""
+    event_id = cast(literal(cause.id), UUID(as_uuid=True))
+    why = changed.add_columns(event_id, literal(cause.type), cast(literal(reason), Text))
+    names = ["order_id", "from_status", "to_status", "event_id", "event_type", "reason"]
+    return insert(order_history).from_select(names, why)
+
+
+def _status(value: str | None) -> OrderStatus | None:
+    return None if value is None else OrderStatus(value)

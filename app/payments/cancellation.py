@@ -37,10 +37,11 @@ def _cancel(uow_factory: UowFactory, envelope: Envelope, event: OrderCancelled) 
     """The payment to give back at the provider, or None when the cancellation is fully applied."""
     with uow_factory() as uow:
         uow.lock_order(event.order_id)
-        if uow.is_claimed(envelope.id):
+        known = uow.read_order(event.order_id, envelope.id)
+        if known.event_claimed:
             return None
         uow.add_tombstone(event.order_id, envelope.id)
-        payment = uow.payment_for_order(event.order_id)
+        payment = known.payment
         if payment is not None and payment.status is PaymentStatus.PROCESSING:
             move_and_announce(
                 uow,

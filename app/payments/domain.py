@@ -52,6 +52,8 @@ CANCELLED_BEFORE_PAYMENT = "order_cancelled_before_payment"
 ORDER_CANCELLED = "order_cancelled"
 GATEWAY_TIMEOUT = "gateway_timeout"
 LATE_APPROVAL_VOIDED = "late_approval_voided"
+# A redelivery after a crash found the payment ended without money: the provider was told to give back.
+RELEASED_ON_REDELIVERY = "released_on_redelivery"
 
 
 class PaymentsError(Exception):

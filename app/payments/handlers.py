@@ -12,15 +12,18 @@ from app.payments.cancellation import on_order_cancelled
 from app.payments.domain import (
     CANCELLED_BEFORE_PAYMENT,
     LATE_APPROVAL_VOIDED,
+    RELEASED_ON_REDELIVERY,
     Payment,
     PaymentStatus,
     result_event,
 )
 from app.payments.gateway import ChargeResult, PaymentGateway
-from app.payments.lifecycle import cause_of, log, move_and_announce, parse
+from app.payments.lifecycle import announce, cause_of, log, parse
 from app.payments.unit_of_work import PaymentsUnitOfWork
 
 UowFactory = Callable[[], PaymentsUnitOfWork]
+# Payments that ended without keeping money: an approval the provider gave them must be given back.
+ENDED_WITHOUT_MONEY = frozenset({PaymentStatus.CANCELLED, PaymentStatus.FAILED})
 
 
 def on_order_created(uow_factory: UowFactory, gateway: PaymentGateway, envelope: Envelope) -> None:
@@ -30,14 +33,18 @@ def on_order_created(uow_factory: UowFactory, gateway: PaymentGateway, envelope:
         payment = _open_payment(uow_factory, envelope, event)
         if payment is None:
             return
-        result = None
+        # A redelivery after a crash may find the payment already cancelled or timed out while the
+        # provider had approved it: whatever it took for this payment id is given back before the claim.
+        note = RELEASED_ON_REDELIVERY if payment.status in ENDED_WITHOUT_MONEY else None
         if payment.status is PaymentStatus.PROCESSING:
             result = gateway.charge(payment.id, payment.order_id, payment.amount)
-        if result is None:  # settled earlier, or no answer: the sweeper will fail it after the deadline
-            _claim(uow_factory, envelope, event.order_id)
-            return
-        if _settle(uow_factory, envelope, payment, result):
+            # No answer: the sweeper fails it after the deadline. Recorded or duplicate: done here.
+            if result is not None and not _settle(uow_factory, envelope, payment, result):
+                return
+            note = None if result is None else LATE_APPROVAL_VOIDED
+        if note is not None:
             gateway.refund(payment.id, payment.amount)
+        _claim(uow_factory, envelope, payment, note)
 
 
 def payment_handlers(uow_factory: UowFactory, gateway: PaymentGateway) -> dict[str, EventHandler]:
@@ -52,50 +59,62 @@ def _open_payment(uow_factory: UowFactory, envelope: Envelope, event: OrderCreat
     """The order's payment to charge, or None when the event needs nothing more."""
     with uow_factory() as uow:
         uow.lock_order(event.order_id)
-        if uow.is_claimed(envelope.id):
+        known = uow.read_order(event.order_id, envelope.id)
+        if known.event_claimed:
             return None
-        status = PaymentStatus.CANCELLED if uow.has_tombstone(event.order_id) else PaymentStatus.PROCESSING
-        fresh = Payment(uuid.uuid4(), event.order_id, event.total, status, envelope.correlation_id)
-        reason = CANCELLED_BEFORE_PAYMENT if status is PaymentStatus.CANCELLED else None
-        if uow.add_payment(fresh, reason, cause_of(envelope)) and status is PaymentStatus.CANCELLED:
-            uow.emit(result_event(fresh, status, reason), envelope.correlation_id)
-        if status is PaymentStatus.CANCELLED:
-            uow.claim(envelope)
-            uow.commit()
+        if known.cancelled and known.payment is None:
+            _cancel_before_payment(uow, envelope, event)
             return None
-        payment = uow.payment_for_order(event.order_id)
+        payment = known.payment
+        if payment is None:  # the first delivery: open it (a redelivery charges the same payment again)
+            fresh = Payment(
+                uuid.uuid4(), event.order_id, event.total, PaymentStatus.PROCESSING, envelope.correlation_id
+            )
+            stored = uow.add_payment(fresh, None, cause_of(envelope))
+            payment = fresh if stored else uow.payment_for_order(event.order_id)
         uow.commit()
         return payment
 
 
-def _claim(uow_factory: UowFactory, envelope: Envelope, order_id: uuid.UUID) -> None:
+def _cancel_before_payment(uow: PaymentsUnitOfWork, envelope: Envelope, event: OrderCreated) -> None:
+    """The order was cancelled first: store its payment as CANCELLED, never charged; claim, commit."""
+    status, reason = PaymentStatus.CANCELLED, CANCELLED_BEFORE_PAYMENT
+    fresh = Payment(uuid.uuid4(), event.order_id, event.total, status, envelope.correlation_id)
+    if uow.add_payment(fresh, reason, cause_of(envelope)):
+        uow.emit(result_event(fresh, status, reason), envelope.correlation_id)
+    uow.claim(envelope)
+    uow.commit()
+
+
+def _claim(uow_factory: UowFactory, envelope: Envelope, payment: Payment, note: str | None) -> None:
+    """Record the event as handled; a give-back to the provider is noted in the payment's history."""
     with uow_factory() as uow:
-        uow.lock_order(order_id)
-        uow.claim(envelope)
+        uow.lock_order(payment.order_id)
+        if uow.claim(envelope) and note is not None:
+            uow.note(payment, note, cause_of(envelope))
         uow.commit()
 
 
 def _settle(uow_factory: UowFactory, envelope: Envelope, payment: Payment, result: ChargeResult) -> bool:
-    """Record the provider's answer; True when money moved on a payment that can no longer take it."""
+    """Record the provider's answer and claim the event; True (nothing recorded) when money moved on a
+    payment that can no longer take it and must be given back first."""
     with uow_factory() as uow:
         uow.lock_order(payment.order_id)
-        if not uow.claim(envelope):
-            return False  # a concurrent duplicate recorded the same answer for the same payment id
         cause = cause_of(envelope)
-        moved = move_and_announce(
-            uow,
-            payment,
-            result.status,
-            reason=result.reason,
-            cause=cause,
-            correlation_id=envelope.correlation_id,
-        )
-        voided = not moved and result.status is PaymentStatus.APPROVED and _money_kept_wrongly(uow, payment)
-        if voided:
-            uow.note(payment, LATE_APPROVAL_VOIDED, cause)
+        applied = uow.claim_and_move(payment, result.status, result.reason, cause)
+        if not applied.claimed:
+            return False  # a duplicate recorded the same answer for the same payment id; rolled back
+        if applied.moved:
+            announce(
+                uow, payment, result.status, reason=result.reason, correlation_id=envelope.correlation_id
+            )
+        late = not applied.moved and result.status is PaymentStatus.APPROVED
+        if late and _money_kept_wrongly(uow, payment):
+            # Rolled back, claim included: the event is claimed only once the money was given back.
             log.warning("approval of payment %s came too late; refunding it", payment.id)
+            return True
         uow.commit()
-        return voided
+        return False
 
 
 def _money_kept_wrongly(uow: PaymentsUnitOfWork, payment: Payment) -> bool:

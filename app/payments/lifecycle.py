@@ -39,6 +39,18 @@ def move_and_announce(
     """Move the payment if the transitions table allows it now and emit the matching event; True if moved."""
     if not uow.move_payment(payment, target, reason, cause):
         return False
+    announce(uow, payment, target, reason=reason, correlation_id=correlation_id)
+    return True
+
+
+def announce(
+    uow: PaymentsUnitOfWork,
+    payment: Payment,
+    target: PaymentStatus,
+    *,
+    reason: str | None,
+    correlation_id: str,
+) -> None:
+    """Emit the event saying that the payment has just moved to `target`."""
     uow.emit(result_event(payment, target, reason), correlation_id)
     log.info("payment %s moved to %s (%s)", payment.id, target.value, reason or "-")
-    return True

@@ -6,12 +6,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import CTE, RowMapping, Select, cast, exists, func, literal, null, select, update
+from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.contracts import Envelope, Event
 from app.payments.domain import Cause, Payment, PaymentStatus, sources_of
 from app.payments.tables import cancelled_orders, outbox, payment_history, payments, processed_events
+from app.payments.unit_of_work import Applied, OrderState
 from app.persistence import SqlTransaction, append_events, claim_event
 
 _PAYMENT_COLUMNS = [payments.c[name] for name in ("id", "order_id", "amount", "status", "correlation_id")]
@@ -24,16 +25,20 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
         key = func.hashtextextended(str(order_id), 0)
         self._conn.execute(select(func.pg_advisory_xact_lock(key)))
 
-    def is_claimed(self, event_id: uuid.UUID) -> bool:
-        found = select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
-        return self._conn.execute(found).first() is not None
+    def read_order(self, order_id: uuid.UUID, event_id: uuid.UUID) -> OrderState:
+        claimed = exists().where(processed_events.c.event_id == event_id)
+        cancelled = exists().where(cancelled_orders.c.order_id == order_id)
+        # One row even without a payment: the flags are selected beside an outer-joined payment.
+        one = select(literal(1).label("one")).subquery()
+        found = select(claimed.label("claimed"), cancelled.label("cancelled"), *_PAYMENT_COLUMNS).select_from(
+            one.outerjoin(payments, payments.c.order_id == order_id)
+        )
+        row = self._conn.execute(found).mappings().one()
+        payment = None if row["id"] is None else _payment(row)
+        return OrderState(row["claimed"], row["cancelled"], payment)
 
     def claim(self, envelope: Envelope) -> bool:
         return claim_event(self._conn, processed_events, envelope.id, envelope.type)
-
-    def has_tombstone(self, order_id: uuid.UUID) -> bool:
-        found = select(cancelled_orders.c.order_id).where(cancelled_orders.c.order_id == order_id)
-        return self._conn.execute(found).first() is not None
 
     def add_tombstone(self, order_id: uuid.UUID, event_id: uuid.UUID) -> None:
         statement = insert(cancelled_orders).values(order_id=order_id, event_id=event_id)
@@ -48,11 +53,15 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
             "reason": reason,
             "correlation_id": payment.correlation_id,
         }
-        statement = insert(payments).values(**values).on_conflict_do_nothing(index_elements=["order_id"])
-        stored = self._conn.execute(statement.returning(payments.c.id)).first() is not None
-        if stored:
-            self._record(payment.id, None, payment.status, reason, cause)
-        return stored
+        stored = (
+            insert(payments)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["order_id"])
+            .returning(payments.c.id, payments.c.status, payments.c.reason)
+            .cte("stored")
+        )
+        history = _history(select(stored.c.id, null(), stored.c.status, stored.c.reason), cause)
+        return bool(self._conn.execute(select(exists(stored.select())).add_cte(history)).scalar_one())
 
     def payment_for_order(self, order_id: uuid.UUID) -> Payment | None:
         found = select(*_PAYMENT_COLUMNS).where(payments.c.order_id == order_id)
@@ -60,27 +69,32 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
         return None if row is None else _payment(row)
 
     def move_payment(self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause) -> bool:
-        # Lock, read and change the row in one statement: the transitions table is checked on the current row.
-        before = select(payments.c.id, payments.c.status).where(payments.c.id == payment.id).with_for_update()
-        current = before.cte()
-        statement = (
-            update(payments)
-            .where(payments.c.id == current.c.id, current.c.status.in_([s.value for s in sources_of(target)]))
-            .values(status=target.value, reason=reason, updated_at=func.now())
-            .returning(current.c.status)
+        moved = _moved(payment, target, reason)
+        outcome = select(exists(moved.select())).add_cte(_history(moved.select(), cause))
+        return bool(self._conn.execute(outcome).scalar_one())
+
+    def claim_and_move(
+        self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause
+    ) -> Applied:
+        # A duplicate moves too, but its handler leaves without committing, which undoes the move.
+        claimed = (
+            insert(processed_events)
+            .values(event_id=cause.event_id, event_type=cause.event_type)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(processed_events.c.event_id)
+            .cte("claimed")
         )
-        previous = self._conn.execute(statement).scalar_one_or_none()
-        if previous is None:
-            return False
-        self._record(payment.id, PaymentStatus(previous), target, reason, cause)
-        return True
+        moved = _moved(payment, target, reason)
+        outcome = select(exists(claimed.select()), exists(moved.select()))
+        was_claimed, was_moved = self._conn.execute(outcome.add_cte(_history(moved.select(), cause))).one()
+        return Applied(was_claimed, was_moved)
 
     def note(self, payment: Payment, reason: str, cause: Cause) -> None:
-        current = self._conn.execute(
-            select(payments.c.status).where(payments.c.id == payment.id)
-        ).scalar_one()
-        status = PaymentStatus(current)
-        self._record(payment.id, status, status, reason, cause)
+        current = select(
+            payments.c.id, payments.c.status.label("from_status"), payments.c.status, literal(reason)
+        )
+        statement = _history(current.where(payments.c.id == payment.id), cause)
+        self._conn.execute(select(literal(1)).add_cte(statement))
 
     def stuck_payments(self, older_than_s: int, limit: int) -> list[Payment]:
         statement = (
@@ -98,23 +112,29 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
     def emit(self, event: Event, correlation_id: str) -> None:
         append_events(self._conn, outbox, [event.to_envelope(correlation_id)])
 
-    def _record(
-        self,
-        payment_id: uuid.UUID,
-        previous: PaymentStatus | None,
-        target: PaymentStatus,
-        reason: str | None,
-        cause: Cause,
-    ) -> None:
-        row: dict[str, Any] = {
-            "payment_id": payment_id,
-            "from_status": None if previous is None else previous.value,
-            "to_status": target.value,
-            "event_id": cause.event_id,
-            "event_type": cause.event_type,
-            "reason": reason,
-        }
-        self._conn.execute(payment_history.insert().values(**row))
+
+def _moved(payment: Payment, target: PaymentStatus, reason: str | None) -> CTE:
+    """Lock, check and change the row in one statement: the transitions table is checked on the current row.
+
+    Yields (payment id, previous status, new status, reason) when the payment moved, nothing otherwise.
+    """
+    before = select(payments.c.id, payments.c.status).where(payments.c.id == payment.id).with_for_update()
+    current = before.cte("before")
+    statement = (
+        update(payments)
+        .where(payments.c.id == current.c.id, current.c.status.in_([s.value for s in sources_of(target)]))
+        .values(status=target.value, reason=reason, updated_at=func.now())
+        .returning(payments.c.id, current.c.status.label("previous"), payments.c.status, payments.c.reason)
+    )
+    return statement.cte("moved")
+
+
+def _history(changed: Select[Any], cause: Cause) -> CTE:
+    """Inserts a history row for each (payment id, from status, to status, reason) row of `changed`."""
+    event_id = cast(literal(cause.event_id), UUID(as_uuid=True))
+    rows = changed.add_columns(event_id, literal(cause.event_type))
+    names = ["payment_id", "from_status", "to_status", "reason", "event_id", "event_type"]
+    return insert(payment_history).from_select(names, rows).cte("history")
 
 
 def _payment(row: RowMapping) -> Payment:

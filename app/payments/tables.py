@@ -1,4 +1,4 @@
-"""The payments schema as SQLAlchemy Core tables: payments, history, tombstones, outbox and inbox."""
+"""The payments schema as Core tables: payments, history, per-status totals, tombstones, outbox, inbox."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy import (
     Index,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -63,6 +65,17 @@ payment_history = Table(
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_payment_history_payment", payment_history.c.payment_id, payment_history.c.id)
+
+# Maintained by triggers on `payments` (migration payments_0002): sums over shards are the totals.
+payment_totals = Table(
+    "payment_totals",
+    metadata,
+    Column("status", String(16), nullable=False),
+    Column("shard", SmallInteger, nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("amount", Numeric(20, 2, asdecimal=True), nullable=False),
+    PrimaryKeyConstraint("status", "shard", name="pk_payment_totals"),
+)
 
 cancelled_orders = Table(
     "cancelled_orders",

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
 from app.contracts import Envelope, Event
 from app.payments.domain import Cause, Payment, PaymentStatus
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """What a payments handler reads first about an order, once its lock is held."""
+
+    event_claimed: bool
+    cancelled: bool
+    payment: Payment | None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Whether the event was claimed now (False: a duplicate) and whether the payment moved."""
+
+    claimed: bool
+    moved: bool
 
 
 class PaymentsUnitOfWork(Protocol):
@@ -25,16 +43,12 @@ class PaymentsUnitOfWork(Protocol):
         """Serialize with every other transaction about this order until this one ends."""
         ...
 
-    def is_claimed(self, event_id: uuid.UUID) -> bool:
-        """True when the event was already applied."""
+    def read_order(self, order_id: uuid.UUID, event_id: uuid.UUID) -> OrderState:
+        """In one read: whether the event was applied, whether the order was cancelled, and its payment."""
         ...
 
     def claim(self, envelope: Envelope) -> bool:
         """Record the event as applied; False when it already was."""
-        ...
-
-    def has_tombstone(self, order_id: uuid.UUID) -> bool:
-        """True when a cancellation of the order has been seen."""
         ...
 
     def add_tombstone(self, order_id: uuid.UUID, event_id: uuid.UUID) -> None:
@@ -51,6 +65,12 @@ class PaymentsUnitOfWork(Protocol):
 
     def move_payment(self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause) -> bool:
         """Move the payment to `target` (with history) if the transitions table allows it now."""
+        ...
+
+    def claim_and_move(
+        self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause
+    ) -> Applied:
+        """Claim the event of `cause` and, in the same statement, `move_payment`."""
         ...
 
     def note(self, payment: Payment, reason: str, cause: Cause) -> None:

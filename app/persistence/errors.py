@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 # SQLSTATE classes and codes that say "try again", not "this can never work".
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"}
 _RETRYABLE_CLASSES = ("08",)
+_QUERY_CANCELED = "57014"  # statement_timeout: the database is too busy to answer in time
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -20,6 +21,13 @@ def is_transient(exc: BaseException) -> bool:
         code = _sqlstate(exc)
         return code is not None and (code in _RETRYABLE_SQLSTATES or code.startswith(_RETRYABLE_CLASSES))
     return isinstance(exc, ConnectionError | TimeoutError)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when a request should get "retry later": transient, or cancelled by the statement timeout."""
+    if not isinstance(exc, SQLAlchemyError):
+        return False
+    return is_transient(exc) or (isinstance(exc, DBAPIError) and _sqlstate(exc) == _QUERY_CANCELED)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

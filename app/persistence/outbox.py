@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     DateTime,
     Index,
@@ -14,12 +17,17 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
+    insert,
     select,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import UUID
 
 from app.contracts import Envelope
+
+_COLUMNS = ("event_id", "event_type", "correlation_id", "body")
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -50,17 +58,50 @@ def notify_channel(schema: str) -> str:
 
 
 def append_events(conn: Connection, table: Table, envelopes: Iterable[Envelope]) -> None:
-    """Insert the events and wake the relays when the surrounding transaction commits."""
-    rows = [
-        {
-            "event_id": envelope.id,
-            "event_type": envelope.type,
-            "correlation_id": envelope.correlation_id,
-            "body": envelope.to_json(),
-        }
-        for envelope in envelopes
+    """Insert the events and wake the relays when the surrounding transaction commits (one round trip)."""
+    rows = [_row(envelope) for envelope in envelopes]
+    if rows:
+        conn.execute(select(relay_wakeup(table)).add_cte(insert(table).values(rows).cte("appended")))
+
+
+def events_appended_after(table: Table, count: int, guard: CTE) -> CTE:
+    """A CTE inserting `count` events once for each row `guard` returns: not at all when it returns none.
+
+    Lets a conditional write (an INSERT ... ON CONFLICT DO NOTHING RETURNING) and its events go to the
+    database as one statement. The events are bound parameters, named as `event_params` names them, so
+    the statement can be built once and reused.
+    """
+    if count < 1:
+        raise ValueError("events_appended_after needs at least one event")
+    columns = [table.c[name] for name in _COLUMNS]
+    selects = [
+        select(*(bindparam(f"{column.name}_{index}", type_=column.type) for column in columns)).select_from(
+            guard
+        )
+        for index in range(count)
     ]
-    if not rows:
-        return
-    conn.execute(table.insert(), rows)
-    conn.execute(select(func.pg_notify(notify_channel(str(table.schema)), "")))
+    rows = selects[0] if count == 1 else union_all(*selects)
+    return insert(table).from_select(columns, rows).cte("appended")
+
+
+def event_params(envelopes: Iterable[Envelope]) -> dict[str, Any]:
+    """The parameters of an `events_appended_after` statement for these events."""
+    return {
+        f"{name}_{index}": value
+        for index, envelope in enumerate(envelopes)
+        for name, value in _row(envelope).items()
+    }
+
+
+def relay_wakeup(table: Table) -> ColumnElement[Any]:
+    """`pg_notify` of the table's relay channel, delivered when the transaction commits."""
+    return func.pg_notify(notify_channel(str(table.schema)), "")
+
+
+def _row(envelope: Envelope) -> dict[str, Any]:
+    return {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "correlation_id": envelope.correlation_id,
+        "body": envelope.to_json(),
+    }

@@ -41,8 +41,8 @@ SCHEMA_ACCESS: Sequence[SchemaOwnerAccess] = (
 )
 # The gateway answers reads through the modules' query functions and checks every schema's migrations.
 TABLE_READS: Sequence[TableRead] = (
-    TableRead(ROLE_NAMES["gateway"], "orders", ("orders", VERSION_TABLE)),
-    TableRead(ROLE_NAMES["gateway"], "payments", ("payments", VERSION_TABLE)),
+    TableRead(ROLE_NAMES["gateway"], "orders", ("orders", "order_counts", VERSION_TABLE)),
+    TableRead(ROLE_NAMES["gateway"], "payments", ("payments", "payment_totals", VERSION_TABLE)),
 )
 
 

@@ -15,10 +15,11 @@ pytestmark = pytest.mark.integration
 
 TABLES = {
     "gateway": ("commands", "outbox", "alembic_version"),
-    "orders": ("orders", "order_history", "processed_events", "alembic_version"),
+    "orders": ("orders", "order_history", "order_counts", "processed_events", "alembic_version"),
     "payments": (
         "payments",
         "payment_history",
+        "payment_totals",
         "processed_events",
         "cancelled_orders",
         "outbox",
@@ -27,6 +28,7 @@ TABLES = {
 }
 # What the gateway may read beyond its own schema: the modules' read sides and their migration state.
 READ_SIDES = {"orders.orders", "payments.payments", "orders.alembic_version", "payments.alembic_version"}
+READ_SIDES |= {"orders.order_counts", "payments.payment_totals"}  # the totals the read side sums
 INSUFFICIENT_PRIVILEGE = "42501"
 
 

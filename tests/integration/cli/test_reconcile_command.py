@@ -22,13 +22,13 @@ def test_settled_consistent_orders_reconcile_with_exit_code_zero(payflow: Payflo
     since = since_now()
     rows.order("PAID", "APPROVED")
     rows.order("FAILED", "DECLINED")
-    rows.order("CANCELLED", None)
+    rows.order("CANCELLED", "REFUNDED")
 
     outcome = payflow("reconcile", "--since", since, "--stuck-after", "0")
 
     assert outcome.code == 0
     assert (
-        "orders accepted 3, orders settled 3, payments 2, inconsistent 0, stuck 0, missing 0" in outcome.out
+        "orders accepted 3, orders settled 3, payments 3, inconsistent 0, stuck 0, missing 0" in outcome.out
     )
     assert outcome.out.rstrip().endswith("consistent")
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from app.contracts import NotYetApplicable, OrderCreated, PaymentApproved
 from app.orders import OrderStatus, SqlOrdersUnitOfWork, order_handlers
 from app.orders.tables import orders, processed_events
+from app.orders.unit_of_work import Applied
 
 pytestmark = pytest.mark.integration
 
@@ -23,10 +24,10 @@ class StoresTheOrderRightAfterTheMove(SqlOrdersUnitOfWork):
         super().__init__(engine)
         self._create = create
 
-    def move_order(self, *args: Any, **kwargs: Any) -> bool:
-        moved = super().move_order(*args, **kwargs)
+    def move_order(self, *args: Any, **kwargs: Any) -> Applied:
+        applied = super().move_order(*args, **kwargs)
         self._create()
-        return moved
+        return applied
 
 
 def test_a_payment_result_missing_an_order_stored_meanwhile_is_retried_not_swallowed(

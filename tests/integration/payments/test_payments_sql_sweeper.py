@@ -21,7 +21,9 @@ def test_the_sweeper_fails_stuck_payments_once_even_when_two_run_at_once(migrate
     order_ids = [uuid.uuid4() for _ in range(5)]
     deliver(migrated_engine, FakePaymentGateway(answer=None), *[created(order_id) for order_id in order_ids])
     backdate(migrated_engine, order_ids, seconds=3600)
-    sweep = functools.partial(fail_stuck_payments, lambda: SqlPaymentsUnitOfWork(migrated_engine), 1800)
+    sweep = functools.partial(
+        fail_stuck_payments, lambda: SqlPaymentsUnitOfWork(migrated_engine), FakePaymentGateway(), 1800
+    )
 
     run_together(sweep, sweep)
 
@@ -35,7 +37,8 @@ def test_the_sweeper_leaves_payments_younger_than_the_deadline(migrated_engine: 
     order_id = uuid.uuid4()
     deliver(migrated_engine, FakePaymentGateway(answer=None), created(order_id))
 
-    fail_stuck_payments(lambda: SqlPaymentsUnitOfWork(migrated_engine), older_than_s=1800)
+    provider = FakePaymentGateway()
+    fail_stuck_payments(lambda: SqlPaymentsUnitOfWork(migrated_engine), provider, older_than_s=1800)
 
     assert status_of(migrated_engine, order_id) == ("PROCESSING", None)
 

@@ -18,6 +18,8 @@ from app.contracts import ContractError, NotYetApplicable, UnknownEventType
         (ConnectionResetError("broker went away"), Failure.TRANSIENT),
         (NotYetApplicable("order not stored yet"), Failure.NOT_YET),
         (KeyError("total"), Failure.BUG),
+        (FileNotFoundError("no such file"), Failure.BUG),
+        (PermissionError("denied"), Failure.BUG),
     ],
 )
 def test_each_kind_of_error_is_classified(error: Exception, failure: Failure) -> None:

@@ -43,6 +43,7 @@ def unknown_type_message() -> str:
         (huge_message, "exceeds the"),
         (lambda: b"\x00\xff binary, not JSON", "not JSON"),
         (unknown_type_message, "UnknownEventType"),
+        (lambda: b"[" * 20_000 + b"]" * 20_000, "nests JSON too deeply"),
     ],
 )
 def test_a_hostile_message_is_dead_lettered_and_the_next_one_is_still_handled(

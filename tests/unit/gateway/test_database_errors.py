@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from tests.unit.gateway.fake_gateway import FakeGateway, Order
 
@@ -47,6 +48,15 @@ def test_a_read_failing_twice_is_503_with_retry_after(client: FlaskClient, fakes
     assert reply.status_code == 503
     assert reply.headers["Retry-After"] == "5"
     assert reply.get_json()["message"] == "The database is unavailable; retry shortly"
+
+
+def test_no_free_pooled_connection_is_503_not_500(client: FlaskClient, fakes: FakeGateway) -> None:
+    fakes.orders.failures = [PoolTimeout("QueuePool limit reached"), PoolTimeout("QueuePool limit reached")]
+
+    reply = client.get("/api/orders")
+
+    assert reply.status_code == 503
+    assert reply.headers["Retry-After"] == "5"
 
 
 def test_a_statement_timeout_is_503_and_not_retried(client: FlaskClient, fakes: FakeGateway) -> None:

@@ -12,6 +12,7 @@ from typing import Self
 
 from app.contracts import Envelope
 from app.orders.domain import OrderStatus, can_move
+from app.orders.unit_of_work import Applied
 
 
 @dataclass
@@ -55,31 +56,30 @@ class FakeOrdersUnitOfWork:
     def commit(self) -> None:
         self.committed.__dict__.update(copy.deepcopy(self._work).__dict__)
 
-    def claim(self, envelope: Envelope) -> bool:
-        fresh = envelope.id not in self._work.inbox
-        self._work.inbox.add(envelope.id)
-        return fresh
-
-    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> bool:
+    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> Applied:
+        claimed = self._claim(cause)
         if order_id in self._work.statuses:
-            return False
+            return Applied(claimed, False, None)
         self._work.statuses[order_id] = OrderStatus.PENDING
         self._work.totals[order_id] = total
         self._work.history.append(HistoryRow(order_id, None, OrderStatus.PENDING, cause.type, None))
-        return True
+        return Applied(claimed, True, OrderStatus.PENDING)
 
     def move_order(
         self, order_id: uuid.UUID, target: OrderStatus, cause: Envelope, reason: str | None
-    ) -> bool:
+    ) -> Applied:
+        claimed = self._claim(cause)
         current = self._work.statuses.get(order_id)
         if current is None or not can_move(current, target):
-            return False
+            return Applied(claimed, False, current)
         self._work.statuses[order_id] = target
         self._work.history.append(HistoryRow(order_id, current, target, cause.type, reason))
-        return True
+        return Applied(claimed, True, target)
 
-    def order_status(self, order_id: uuid.UUID) -> OrderStatus | None:
-        return self._work.statuses.get(order_id)
+    def _claim(self, envelope: Envelope) -> bool:
+        fresh = envelope.id not in self._work.inbox
+        self._work.inbox.add(envelope.id)
+        return fresh
 
 
 def fake_uow_factory(state: OrdersState) -> Callable[[], FakeOrdersUnitOfWork]:

@@ -14,6 +14,7 @@ from typing import Self
 from app.contracts import Envelope, Event
 from app.payments import ChargeResult, PaymentStatus
 from app.payments.domain import Cause, Payment, can_move
+from app.payments.unit_of_work import Applied, OrderState
 
 
 @dataclass
@@ -68,16 +69,14 @@ class FakePaymentsUnitOfWork:
     def lock_order(self, order_id: uuid.UUID) -> None:
         return None
 
-    def is_claimed(self, event_id: uuid.UUID) -> bool:
-        return event_id in self._work.inbox
+    def read_order(self, order_id: uuid.UUID, event_id: uuid.UUID) -> OrderState:
+        claimed = event_id in self._work.inbox
+        return OrderState(claimed, order_id in self._work.tombstones, self._work.payments.get(order_id))
 
     def claim(self, envelope: Envelope) -> bool:
         fresh = envelope.id not in self._work.inbox
         self._work.inbox.add(envelope.id)
         return fresh
-
-    def has_tombstone(self, order_id: uuid.UUID) -> bool:
-        return order_id in self._work.tombstones
 
     def add_tombstone(self, order_id: uuid.UUID, event_id: uuid.UUID) -> None:
         self._work.tombstones.add(order_id)
@@ -99,6 +98,14 @@ class FakePaymentsUnitOfWork:
         self._store(replace(current, status=target), reason)
         self._work.history.append(HistoryRow(payment.id, current.status, target, reason, cause))
         return True
+
+    def claim_and_move(
+        self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause
+    ) -> Applied:
+        claimed = cause.event_id not in self._work.inbox
+        if cause.event_id is not None:
+            self._work.inbox.add(cause.event_id)
+        return Applied(claimed, self.move_payment(payment, target, reason, cause))
 
     def note(self, payment: Payment, reason: str, cause: Cause) -> None:
         status = self._work.payments[payment.order_id].status

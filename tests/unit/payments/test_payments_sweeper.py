@@ -33,7 +33,7 @@ def test_the_sweeper_fails_payments_stuck_beyond_the_deadline(state: PaymentsSta
     deliver(state, FakePaymentGateway(answer=None), created(order_id))
     state.now += timedelta(seconds=31)
 
-    failed = fail_stuck_payments(fake_uow_factory(state), older_than_s=30)
+    failed = fail_stuck_payments(fake_uow_factory(state), FakePaymentGateway(), older_than_s=30)
 
     assert failed == 1
     assert state.payments[order_id].status is PaymentStatus.FAILED
@@ -57,7 +57,7 @@ def test_an_approval_arriving_after_the_sweeper_failed_the_payment_is_refunded(s
 
 def sweep_after(state: PaymentsState, delay: timedelta) -> None:
     state.now += delay
-    fail_stuck_payments(fake_uow_factory(state), older_than_s=30)
+    fail_stuck_payments(fake_uow_factory(state), FakePaymentGateway(), older_than_s=30)
 
 
 def test_the_sweeper_leaves_payments_younger_than_the_deadline(state: PaymentsState) -> None:
@@ -65,7 +65,7 @@ def test_the_sweeper_leaves_payments_younger_than_the_deadline(state: PaymentsSt
     deliver(state, FakePaymentGateway(answer=None), created(order_id))
     state.now += timedelta(seconds=29)
 
-    failed = fail_stuck_payments(fake_uow_factory(state), older_than_s=30)
+    failed = fail_stuck_payments(fake_uow_factory(state), FakePaymentGateway(), older_than_s=30)
 
     assert failed == 0
     assert state.payments[order_id].status is PaymentStatus.PROCESSING
@@ -76,6 +76,21 @@ def test_the_sweeper_fails_at_most_its_limit(state: PaymentsState) -> None:
         deliver(state, FakePaymentGateway(answer=None), created(uuid.uuid4()))
     state.now += timedelta(minutes=5)
 
-    failed = fail_stuck_payments(fake_uow_factory(state), older_than_s=30, limit=2)
+    failed = fail_stuck_payments(fake_uow_factory(state), FakePaymentGateway(), older_than_s=30, limit=2)
 
     assert failed == 2
+
+
+def test_the_sweeper_releases_a_timed_out_payment_at_the_provider_before_failing_it(
+    state: PaymentsState,
+) -> None:
+    order_id = uuid.uuid4()
+    provider = FakePaymentGateway(answer=None)
+    deliver(state, provider, created(order_id))
+    state.now += timedelta(seconds=31)
+
+    fail_stuck_payments(fake_uow_factory(state), provider, older_than_s=30)
+
+    payment = state.payments[order_id]
+    assert payment.status is PaymentStatus.FAILED
+    assert provider.refunds == [(payment.id, AMOUNT)]
