@@ -139,7 +139,7 @@ def build_gateway(settings: Settings, *, background: Background | None = None) -
     )
     warn_when_open(settings.api_key_hashes)
     if background is not None:
-        background.spawn("gateway-relay", OutboxRelay(engine, "gateway", settings.broker_url).run)
+        background.spawn("gateway-relay", _relay(engine, "gateway", settings).run)
         purge_keys = functools.partial(purge_idempotency_keys, engine, settings.idempotency_ttl_h)
         background.spawn("gateway-key-purge", _every(PURGE_INTERVAL_S, purge_keys, "purge idempotency keys"))
         purge_events = functools.partial(purge_published, engine, "gateway", settings.outbox_retention_h)
@@ -189,7 +189,7 @@ def _handlers(
         return orders.order_handlers(lambda: orders.SqlOrdersUnitOfWork(engine))
     uow_factory = functools.partial(payments.SqlPaymentsUnitOfWork, engine)
     gateway = simulated_gateway(settings)
-    background.spawn("payments-relay", OutboxRelay(engine, "payments", settings.broker_url).run)
+    background.spawn("payments-relay", _relay(engine, "payments", settings).run)
     sweep = functools.partial(payments.fail_stuck_payments, uow_factory, gateway, settings.payment_deadline_s)
     background.spawn("payments-sweeper", _every(SWEEP_INTERVAL_S, sweep, "fail stuck payments"))
     purge = functools.partial(purge_published, engine, "payments", settings.outbox_retention_h)
@@ -197,6 +197,11 @@ def _handlers(
     gauges = functools.partial(refresh_outbox_gauges, engine, "payments")
     background.spawn("payments-outbox-gauges", _every(GAUGE_INTERVAL_S, gauges, "outbox gauges"))
     return payments.payment_handlers(uow_factory, gateway)
+
+
+def _relay(engine: Engine, schema: str, settings: Settings) -> OutboxRelay:
+    """A relay that declares the topology on every new broker connection before it publishes."""
+    return OutboxRelay(engine, schema, settings.broker_url, declare_with_delays=settings.retry_delays_ms)
 
 
 def simulated_gateway(settings: Settings) -> payments.SimulatedPaymentGateway:

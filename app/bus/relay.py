@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from kombu.connection import Connection
@@ -15,7 +16,7 @@ from app.bus.backoff import Backoff
 from app.bus.broker import connect
 from app.bus.confirms import BatchPublisher
 from app.bus.listener import OutboxListener
-from app.bus.topology import OUTBOX_EXCHANGES
+from app.bus.topology import OUTBOX_EXCHANGES, declare_topology
 from app.persistence import notify_channel, outbox_table
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,15 @@ class OutboxRelay:
         *,
         exchange: str | None = None,
         idle_wait_s: float = IDLE_WAIT_S,
+        declare_with_delays: Sequence[int] | None = None,
     ) -> None:
         """`exchange` defaults to the schema's entry of OUTBOX_EXCHANGES (tests pass their own schema);
-        `idle_wait_s` bounds the wait for a NOTIFY before the table is read again anyway."""
+        `idle_wait_s` bounds the wait for a NOTIFY before the table is read again anyway.
+
+        With `declare_with_delays`, every new broker connection first declares the whole topology: the
+        broker confirms a message no queue is bound to yet and drops it, so a relay that starts before
+        any worker (or after a broker reset) must not publish into nothing.
+        """
         self._engine = engine
         self._schema = schema
         self._table = outbox_table(MetaData(schema=schema))
@@ -48,6 +55,7 @@ class OutboxRelay:
         self._publisher: BatchPublisher | None = None
         self._listener = OutboxListener(engine, notify_channel(schema))
         self._idle_wait_s = idle_wait_s
+        self._declare_with_delays = declare_with_delays
 
     def run(self, stop: threading.Event) -> None:
         """Relay until `stop` is set; a failing database or broker is logged and retried, never fatal."""
@@ -113,6 +121,8 @@ class OutboxRelay:
         if self._connection is None or self._publisher is None:
             connection = connect(self._broker_url, confirm_each=False)
             connection.connect()
+            if self._declare_with_delays is not None:
+                declare_topology(connection, self._declare_with_delays)
             self._connection = connection
             self._publisher = BatchPublisher(connection)
         self._connection.heartbeat_check()
