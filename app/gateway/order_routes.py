@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
@@ -81,6 +82,21 @@ class Orders(MethodView):
         return reply_response(reply, f"/api/orders/{reply.body['orderId']}")
 
 
+def _documented_as_a_cancellation(view: Callable[..., Response]) -> Callable[..., Response]:
+    """The responses both cancel routes share: 202, 404, 409, and the Idempotency-Key header."""
+    documented = blp.doc(**IDEMPOTENCY_HEADER_DOC)(view)
+    documented = blp.alt_response(
+        409,
+        schema=ErrorSchema,
+        description="Order can no longer be cancelled",
+        example=examples.NOT_CANCELLABLE,
+    )(documented)
+    documented = blp.alt_response(
+        404, schema=ErrorSchema, description="Order never created", example=examples.ORDER_NOT_FOUND
+    )(documented)
+    return blp.response(202, CancelAcceptedSchema, example=examples.CANCEL_ACCEPTED)(documented)
+
+
 @blp.route("/<id:order_id>")
 class OrderById(MethodView):
     @blp.response(200, OrderSchema, example=examples.ORDER)
@@ -94,17 +110,7 @@ class OrderById(MethodView):
         return order
 
     @blp.arguments(CancelOrderSchema, example=examples.CANCEL_ORDER)
-    @blp.response(202, CancelAcceptedSchema, example=examples.CANCEL_ACCEPTED)
-    @blp.alt_response(
-        404, schema=ErrorSchema, description="Order never created", example=examples.ORDER_NOT_FOUND
-    )
-    @blp.alt_response(
-        409,
-        schema=ErrorSchema,
-        description="Order can no longer be cancelled",
-        example=examples.NOT_CANCELLABLE,
-    )
-    @blp.doc(**IDEMPOTENCY_HEADER_DOC)
+    @_documented_as_a_cancellation
     def patch(self, body: dict[str, Any], order_id: uuid.UUID) -> Response:
         """Cancel an order by setting its status to CANCELLED (the only status a client may set)."""
         return _cancel(order_id, {"status": body["status"]})
@@ -112,17 +118,7 @@ class OrderById(MethodView):
 
 @blp.route("/<id:order_id>/cancel")
 class OrderCancellation(MethodView):
-    @blp.response(202, CancelAcceptedSchema, example=examples.CANCEL_ACCEPTED)
-    @blp.alt_response(
-        404, schema=ErrorSchema, description="Order never created", example=examples.ORDER_NOT_FOUND
-    )
-    @blp.alt_response(
-        409,
-        schema=ErrorSchema,
-        description="Order can no longer be cancelled",
-        example=examples.NOT_CANCELLABLE,
-    )
-    @blp.doc(**IDEMPOTENCY_HEADER_DOC)
+    @_documented_as_a_cancellation
     def patch(self, order_id: uuid.UUID) -> Response:
         """Cancel an order (no body needed)."""
         return _cancel(order_id, {})
