@@ -6,11 +6,12 @@ import logging
 from collections.abc import Mapping
 
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import Engine, MetaData, func, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.bus.backlog import outbox_backlog
 from app.contracts import EVENT_TYPES
-from app.persistence import is_transient, outbox_table
+from app.persistence import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +96,9 @@ def record_published(schema: str, event_type: str) -> None:
 
 
 def refresh_outbox_gauges(engine: Engine, schema: str) -> None:
-    """Set the backlog gauges of `schema` from one indexed query (run periodically)."""
-    table = outbox_table(MetaData(schema=schema))
-    oldest = func.extract("epoch", func.now() - func.min(table.c.created_at))
-    query = select(func.count(), func.coalesce(oldest, 0)).where(table.c.published_at.is_(None))
+    """Set the backlog gauges of `schema` from the outbox backlog query (run periodically)."""
     try:
-        with engine.connect() as conn:
-            count, age = conn.execute(query).one()
+        backlog = outbox_backlog(engine, schema)
     except SQLAlchemyError as exc:
         if not is_transient(exc):
             raise
@@ -110,5 +107,5 @@ def refresh_outbox_gauges(engine: Engine, schema: str) -> None:
             "outbox gauges of %s not refreshed: database unavailable (%s)", schema, type(exc).__name__
         )
         return
-    OUTBOX_UNPUBLISHED.labels(schema).set(count)
-    OUTBOX_OLDEST_AGE.labels(schema).set(float(age))
+    OUTBOX_UNPUBLISHED.labels(schema).set(backlog.unpublished)
+    OUTBOX_OLDEST_AGE.labels(schema).set(backlog.oldest_age_s or 0.0)
