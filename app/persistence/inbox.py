@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from typing import Any
 
-from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, func
+from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, bindparam, func
 from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.sql.dml import ReturningInsert
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -21,10 +24,20 @@ def inbox_table(metadata: MetaData) -> Table:
 
 def claim_event(conn: Connection, table: Table, event_id: uuid.UUID, event_type: str) -> bool:
     """Record the event as applied; False when it already was (a duplicate or a replay)."""
-    statement = (
+    return (
+        conn.execute(_claiming(table), {"event_id": event_id, "event_type": event_type}).first() is not None
+    )
+
+
+@functools.cache
+def _claiming(table: Table) -> ReturningInsert[Any]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per inbox table."""
+    return (
         insert(table)
-        .values(event_id=event_id, event_type=event_type)
+        .values(
+            event_id=bindparam("event_id", type_=table.c.event_id.type),
+            event_type=bindparam("event_type", type_=table.c.event_type.type),
+        )
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(table.c.event_id)
     )
-    return conn.execute(statement).first() is not None

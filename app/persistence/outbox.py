@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -59,13 +61,19 @@ def notify_channel(schema: str) -> str:
 
 def append_events(conn: Connection, table: Table, envelopes: Iterable[Envelope]) -> None:
     """Insert the events and wake the relays when the surrounding transaction commits (one round trip)."""
-    rows = [_row(envelope) for envelope in envelopes]
-    if rows:
-        conn.execute(select(relay_wakeup(table)).add_cte(insert(table).values(rows).cte("appended")))
+    batch = list(envelopes)
+    if batch:
+        conn.execute(_appending(table, len(batch)), event_params(batch))
 
 
-def events_appended_after(table: Table, count: int, guard: CTE) -> CTE:
-    """A CTE inserting `count` events once for each row `guard` returns: not at all when it returns none.
+@functools.cache
+def _appending(table: Table, count: int) -> Select[Any]:
+    """INSERT `count` events and NOTIFY the relays: built once per table and count, run with parameters."""
+    return select(relay_wakeup(table)).add_cte(events_appended_after(table, count))
+
+
+def events_appended_after(table: Table, count: int, guard: CTE | None = None) -> CTE:
+    """A CTE inserting `count` events; with `guard`, once for each row it returns (none when it returns none).
 
     Lets a conditional write (an INSERT ... ON CONFLICT DO NOTHING RETURNING) and its events go to the
     database as one statement. The events are bound parameters, named as `event_params` names them, so
@@ -75,11 +83,11 @@ def events_appended_after(table: Table, count: int, guard: CTE) -> CTE:
         raise ValueError("events_appended_after needs at least one event")
     columns = [table.c[name] for name in _COLUMNS]
     selects = [
-        select(*(bindparam(f"{column.name}_{index}", type_=column.type) for column in columns)).select_from(
-            guard
-        )
+        select(*(bindparam(f"{column.name}_{index}", type_=column.type) for column in columns))
         for index in range(count)
     ]
+    if guard is not None:
+        selects = [one.select_from(guard) for one in selects]
     rows = selects[0] if count == 1 else union_all(*selects)
     return insert(table).from_select(columns, rows).cte("appended")
 
