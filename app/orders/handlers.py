@@ -78,13 +78,13 @@ def _move(
 ) -> None:
     with log_context(order_id=order_id), uow_factory() as uow:
         applied = uow.move_order(order_id, target, envelope, reason)
-        if not applied.claimed:
-            return  # a duplicate: leaving without a commit undoes everything the statement did
         if not applied.changed and (applied.status is None or can_move(applied.status, target)):
-            # Not stored yet (or stored by a transaction that committed after this statement began).
-            # Rolling back also undoes the claim: the redelivered event is applied later instead of
+            # Not stored yet (or stored by a transaction that committed after this statement began):
+            # nothing may be claimed for it, so the redelivered event is applied later instead of
             # being acknowledged without effect.
             raise NotYetApplicable(f"order {order_id} is not stored yet")
+        if not applied.claimed:
+            return  # a duplicate: it changed nothing (leaving without a commit undoes any change)
         if applied.changed:
             log.info("order moved to %s", target.value)
         uow.commit()
