@@ -44,7 +44,12 @@ class Applied:
 
 
 class OrdersUnitOfWork(Protocol):
-    """What the orders handlers need from storage; nothing is kept unless `commit` is called."""
+    """What the orders handlers need from storage; handlers `commit` what must be kept.
+
+    An implementation may keep a method's effects without `commit` only when the method by itself
+    changes nothing for a duplicate (not claimed) or for an event that is not applicable yet, as the
+    SQL one does; the in-memory fake keeps nothing until `commit`.
+    """
 
     def __enter__(self) -> Self: ...
 
