@@ -91,7 +91,7 @@ def configure_logging(level: str, fmt: str, process: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [payflow_handler(fmt, process)]
     root.setLevel(level.upper())
-    for noisy in ("amqp", "kombu", "urllib3", "alembic"):
+    for noisy in ("amqp", "kombu", "urllib3", "alembic", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

@@ -39,7 +39,7 @@ def on_order_created(uow_factory: UowFactory, envelope: Envelope) -> None:
         if not applied.claimed:
             return  # a duplicate: leaving without a commit undoes everything the statement did
         if applied.changed:
-            log.info("order stored as PENDING")
+            log.debug("order stored as PENDING")
         uow.commit()
 
 
@@ -86,7 +86,7 @@ def _move(
         if not applied.claimed:
             return  # a duplicate: it changed nothing (leaving without a commit undoes any change)
         if applied.changed:
-            log.info("order moved to %s", target.value)
+            log.debug("order moved to %s", target.value)
         uow.commit()
 
 

@@ -13,12 +13,12 @@ from typing import Any, Protocol, Self
 from sqlalchemy import (
     CTE,
     Engine,
-    Executable,
     Insert,
     Select,
     String,
     Text,
     bindparam,
+    cast,
     exists,
     func,
     literal,
@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from app.contracts import Envelope
 from app.orders.domain import OrderStatus, sources_of
 from app.orders.tables import order_history, orders, processed_events
-from app.persistence import autocommit_connection
+from app.persistence import Prepared, autocommit_connection
 
 
 @dataclass(frozen=True)
@@ -104,24 +104,24 @@ class SqlOrdersUnitOfWork:
 
     def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> Applied:
         params = {"order_id": order_id, "user_id": user_id, "total": total, **_cause(cause, None)}
-        was_claimed, was_stored = self._conn.execute(_adding(), params).one()
+        was_claimed, was_stored = _adding().run(self._conn, params).one()
         return Applied(was_claimed, was_stored, OrderStatus.PENDING if was_stored else None)
 
     def move_order(
         self, order_id: uuid.UUID, target: OrderStatus, cause: Envelope, reason: str | None
     ) -> Applied:
         params = {"order_id": order_id, **_cause(cause, reason)}
-        was_claimed, was_moved, status = self._conn.execute(_moving(target), params).one()
+        was_claimed, was_moved, status = _moving(target).run(self._conn, params).one()
         return Applied(was_claimed, was_moved, target if was_moved else _status(status))
 
 
 @functools.cache
-def _adding() -> Executable:
+def _adding() -> Prepared:
     """Claim the event and insert the PENDING order with its first history row unless it exists."""
     values = {
         "id": bindparam("order_id", type_=orders.c.id.type),
         "user_id": bindparam("user_id", type_=orders.c.user_id.type),
-        "total": bindparam("total", type_=orders.c.total.type),
+        "total": cast(bindparam("total", type_=orders.c.total.type), orders.c.total.type),
         "status": literal(OrderStatus.PENDING.value, String()),
     }
     claimed = _claim(None)
@@ -134,11 +134,12 @@ def _adding() -> Executable:
         .cte("stored")
     )
     history = _history(select(stored.c.id, null(), stored.c.status))
-    return select(exists(claimed.select()), exists(stored.select())).add_cte(history.cte("history"))
+    outcome = select(exists(claimed.select()), exists(stored.select())).add_cte(history.cte("history"))
+    return Prepared("payflow_orders_add", outcome)
 
 
 @functools.cache
-def _moving(target: OrderStatus) -> Executable:
+def _moving(target: OrderStatus) -> Prepared:
     """Lock the order and read its status in the statement that changes it (no read-then-write race);
     claim the event if the order exists; if claimed, move it to `target` with a history row when the
     transitions table allows."""
@@ -159,7 +160,7 @@ def _moving(target: OrderStatus) -> Executable:
     history = _history(select(moved.c.id, moved.c.previous, moved.c.status))
     current = select(before.c.status).scalar_subquery()
     outcome = select(exists(claimed.select()), exists(moved.select()), current)
-    return outcome.add_cte(history.cte("history"))
+    return Prepared(f"payflow_orders_move_to_{target.value.lower()}", outcome.add_cte(history.cte("history")))
 
 
 def _claim(only_if_found: CTE | None) -> CTE:

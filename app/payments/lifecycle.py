@@ -53,4 +53,4 @@ def announce(
 ) -> None:
     """Emit the event saying that the payment has just moved to `target`."""
     uow.emit(result_event(payment, target, reason), correlation_id)
-    log.info("payment %s moved to %s (%s)", payment.id, target.value, reason or "-")
+    log.debug("payment %s moved to %s (%s)", payment.id, target.value, reason or "-")

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
-    Executable,
     RowMapping,
     Select,
     String,
@@ -27,7 +26,7 @@ from app.contracts import Envelope, Event
 from app.payments.domain import Cause, Payment, PaymentStatus, sources_of
 from app.payments.tables import cancelled_orders, outbox, payment_history, payments, processed_events
 from app.payments.unit_of_work import Applied, OrderState
-from app.persistence import SqlTransaction, append_events, claim_event
+from app.persistence import Prepared, SqlTransaction, append_events, claim_event
 
 _PAYMENT_COLUMNS = [payments.c[name] for name in ("id", "order_id", "amount", "status", "correlation_id")]
 
@@ -40,10 +39,10 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
     """
 
     def lock_order(self, order_id: uuid.UUID) -> None:
-        self._conn.execute(_locking(), {"order_key": str(order_id)})
+        _locking().run(self._conn, {"order_key": str(order_id)})
 
     def read_order(self, order_id: uuid.UUID, event_id: uuid.UUID) -> OrderState:
-        row = self._conn.execute(_reading(), {"order_id": order_id, "event_id": event_id}).mappings().one()
+        row = _reading().run(self._conn, {"order_id": order_id, "event_id": event_id}).mappings().one()
         payment = None if row["id"] is None else _payment(row)
         return OrderState(row["claimed"], row["cancelled"], payment)
 
@@ -64,22 +63,22 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
             "correlation_id": payment.correlation_id,
             **_cause(cause),
         }
-        return bool(self._conn.execute(_adding(), params).scalar_one())
+        return bool(_adding().run(self._conn, params).scalar_one())
 
     def payment_for_order(self, order_id: uuid.UUID) -> Payment | None:
-        row = self._conn.execute(_finding(), {"order_id": order_id}).mappings().first()
+        row = _finding().run(self._conn, {"order_id": order_id}).mappings().first()
         return None if row is None else _payment(row)
 
     def move_payment(self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause) -> bool:
         params = {"payment_id": payment.id, "reason": reason, **_cause(cause)}
-        return bool(self._conn.execute(_moving(target), params).scalar_one())
+        return bool(_moving(target).run(self._conn, params).scalar_one())
 
     def claim_and_move(
         self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause
     ) -> Applied:
         # A duplicate moves too, but its handler leaves without committing, which undoes the move.
         params = {"payment_id": payment.id, "reason": reason, **_cause(cause)}
-        was_claimed, was_moved = self._conn.execute(_claiming_and_moving(target), params).one()
+        was_claimed, was_moved = _claiming_and_moving(target).run(self._conn, params).one()
         return Applied(was_claimed, was_moved)
 
     def note(self, payment: Payment, reason: str, cause: Cause) -> None:
@@ -107,32 +106,34 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
 
 
 @functools.cache
-def _locking() -> Executable:
+def _locking() -> Prepared:
     """Serialise every handler of one order for the rest of the transaction."""
     key = func.hashtextextended(bindparam("order_key", type_=String()), 0)
-    return select(func.pg_advisory_xact_lock(key))
+    return Prepared("payflow_payments_lock_order", select(func.pg_advisory_xact_lock(key)))
 
 
 @functools.cache
-def _reading() -> Executable:
+def _reading() -> Prepared:
     """Whether the event was claimed, whether the order was cancelled, and its payment if any."""
     order_id = bindparam("order_id", type_=payments.c.order_id.type)
     claimed = exists().where(processed_events.c.event_id == bindparam("event_id", type_=UUID(as_uuid=True)))
     cancelled = exists().where(cancelled_orders.c.order_id == order_id)
     # One row even without a payment: the flags are selected beside an outer-joined payment.
     one = select(literal(1).label("one")).subquery()
-    return select(claimed.label("claimed"), cancelled.label("cancelled"), *_PAYMENT_COLUMNS).select_from(
+    found = select(claimed.label("claimed"), cancelled.label("cancelled"), *_PAYMENT_COLUMNS).select_from(
         one.outerjoin(payments, payments.c.order_id == order_id)
     )
+    return Prepared("payflow_payments_read_order", found)
 
 
 @functools.cache
-def _finding() -> Executable:
-    return select(*_PAYMENT_COLUMNS).where(payments.c.order_id == bindparam("order_id"))
+def _finding() -> Prepared:
+    order_id = bindparam("order_id", type_=payments.c.order_id.type)
+    return Prepared("payflow_payments_find", select(*_PAYMENT_COLUMNS).where(payments.c.order_id == order_id))
 
 
 @functools.cache
-def _adding() -> Executable:
+def _adding() -> Prepared:
     """Insert the payment unless the order has one, with its first history row; true when inserted."""
     values = {
         "id": bindparam("payment_id", type_=payments.c.id.type),
@@ -150,17 +151,18 @@ def _adding() -> Executable:
         .cte("stored")
     )
     history = _history(select(stored.c.id, null(), stored.c.status, stored.c.reason))
-    return select(exists(stored.select())).add_cte(history)
+    return Prepared("payflow_payments_add", select(exists(stored.select())).add_cte(history))
 
 
 @functools.cache
-def _moving(target: PaymentStatus) -> Executable:
+def _moving(target: PaymentStatus) -> Prepared:
     moved = _moved(target)
-    return select(exists(moved.select())).add_cte(_history(moved.select()))
+    statement = select(exists(moved.select())).add_cte(_history(moved.select()))
+    return Prepared(f"payflow_payments_move_to_{target.value.lower()}", statement)
 
 
 @functools.cache
-def _claiming_and_moving(target: PaymentStatus) -> Executable:
+def _claiming_and_moving(target: PaymentStatus) -> Prepared:
     claimed = (
         insert(processed_events)
         .values(
@@ -172,8 +174,8 @@ def _claiming_and_moving(target: PaymentStatus) -> Executable:
         .cte("claimed")
     )
     moved = _moved(target)
-    outcome = select(exists(claimed.select()), exists(moved.select()))
-    return outcome.add_cte(_history(moved.select()))
+    outcome = select(exists(claimed.select()), exists(moved.select())).add_cte(_history(moved.select()))
+    return Prepared(f"payflow_payments_claim_and_move_to_{target.value.lower()}", outcome)
 
 
 def _moved(target: PaymentStatus) -> CTE:

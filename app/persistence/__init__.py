@@ -11,9 +11,11 @@ from app.persistence.outbox import (
     outbox_table,
     relay_wakeup,
 )
+from app.persistence.prepared import Prepared
 from app.persistence.transaction import SqlTransaction
 
 __all__ = [
+    "Prepared",
     "SqlTransaction",
     "append_events",
     "autocommit_connection",

@@ -15,7 +15,6 @@ from sqlalchemy import (
     DateTime,
     Index,
     MetaData,
-    Select,
     String,
     Table,
     Text,
@@ -28,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 
 from app.contracts import Envelope
+from app.persistence.prepared import Prepared
 
 _COLUMNS = ("event_id", "event_type", "correlation_id", "body")
 
@@ -63,13 +63,14 @@ def append_events(conn: Connection, table: Table, envelopes: Iterable[Envelope])
     """Insert the events and wake the relays when the surrounding transaction commits (one round trip)."""
     batch = list(envelopes)
     if batch:
-        conn.execute(_appending(table, len(batch)), event_params(batch))
+        _appending(table, len(batch)).run(conn, event_params(batch))
 
 
 @functools.cache
-def _appending(table: Table, count: int) -> Select[Any]:
-    """INSERT `count` events and NOTIFY the relays: built once per table and count, run with parameters."""
-    return select(relay_wakeup(table)).add_cte(events_appended_after(table, count))
+def _appending(table: Table, count: int) -> Prepared:
+    """INSERT `count` events and NOTIFY the relays: prepared once per table and count."""
+    statement = select(relay_wakeup(table)).add_cte(events_appended_after(table, count))
+    return Prepared(f"payflow_{table.schema}_append_{count}_events", statement)
 
 
 def events_appended_after(table: Table, count: int, guard: CTE | None = None) -> CTE:
