@@ -20,7 +20,8 @@ def system() -> Iterator[RunningSystem]:
         fresh_vhost("payflow-e2e") as vhost,
         tempfile.TemporaryDirectory() as logs,
     ):
-        running = RunningSystem(system_env(db, vhost), Path(logs))
+        # debug: workers then log each state change, with the ids the log tests look for
+        running = RunningSystem(system_env(db, vhost, PAYFLOW_LOG_LEVEL="debug"), Path(logs))
         running.setup()
         running.start_all()
         try:
