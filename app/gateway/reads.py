@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from app.persistence import is_transient
+from app.persistence import autocommit_connection, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -29,5 +29,6 @@ def run_read(engine: Engine, query: Callable[[Connection], T]) -> T:
 
 
 def _once(engine: Engine, query: Callable[[Connection], T]) -> T:
-    with engine.connect() as conn:
+    # Autocommit: a read is one SELECT (consistent by itself), so no BEGIN and ROLLBACK round trips.
+    with autocommit_connection(engine) as conn:
         return query(conn)

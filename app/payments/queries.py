@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from app.payments.domain import PaymentStatus
 from app.payments.tables import payment_totals, payments
+from app.persistence import Prepared
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,14 @@ _COLUMNS = [payments.c[name] for name in _VIEW_FIELDS]
 
 def get_payment(conn: Connection, payment_id: uuid.UUID) -> PaymentView | None:
     """The payment with this id, or None."""
-    return _one(conn, payments.c.id == payment_id)
+    row = _by("id").run(conn, {"key": payment_id}).mappings().first()
+    return None if row is None else _view(row)
 
 
 def get_payment_for_order(conn: Connection, order_id: uuid.UUID) -> PaymentView | None:
     """The one payment of this order, or None."""
-    return _one(conn, payments.c.order_id == order_id)
+    row = _by("order_id").run(conn, {"key": order_id}).mappings().first()
+    return None if row is None else _view(row)
 
 
 def list_payments(conn: Connection, *, page: int, limit: int, status: str | None = None) -> PaymentPage:
@@ -83,16 +87,23 @@ def payment_stats(conn: Connection) -> list[StatusTotal]:
     Summed over the shards of the trigger-maintained payment_totals: a few dozen rows, whatever the
     number of payments.
     """
-    totals = payment_totals.c
-    grouped = select(totals.status, func.sum(totals.n), func.sum(totals.amount)).group_by(totals.status)
-    found = {row[0]: (int(row[1]), Decimal(row[2])) for row in conn.execute(grouped)}
+    found = {row[0]: (int(row[1]), Decimal(row[2])) for row in _grouped_totals().run(conn, {})}
     zero = (0, Decimal("0.00"))
     return [StatusTotal(status.value, *found.get(status.value, zero)) for status in PaymentStatus]
 
 
-def _one(conn: Connection, condition: ColumnElement[bool]) -> PaymentView | None:
-    row = conn.execute(select(*_COLUMNS).where(condition)).mappings().first()
-    return None if row is None else _view(row)
+@functools.cache
+def _by(column: str) -> Prepared:
+    """A lookup by a unique column, prepared once per session (it plans the same for every key)."""
+    key = bindparam("key", type_=payments.c[column].type)
+    return Prepared(f"payflow_payments_by_{column}", select(*_COLUMNS).where(payments.c[column] == key))
+
+
+@functools.cache
+def _grouped_totals() -> Prepared:
+    totals = payment_totals.c
+    grouped = select(totals.status, func.sum(totals.n), func.sum(totals.amount)).group_by(totals.status)
+    return Prepared("payflow_payments_totals", grouped)
 
 
 def _view(row: RowMapping) -> PaymentView:

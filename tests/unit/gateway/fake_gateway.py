@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
@@ -135,7 +136,8 @@ class FakeCommandStore:
 
 
 class FakeEngine:
-    """Hands out placeholder connections: the fake read sides never use them."""
+    """Hands out placeholder connections: the fake read sides never use them (the reads only switch
+    the driver connection to autocommit and back)."""
 
     def __init__(self) -> None:
         self.connections = 0
@@ -143,7 +145,8 @@ class FakeEngine:
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
         self.connections += 1
-        yield cast(Connection, object())
+        driver = SimpleNamespace(autocommit=False, closed=False)
+        yield cast(Connection, SimpleNamespace(connection=SimpleNamespace(dbapi_connection=driver)))
 
 
 @dataclass
