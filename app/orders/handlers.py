@@ -78,9 +78,10 @@ def _move(
 ) -> None:
     with log_context(order_id=order_id), uow_factory() as uow:
         applied = uow.move_order(order_id, target, envelope, reason)
-        if not applied.changed and (applied.status is None or can_move(applied.status, target)):
+        status = applied.status
+        if status is None or (applied.claimed and not applied.changed and can_move(status, target)):
             # Not stored yet (or stored by a transaction that committed after this statement began):
-            # nothing may be claimed for it, so the redelivered event is applied later instead of
+            # nothing may stay claimed for it, so the redelivered event is applied later instead of
             # being acknowledged without effect.
             raise NotYetApplicable(f"order {order_id} is not stored yet")
         if not applied.claimed:
