@@ -9,7 +9,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from kombu.connection import Connection
-from sqlalchemy import Engine, MetaData, Row, Select, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    MetaData,
+    Row,
+    Select,
+    Update,
+    any_,
+    bindparam,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.bus import metrics
 from app.bus.backoff import Backoff
@@ -17,7 +30,7 @@ from app.bus.broker import connect
 from app.bus.confirms import BatchPublisher
 from app.bus.listener import OutboxListener
 from app.bus.topology import OUTBOX_EXCHANGES, declare_topology
-from app.persistence import notify_channel, outbox_table
+from app.persistence import Prepared, notify_channel, outbox_table
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +67,8 @@ class OutboxRelay:
         self._connection: Connection | None = None
         self._publisher: BatchPublisher | None = None
         self._listener = OutboxListener(engine, notify_channel(schema))
+        self._claim = Prepared(f"payflow_{schema}_relay_claim_{batch_size}", self._claim_batch())
+        self._mark = Prepared(f"payflow_{schema}_relay_mark", self._marking())
         self._idle_wait_s = idle_wait_s
         self._declare_with_delays = declare_with_delays
 
@@ -86,13 +101,12 @@ class OutboxRelay:
         """
         publisher = self._ensure_publisher()
         with self._engine.begin() as conn:
-            rows = conn.execute(self._claim_batch()).all()
+            rows = self._claim.run(conn, {}).all()
             for row in rows:
                 self._publish(publisher, row)
             if rows:
                 publisher.confirm()
-                published = self._table.c.seq.in_([row.seq for row in rows])
-                conn.execute(update(self._table).where(published).values(published_at=func.now()))
+                self._mark.run(conn, {"seqs": [row.seq for row in rows]})
         for row in rows:  # counted once committed: a failed commit relays (and counts) them again later
             metrics.record_published(self._schema, row.event_type)
         return len(rows)
@@ -106,6 +120,11 @@ class OutboxRelay:
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
         )
+
+    def _marking(self) -> Update:
+        t = self._table
+        seqs = bindparam("seqs", type_=ARRAY(BigInteger()))
+        return update(t).where(t.c.seq == any_(seqs)).values(published_at=func.now())
 
     def _publish(self, publisher: BatchPublisher, row: Row[Any]) -> None:
         publisher.publish(
