@@ -77,15 +77,13 @@ def _listing(by_status: bool, by_user: bool) -> tuple[Select[Any], Select[Any]]:
     Not PREPAREd: a generic plan would not know LIMIT and OFFSET and could trade the index walk for a
     scan and sort of the whole table; SQLAlchemy's statement cache still skips compiling it again.
     """
-    matching = []
-    if by_status:
-        matching.append(orders.c.status == bindparam("status", type_=orders.c.status.type))
+    status = bindparam("status", type_=orders.c.status.type)
+    matching = [orders.c.status == status] if by_status else []
     if by_user:
         matching.append(orders.c.user_id == bindparam("user_id", type_=orders.c.user_id.type))
-    if by_user:
         counted = select(func.count()).select_from(orders).where(*matching)
     else:
-        by_counted_status = [order_counts.c.status == bindparam("status")] if by_status else []
+        by_counted_status = [order_counts.c.status == status] if by_status else []
         counted = select(func.coalesce(func.sum(order_counts.c.n), 0)).where(*by_counted_status)
     listing = (
         select(*_COLUMNS, counted.scalar_subquery().label("matching"))

@@ -6,7 +6,6 @@ import functools
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     Insert,
     Select,
     String,
@@ -24,7 +23,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.orders.domain import OrderStatus, sources_of
 from app.orders.tables import order_history, orders, processed_events
-from app.persistence import Prepared
+from app.persistence import Prepared, claim_statement
 
 
 @functools.cache
@@ -36,7 +35,7 @@ def adding() -> Prepared:
         "total": cast(bindparam("total", type_=orders.c.total.type), orders.c.total.type),
         "status": literal(OrderStatus.PENDING.value, String()),
     }
-    claimed = _claim(None)
+    claimed = claim_statement(processed_events).cte("claimed")
     fresh = select(*values.values()).where(exists(claimed.select()))
     stored = (
         insert(orders)
@@ -57,7 +56,7 @@ def moving(target: OrderStatus) -> Prepared:
     transitions table allows."""
     order_id = bindparam("order_id", type_=orders.c.id.type)
     before = select(orders.c.id, orders.c.status).where(orders.c.id == order_id).with_for_update().cte()
-    claimed = _claim(before)
+    claimed = claim_statement(processed_events, only_if=before).cte("claimed")
     moved = (
         update(orders)
         .where(
@@ -73,24 +72,6 @@ def moving(target: OrderStatus) -> Prepared:
     current = select(before.c.status).scalar_subquery()
     outcome = select(exists(claimed.select()), exists(moved.select()), current)
     return Prepared(f"payflow_orders_move_to_{target.value.lower()}", outcome.add_cte(history.cte("history")))
-
-
-def _claim(only_if_found: CTE | None) -> CTE:
-    """Insert the event into the inbox (only when `only_if_found` has a row, if given); the CTE has a
-    row when the event was not there yet."""
-    event = select(
-        bindparam("event_id", type_=processed_events.c.event_id.type),
-        bindparam("event_type", type_=processed_events.c.event_type.type),
-    )
-    if only_if_found is not None:
-        event = event.where(exists(only_if_found.select()))
-    statement = (
-        insert(processed_events)
-        .from_select(["event_id", "event_type"], event)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(processed_events.c.event_id)
-    )
-    return statement.cte("claimed")
 
 
 def _history(changed: Select[Any]) -> Insert:

@@ -51,14 +51,12 @@ _COLUMNS = [payments.c[name] for name in _VIEW_FIELDS]
 
 def get_payment(conn: Connection, payment_id: uuid.UUID) -> PaymentView | None:
     """The payment with this id, or None."""
-    row = _by("id").run(conn, {"key": payment_id}).mappings().first()
-    return None if row is None else _view(row)
+    return _one(conn, "id", payment_id)
 
 
 def get_payment_for_order(conn: Connection, order_id: uuid.UUID) -> PaymentView | None:
     """The one payment of this order, or None."""
-    row = _by("order_id").run(conn, {"key": order_id}).mappings().first()
-    return None if row is None else _view(row)
+    return _one(conn, "order_id", order_id)
 
 
 def list_payments(conn: Connection, *, page: int, limit: int, status: str | None = None) -> PaymentPage:
@@ -90,6 +88,11 @@ def payment_stats(conn: Connection) -> list[StatusTotal]:
     found = {row[0]: (int(row[1]), Decimal(row[2])) for row in _grouped_totals().run(conn, {})}
     zero = (0, Decimal("0.00"))
     return [StatusTotal(status.value, *found.get(status.value, zero)) for status in PaymentStatus]
+
+
+def _one(conn: Connection, column: str, key: uuid.UUID) -> PaymentView | None:
+    row = _by(column).run(conn, {"key": key}).mappings().first()
+    return None if row is None else _view(row)
 
 
 @functools.cache

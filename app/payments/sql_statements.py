@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 
 from app.payments.domain import PaymentStatus, sources_of
 from app.payments.tables import cancelled_orders, payment_history, payments, processed_events
-from app.persistence import Prepared
+from app.persistence import Prepared, claim_statement
 
 PAYMENT_COLUMNS = [payments.c[name] for name in ("id", "order_id", "amount", "status", "correlation_id")]
 
@@ -84,16 +84,7 @@ def moving(target: PaymentStatus) -> Prepared:
 
 @functools.cache
 def claiming_and_moving(target: PaymentStatus) -> Prepared:
-    claimed = (
-        insert(processed_events)
-        .values(
-            event_id=bindparam("event_id", type_=UUID(as_uuid=True)),
-            event_type=bindparam("event_type", type_=String()),
-        )
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(processed_events.c.event_id)
-        .cte("claimed")
-    )
+    claimed = claim_statement(processed_events).cte("claimed")
     moved = _moved(target)
     outcome = select(exists(claimed.select()), exists(moved.select())).add_cte(history(moved.select()))
     return Prepared(f"payflow_payments_claim_and_move_to_{target.value.lower()}", outcome)

@@ -2,7 +2,7 @@
 
 from app.persistence.engine import autocommit_connection, build_engine, redact_url
 from app.persistence.errors import is_transient, is_unavailable
-from app.persistence.inbox import claim_event, inbox_table
+from app.persistence.inbox import claim_event, claim_statement, inbox_table
 from app.persistence.outbox import (
     append_events,
     event_params,
@@ -21,6 +21,7 @@ __all__ = [
     "autocommit_connection",
     "build_engine",
     "claim_event",
+    "claim_statement",
     "event_params",
     "events_appended_after",
     "inbox_table",

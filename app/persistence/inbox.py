@@ -6,7 +6,19 @@ import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, bindparam, func
+from sqlalchemy import (
+    CTE,
+    Column,
+    Connection,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -31,13 +43,21 @@ def claim_event(conn: Connection, table: Table, event_id: uuid.UUID, event_type:
 
 @functools.cache
 def _claiming(table: Table) -> ReturningInsert[Any]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per inbox table."""
+    return claim_statement(table)
+
+
+def claim_statement(table: Table, only_if: CTE | None = None) -> ReturningInsert[Any]:
+    """INSERT the event (bound as `event_id`, `event_type`) unless the inbox has it, RETURNING its id:
+    a row when this claim is the first. With `only_if`, nothing is claimed unless that CTE has a row."""
+    event = select(
+        bindparam("event_id", type_=table.c.event_id.type),
+        bindparam("event_type", type_=table.c.event_type.type),
+    )
+    if only_if is not None:
+        event = event.where(exists(only_if.select()))
     return (
         insert(table)
-        .values(
-            event_id=bindparam("event_id", type_=table.c.event_id.type),
-            event_type=bindparam("event_type", type_=table.c.event_type.type),
-        )
+        .from_select(["event_id", "event_type"], event)
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(table.c.event_id)
     )
