@@ -1,79 +1,121 @@
-"""The composition root: the one place that builds engines, adapters and processes from Settings."""
-
-from __future__ import annotations
+"""The composition root: builds the gateway and the workers from Settings; the entry points start them."""
 
 import functools
-import logging
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask import Flask
 from sqlalchemy import Engine
 
-from app import orders, payments
-from app.bus import (
-    ROLE_QUEUES,
-    OutboxRelay,
-    QueueWorker,
-    WorkerProbes,
-    broker_problem,
-    open_worker_http,
-    purge_published,
-    refresh_outbox_gauges,
-    run_periodically,
-    serve_until,
-    worker_wsgi_app,
-)
+from app import bus, gateway, orders, payments
 from app.config import Settings
-from app.contracts import EventHandler
-from app.gateway import (
-    GatewayDeps,
-    OrderReads,
-    PaymentReads,
-    create_app,
-    purge_idempotency_keys,
-    warn_when_open,
-)
-from app.persistence import build_engine
-from app.persistence.health import database_problem
+from app.gateway import CommandStore, GatewayDeps, SqlCommandStore, create_app, warn_when_open
+from app.jobs import Job
+from app.persistence import build_engine, database_problem
 from app.persistence.migrations import pending_migrations
 from app.persistence.roles import role_url
 
-ROLES = ("orders", "payments")
+HANDLED = {"orders": orders.HANDLED, "payments": payments.HANDLED}
+OUTBOXES = {"gateway": gateway.OUTBOX, "payments": payments.OUTBOX}  # keyed by schema
+ROLES = tuple(HANDLED)
 SWEEP_INTERVAL_S = 5.0
-WORKER_POOL_TIMEOUT_S = 30.0
 PURGE_INTERVAL_S = 600.0
 GAUGE_INTERVAL_S = 5.0
+WORKER_POOL_TIMEOUT_S = 30.0
 METRICS_HOST = "0.0.0.0"  # the worker's /metrics and /health port must be reachable from other containers
 
-log = logging.getLogger(__name__)
+
+class Gateway(NamedTuple):
+    """The Flask app and the jobs each gateway process runs beside it."""
+
+    app: Flask
+    jobs: list[Job]
 
 
-@dataclass
-class Background:
-    """Daemon threads a process runs beside its main job; `stop` ends them all."""
+class Worker(NamedTuple):
+    """One role's consumer (the main loop) and the jobs its process runs beside it."""
 
-    stop: threading.Event = field(default_factory=threading.Event)
-    threads: list[threading.Thread] = field(default_factory=list)
-
-    def spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:
-        thread = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
-        thread.start()
-        self.threads.append(thread)
-
-    def shutdown(self, timeout_s: float = 10.0) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout_s / max(len(self.threads), 1))
+    consumer: bus.BatchConsumer
+    jobs: list[Job]
 
 
-def module_engine(settings: Settings, role: str, *, pool_size: int = 5) -> Engine:
-    """The engine one process role uses; reads get the gateway's statement timeout.
+def topology(settings: Settings) -> bus.Topology:
+    """Every module's inbox bound to the events its handlers take."""
+    return bus.Topology(
+        {bus.inbox_name(role): handled for role, handled in HANDLED.items()}, settings.retry_delays_ms
+    )
 
-    Worker handler threads outnumber pooled connections (payments wait on the provider with no
-    connection held), so workers queue for a connection instead of failing after a few seconds.
-    """
+
+def build_gateway(
+    settings: Settings,
+    *,
+    queries: tuple[orders.OrderQueries, payments.PaymentQueries] | None = None,
+    commands: CommandStore | None = None,
+) -> Gateway:
+    """The gateway app and its jobs (outbox relay, purges, gauges); tests pass fakes for the rest."""
+    # Every statement a request runs stands alone (a read, or the one INSERT of a command), so requests
+    # use an engine in autocommit mode: no BEGIN and COMMIT round trips. The relay needs transactions.
+    engine = _engine(settings, "gateway", settings.http_threads, autocommit=True)
+    relay_engine = _engine(settings, "gateway", 1)
+    order_queries, payment_queries = queries or (orders.OrderQueries(engine), payments.PaymentQueries(engine))
+    readiness = functools.partial(_readiness, engine, settings)
+    warn_when_open(settings.api_key_hashes)
+    store = commands or SqlCommandStore(engine)
+    deps = GatewayDeps(order_queries, payment_queries, store, readiness, settings.api_key_hashes)
+    # Commands are kept while their idempotency key must be, and their event may be re-published.
+    kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
+    return Gateway(create_app(deps), _outbox_jobs(settings, relay_engine, "gateway", kept_h))
+
+
+def build_worker(
+    settings: Settings, role: str, *, provider: payments.PaymentProvider | None = None
+) -> Worker:
+    """The consumer of one role's inbox and its jobs; `provider` defaults to the simulated one."""
+    engine = _engine(settings, role, 2)
+    if role == "orders":
+        handlers, parallel, jobs = orders.build(engine).handlers, 1, []
+    else:  # payments applies batches side by side, so its provider calls overlap up to its concurrency
+        concurrency = settings.payments_concurrency
+        provider = provider or payments.SimulatedProvider(  # swap for a real provider's adapter
+            settings.payment_latency_ms, settings.payment_decline_rate, settings.payment_failure_rate
+        )
+        module = payments.build(
+            engine, provider, concurrency=concurrency, deadline_s=settings.payment_deadline_s
+        )
+        handlers, parallel = module.handlers, max(1, concurrency // settings.batch_size)
+        jobs = _outbox_jobs(settings, engine, "payments", settings.outbox_retention_h)
+        jobs.append(Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep))
+    routes, queue = topology(settings), bus.inbox_name(role)
+    if missing := bus.unrouted(routes, queue, handlers):
+        raise ValueError(f"{queue} is bound to no exchange that carries {', '.join(k.TYPE for k in missing)}")
+    batching = bus.Batching(settings.batch_size, settings.batch_wait_ms / 1000, parallel)
+    policy = bus.RetryPolicy(queue, settings.max_attempts, settings.retry_delays_ms)
+    consumer = bus.BatchConsumer(settings.broker_url, routes, handlers, batching, policy)
+    if port := getattr(settings, f"{role}_metrics_port"):
+        probes = bus.WorkerProbes(
+            lambda: consumer.last_heartbeat, functools.partial(database_problem, engine)
+        )
+        serve = functools.partial(bus.serve_worker_http, METRICS_HOST, port, bus.worker_wsgi_app(probes))
+        jobs.append(Job(f"{role}-http", serve))
+    return Worker(consumer, jobs)
+
+
+def _outbox_jobs(settings: Settings, engine: Engine, schema: str, kept_h: int) -> list[Job]:
+    table = OUTBOXES[schema]
+    linger_s = settings.batch_wait_ms / 1000
+    relay = bus.OutboxRelay(
+        engine, table, settings.broker_url, topology=topology(settings), linger_s=linger_s
+    )
+    purge = functools.partial(bus.purge_published, engine, table, kept_h)
+    gauges = functools.partial(bus.refresh_outbox_gauges, engine, table)
+    return [
+        Job(f"{schema}-relay", relay.run),
+        Job.every(f"{schema}-outbox-purge", PURGE_INTERVAL_S, purge),
+        Job.every(f"{schema}-outbox-gauges", GAUGE_INTERVAL_S, gauges),
+    ]
+
+
+def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = False) -> Engine:
+    """The engine of a process role; the gateway's statements time out after the read timeout."""
     return build_engine(
         process_database_url(settings, role),
         application_name=f"payflow-{role}",
@@ -81,137 +123,26 @@ def module_engine(settings: Settings, role: str, *, pool_size: int = 5) -> Engin
         statement_timeout_ms=settings.read_timeout_ms if role == "gateway" else None,
         pool_size=pool_size,
         pool_timeout_s=None if role == "gateway" else WORKER_POOL_TIMEOUT_S,
-        # No pre-ping round trip per checkout: a connection that died in the pool fails one read
-        # (retried once), one write (503 + Retry-After) or one message (retried), never silently.
-        pre_ping=False,
+        autocommit=autocommit,
     )
 
 
 def process_urls(settings: Settings) -> dict[str, str]:
     """The database URL configured for each process role ("" when derived from PAYFLOW_DATABASE_URL)."""
-    return {
-        "gateway": settings.gateway_database_url,
-        "orders": settings.orders_database_url,
-        "payments": settings.payments_database_url,
-    }
+    return {role: getattr(settings, f"{role}_database_url") for role in ("gateway", *ROLES)}
 
 
 def process_database_url(settings: Settings, role: str) -> str:
     """The URL a process role connects with: its own setting, else the owner's URL as its database role."""
-    own = process_urls(settings)
-    if role not in own:  # operator tools run as the owner
-        return settings.database_url
-    return own[role] or role_url(settings.database_url, role)
+    return process_urls(settings)[role] or role_url(settings.database_url, role)
 
 
-def readiness(engine: Engine, settings: Settings) -> dict[str, str]:
+def _readiness(engine: Engine, settings: Settings) -> dict[str, str]:
     """What each dependency says: "ok" or the reason it is not usable."""
     database = database_problem(engine)
-    migrations = "unknown" if database else _migration_state(engine)
+    behind = "" if database else ", ".join(pending_migrations(engine))
     return {
         "database": database or "ok",
-        "broker": broker_problem(settings.broker_url) or "ok",
-        "migrations": migrations,
+        "broker": bus.broker_problem(settings.broker_url) or "ok",
+        "migrations": "unknown" if database else f"pending for schemas: {behind}" if behind else "ok",
     }
-
-
-def _migration_state(engine: Engine) -> str:
-    behind = pending_migrations(engine)
-    return "ok" if not behind else f"pending for schemas: {', '.join(behind)}"
-
-
-def build_gateway(settings: Settings, *, background: Background | None = None) -> Flask:
-    """The Flask app; with `background`, also relays the gateway outbox and purges old idempotency keys."""
-    engine = module_engine(settings, "gateway", pool_size=settings.http_threads)
-    deps = GatewayDeps(
-        engine=engine,
-        orders=OrderReads(
-            get=orders.get_order, list=orders.list_orders, is_cancellable=orders.is_cancellable
-        ),
-        payments=PaymentReads(
-            get=payments.get_payment,
-            for_order=payments.get_payment_for_order,
-            list=payments.list_payments,
-            stats=payments.payment_stats,
-        ),
-        readiness=functools.partial(readiness, engine, settings),
-        api_key_hashes=settings.api_key_hashes,
-    )
-    warn_when_open(settings.api_key_hashes)
-    if background is not None:
-        background.spawn("gateway-relay", _relay(engine, "gateway", settings).run)
-        purge_keys = functools.partial(purge_idempotency_keys, engine, settings.idempotency_ttl_h)
-        background.spawn("gateway-key-purge", _every(PURGE_INTERVAL_S, purge_keys, "purge idempotency keys"))
-        purge_events = functools.partial(purge_published, engine, "gateway", settings.outbox_retention_h)
-        background.spawn(
-            "gateway-outbox-purge", _every(PURGE_INTERVAL_S, purge_events, "purge published events")
-        )
-        gauges = functools.partial(refresh_outbox_gauges, engine, "gateway")
-        background.spawn("gateway-outbox-gauges", _every(GAUGE_INTERVAL_S, gauges, "outbox gauges"))
-    return create_app(deps)
-
-
-def build_worker(settings: Settings, role: str, background: Background) -> QueueWorker:
-    """The queue consumer of one role, with that role's relay and periodic jobs started in `background`."""
-    concurrency = settings.orders_concurrency if role == "orders" else settings.payments_concurrency
-    engine = module_engine(settings, role, pool_size=min(concurrency, 10))
-    handlers = _handlers(settings, role, engine, background)
-    worker = QueueWorker(
-        settings.broker_url,
-        ROLE_QUEUES[role],
-        handlers,
-        concurrency=concurrency,
-        max_attempts=settings.max_attempts,
-        retry_delays_ms=settings.retry_delays_ms,
-    )
-    port = settings.orders_metrics_port if role == "orders" else settings.payments_metrics_port
-    if port:
-        probes = WorkerProbes(lambda: worker.last_heartbeat, functools.partial(database_problem, engine))
-        _serve_worker_http(port, probes, role, background)
-    return worker
-
-
-def _serve_worker_http(port: int, probes: WorkerProbes, role: str, background: Background) -> None:
-    """/metrics and /health on `port`; a taken port (a second worker of the role) is logged, not fatal."""
-    try:
-        server = open_worker_http(METRICS_HOST, port, worker_wsgi_app(probes))
-    except OSError as exc:
-        log.error("%s worker: no /metrics or /health endpoint, port %d unusable: %s", role, port, exc)
-        return
-    background.spawn(f"{role}-http", functools.partial(serve_until, server))
-    log.info("%s worker serving /metrics, /health/live and /health/ready on port %d", role, port)
-
-
-def _handlers(
-    settings: Settings, role: str, engine: Engine, background: Background
-) -> dict[str, EventHandler]:
-    if role == "orders":
-        return orders.order_handlers(lambda: orders.SqlOrdersUnitOfWork(engine))
-    uow_factory = functools.partial(payments.SqlPaymentsUnitOfWork, engine)
-    gateway = simulated_gateway(settings)
-    background.spawn("payments-relay", _relay(engine, "payments", settings).run)
-    sweep = functools.partial(payments.fail_stuck_payments, uow_factory, gateway, settings.payment_deadline_s)
-    background.spawn("payments-sweeper", _every(SWEEP_INTERVAL_S, sweep, "fail stuck payments"))
-    purge = functools.partial(purge_published, engine, "payments", settings.outbox_retention_h)
-    background.spawn("payments-outbox-purge", _every(PURGE_INTERVAL_S, purge, "purge published events"))
-    gauges = functools.partial(refresh_outbox_gauges, engine, "payments")
-    background.spawn("payments-outbox-gauges", _every(GAUGE_INTERVAL_S, gauges, "outbox gauges"))
-    return payments.payment_handlers(uow_factory, gateway)
-
-
-def _relay(engine: Engine, schema: str, settings: Settings) -> OutboxRelay:
-    """A relay that declares the topology on every new broker connection before it publishes."""
-    return OutboxRelay(engine, schema, settings.broker_url, declare_with_delays=settings.retry_delays_ms)
-
-
-def simulated_gateway(settings: Settings) -> payments.SimulatedPaymentGateway:
-    """The payment provider adapter; swap this line for a real provider's adapter."""
-    return payments.SimulatedPaymentGateway(
-        latency_ms=settings.payment_latency_ms,
-        decline_rate=settings.payment_decline_rate,
-        failure_rate=settings.payment_failure_rate,
-    )
-
-
-def _every(interval_s: float, job: Callable[[], object], name: str) -> Callable[[threading.Event], None]:
-    return functools.partial(run_periodically, interval_s=interval_s, fn=job, name=name)

@@ -1,7 +1,5 @@
 """Logging set-up: one line per event, JSON or text, always carrying the correlation, event and order ids."""
 
-from __future__ import annotations
-
 import contextlib
 import json
 import logging

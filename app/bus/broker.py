@@ -1,37 +1,70 @@
-"""Opening broker connections the same way everywhere: confirms on AMQP, fast polling in memory."""
+"""Talking to RabbitMQ the same way everywhere: connecting, recognising its failures, backing off."""
 
-from __future__ import annotations
-
+import contextlib
 from urllib.parse import urlsplit
 
+from amqp.exceptions import AMQPError
 from kombu.connection import Connection
 from kombu.exceptions import OperationalError
 
-AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
+from app.bus.publisher import PublishNotConfirmed
+from app.bus.topology import Topology
+
 HEARTBEAT_S = 30
 CONNECT_TIMEOUT_S = 5
-MEMORY_POLLING_INTERVAL_S = 0.005
+PROBE_TIMEOUT_S = 2
+MEMORY_POLLING_INTERVAL_S = 0.002
+# What callers outside app.bus catch without importing kombu: an unreachable broker (kombu gave up), a
+# refused operation such as a passive declare of a missing queue (AMQPError), or the socket failing.
+BROKER_FAILURES: tuple[type[Exception], ...] = (OperationalError, AMQPError, OSError)
 
 
-def is_amqp(broker_url: str) -> bool:
-    """True for a real RabbitMQ URL; False for kombu's in-memory transport used by unit tests."""
-    return urlsplit(broker_url).scheme in AMQP_SCHEMES
+class Backoff:
+    """Reconnect delays that double from `initial` up to `cap`; `reset` after a success."""
+
+    def __init__(self, initial: float = 0.2, cap: float = 5.0) -> None:
+        self._initial, self._cap, self._next = initial, cap, initial
+
+    def next(self) -> float:
+        delay, self._next = self._next, min(self._cap, self._next * 2)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self._initial
 
 
-def connect(broker_url: str, *, heartbeat: int = HEARTBEAT_S, confirm_each: bool = True) -> Connection:
-    """A connection (not yet opened) whose publishes wait for the broker's confirm when it can give one.
-
-    `confirm_each=False` leaves confirms to the caller (BatchPublisher waits once per batch).
-    """
-    if is_amqp(broker_url):
-        # The memory transport has no publisher confirms: only AMQP gets them.
-        options = {"confirm_publish": confirm_each}
-        return Connection(
-            broker_url, transport_options=options, heartbeat=heartbeat, connect_timeout=CONNECT_TIMEOUT_S
-        )
+def connect(broker_url: str) -> Connection:
+    """A connection, not opened yet, to RabbitMQ or to kombu's in-memory transport (unit tests)."""
+    if urlsplit(broker_url).scheme in ("amqp", "amqps", "pyamqp"):
+        return Connection(broker_url, heartbeat=HEARTBEAT_S, connect_timeout=CONNECT_TIMEOUT_S)
     return Connection(broker_url, transport_options={"polling_interval": MEMORY_POLLING_INTERVAL_S})
 
 
 def broker_errors(connection: Connection) -> tuple[type[BaseException], ...]:
     """Exceptions meaning "the broker or the link to it failed", worth a reconnect rather than a crash."""
-    return (*connection.connection_errors, *connection.channel_errors, OperationalError, OSError)
+    failures = (OperationalError, OSError, PublishNotConfirmed)
+    return (*connection.connection_errors, *connection.channel_errors, *failures)
+
+
+def drain_ready(connection: Connection, limit: int) -> None:
+    """Dispatch up to `limit` deliveries (and any heartbeats) already received, without waiting."""
+    with contextlib.suppress(TimeoutError):
+        for _ in range(limit):
+            connection.drain_events(timeout=0)
+
+
+def declare_topology_at(broker_url: str, topology: Topology) -> None:
+    """Connect (retrying briefly), declare every exchange, queue and binding, disconnect."""
+    with connect(broker_url) as connection:
+        connection.ensure_connection(max_retries=3)
+        topology.declare(connection)
+
+
+def broker_problem(broker_url: str) -> str | None:
+    """None when the broker accepts a connection now, else a one-line reason without credentials."""
+    with connect(broker_url) as connection:
+        try:
+            connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_S)
+        except broker_errors(connection) as exc:
+            return f"unreachable: {type(exc).__name__}"
+    return None

@@ -1,106 +1,84 @@
-"""QueueWorker: consumes one queue with a pool of handler threads, reconnecting and stopping gracefully."""
-
-from __future__ import annotations
+"""BatchConsumer: takes one queue's deliveries in batches, applies them on runner threads, settles them."""
 
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from kombu.connection import Connection
 
-from app.bus.backoff import Backoff
-from app.bus.broker import broker_errors, connect
-from app.bus.session import ConsumerSession
+from app.bus import metrics
+from app.bus.batches import Handlers, Outcome, handle_batch
+from app.bus.broker import Backoff, broker_errors, connect
+from app.bus.session import Batching, BatchSession
 from app.bus.settlement import RetryPolicy
-from app.bus.topology import ROLE_QUEUES, declare_queue, declare_topology
-from app.contracts import EventHandler
+from app.bus.topology import Topology
 
 log = logging.getLogger(__name__)
 
+IDLE_S = 0.5  # with nothing to do, how long to wait for a delivery before looking at the stop flag again
 STOP_GRACE_S = 25.0
-IDLE_POLL_S = 0.5
 
 
-class QueueWorker:
-    """Consumes `queue`; `last_heartbeat` (time.monotonic()) moves every loop pass, for readiness."""
+class BatchConsumer:
+    """Consumes `policy.queue`; `last_heartbeat` (time.monotonic()) moves every loop pass, for readiness."""
 
     def __init__(
-        self,
-        broker_url: str,
-        queue: str,
-        handlers: Mapping[str, EventHandler],
-        *,
-        concurrency: int,
-        max_attempts: int,
-        retry_delays_ms: Sequence[int],
-        declare: bool = True,
+        self, broker_url: str, topology: Topology, handlers: Handlers, batching: Batching, policy: RetryPolicy
     ) -> None:
         self.broker_url = broker_url
-        self.queue = queue
+        self.queue = policy.queue
+        self._topology, self._policy, self._batching = topology, policy, batching
         self._handlers = dict(handlers)
-        self._concurrency = concurrency
-        self._policy = RetryPolicy(queue, max_attempts, tuple(retry_delays_ms))
-        self._declare = declare
         self.last_heartbeat = time.monotonic()
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; broker failures are logged and followed by a capped back-off."""
-        backoff = Backoff()
-        pool = self._pool()
+        backoff, runners = Backoff(), self._runners()
         try:
             while not stop.is_set():
                 connection = connect(self.broker_url)
                 try:
                     with connection:
-                        session = self._open(connection, pool)
-                        backoff.reset()
-                        self._consume(session, stop)
+                        self._serve(self._session(connection, runners), stop, backoff)
                 except broker_errors(connection) as exc:
-                    self._lost(exc, stop, backoff.next())
+                    delay = backoff.next()
+                    log.warning(
+                        "broker connection for %s lost (%s); reconnecting in %.1f s", self.queue, exc, delay
+                    )
+                    stop.wait(delay)
         finally:
-            # Handlers still busy after the grace period are not awaited: their messages were never
-            # acked, so the broker delivers them again.
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Batches still running are not awaited: their messages were never acked, the broker redelivers.
+            runners.shutdown(wait=False, cancel_futures=True)
 
-    def drain(self, timeout: float) -> int:
-        """Process messages until none arrived for `timeout` s and nothing is in flight; the count settled."""
-        with self._pool() as pool, connect(self.broker_url) as connection:
-            session = self._open(connection, pool)
-            try:
-                while session.pump(timeout) or session.in_flight:
-                    self.last_heartbeat = time.monotonic()
-                session.stop(STOP_GRACE_S)
-            finally:
-                session.close()
+    def drain(self, idle_s: float) -> int:
+        """Apply deliveries until none came for `idle_s` and nothing runs; how many were settled (tests)."""
+        with self._runners() as runners, connect(self.broker_url) as connection:
+            session = self._session(connection, runners)
+            while session.pump(idle_s) or session.busy:
+                self.last_heartbeat = time.monotonic()
             return session.settled
 
-    def _pool(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(self._concurrency, thread_name_prefix=f"{self.queue}-handler")
-
-    def _open(self, connection: Connection, pool: ThreadPoolExecutor) -> ConsumerSession:
-        connection.connect()
-        if self._declare:
-            declare_topology(connection, self._policy.retry_delays_ms)
-            if self.queue not in ROLE_QUEUES.values():  # a queue outside the topology (tests, tools)
-                declare_queue(connection, self.queue, self._policy.retry_delays_ms)
-        session = ConsumerSession(connection, pool, self._handlers, self._policy, prefetch=self._concurrency)
-        log.info("consuming %s on %s", self.queue, connection.as_uri())  # password masked
-        return session
-
-    def _consume(self, session: ConsumerSession, stop: threading.Event) -> None:
-        try:
-            self._serve(session, stop)
-            session.stop(STOP_GRACE_S)
-        finally:
-            session.close()
-
-    def _serve(self, session: ConsumerSession, stop: threading.Event) -> None:
+    def _serve(self, session: BatchSession, stop: threading.Event, backoff: Backoff) -> None:
+        backoff.reset()
+        log.info("consuming %s on %s", self.queue, session.uri)
         while not stop.is_set():
             self.last_heartbeat = time.monotonic()
-            session.pump(IDLE_POLL_S)
+            session.pump(IDLE_S)
+        session.stop(STOP_GRACE_S)
 
-    def _lost(self, exc: BaseException, stop: threading.Event, delay: float) -> None:
-        log.warning("broker connection for %s lost (%s); reconnecting in %.1f s", self.queue, exc, delay)
-        stop.wait(delay)
+    def _session(self, connection: Connection, runners: Executor) -> BatchSession:
+        connection.connect()
+        self._topology.declare(connection, [] if self.queue in self._topology.inboxes else [self.queue])
+        return BatchSession(connection, self._policy, self._batching, runners, self._apply)
+
+    def _runners(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(self._batching.parallel, thread_name_prefix=f"{self.queue}-batch")
+
+    def _apply(self, bodies: list[bytes]) -> list[Outcome]:
+        """Runs on a runner thread."""
+        started = time.perf_counter()
+        outcomes = handle_batch(bodies, self._handlers)
+        metrics.BATCH_SECONDS.labels(self.queue).observe(time.perf_counter() - started)
+        metrics.BATCH_SIZE.labels(self.queue).observe(len(bodies))
+        return outcomes

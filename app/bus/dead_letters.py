@@ -1,32 +1,21 @@
 """Inspecting and replaying a queue's dead letters without ever losing one."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.bus import settlement
 from app.bus.broker import connect
-from app.bus.publisher import KombuPublisher, body_bytes
-from app.bus.settlement import (
-    ATTEMPTS,
-    DEAD_LETTERED_AT,
-    ERROR,
-    ORIGINAL_QUEUE,
-    ORIGINAL_ROUTING_KEY,
-    attempts_so_far,
-)
+from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import dead_letter_queue
 
 # Headers describing the failure; a replayed message starts afresh without them.
-_RESET = frozenset({ATTEMPTS, ERROR, DEAD_LETTERED_AT, "x-death"})
+_RESET = frozenset({settlement.ATTEMPTS, settlement.ERROR, settlement.DEAD_LETTERED_AT, "x-death"})
 
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """One dead-lettered message as an operator sees it."""
-
     message_id: str | None
     original_routing_key: str | None
     error: str | None
@@ -36,11 +25,9 @@ class DeadLetter:
 
 
 def list_dead_letters(broker_url: str, queue: str, limit: int = 100) -> list[DeadLetter]:
-    """Up to `limit` dead letters of `queue` (the main queue's name), oldest first, left in place.
-
-    Messages are fetched unacknowledged and all returned with one requeue at the end, so a crash
-    while listing cannot lose any (the broker requeues unacked messages when the channel closes).
-    """
+    """Up to `limit` dead letters of `queue` (the main queue's name), oldest first, left in place: fetched
+    unacknowledged and all requeued at the end, so a crash while listing cannot lose any (the broker
+    requeues unacked messages when the channel closes)."""
     with connect(broker_url) as connection:
         source = dead_letter_queue(queue)(connection.default_channel)
         held: list[Any] = []
@@ -63,10 +50,9 @@ def replay_dead_letters(
     broker confirmed the copy. Only messages present at the start are visited, so one that fails
     again during the replay is not replayed twice. Returns how many were replayed."""
     with connect(broker_url) as connection:
-        channel = connection.default_channel
-        source = dead_letter_queue(queue)(channel)
+        source = dead_letter_queue(queue)(connection.default_channel)
         _, waiting, _ = source.queue_declare(passive=True)
-        publisher = KombuPublisher(channel)
+        publisher = ConfirmingPublisher(connection)
         skipped: list[Any] = []
         replayed = 0
         try:
@@ -94,26 +80,23 @@ def _take(source: Any, limit: int) -> Iterator[Any]:
         yield message
 
 
-def _send_back(publisher: KombuPublisher, message: Any, queue: str) -> None:
+def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None:
     headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
-    publisher.publish(
-        body_bytes(message),
-        exchange="",
-        routing_key=str(headers.get(ORIGINAL_QUEUE) or queue),
-        headers=headers,
-        message_id=message.properties.get("message_id"),
-        correlation_id=message.properties.get("correlation_id"),
-    )
+    back_to = str(headers.get(settlement.ORIGINAL_QUEUE) or queue)
+    settlement.publish_copy(publisher, message, "", back_to, headers)
+    publisher.confirm()
 
 
 def _describe(message: Any) -> DeadLetter:
     headers = message.headers or {}
-    stamp = headers.get(DEAD_LETTERED_AT)
+    stamp = headers.get(settlement.DEAD_LETTERED_AT)
+    # Without x-error, the broker itself dead-lettered the message (rejected it, say).
+    error = headers.get(settlement.ERROR) or headers.get("x-first-death-reason")
     return DeadLetter(
         message_id=message.properties.get("message_id"),
-        original_routing_key=headers.get(ORIGINAL_ROUTING_KEY),
-        error=headers.get(ERROR) or headers.get("x-first-death-reason"),  # or rejected by the broker itself
-        attempts=attempts_so_far(message),
+        original_routing_key=headers.get(settlement.ORIGINAL_ROUTING_KEY),
+        error=error,
+        attempts=settlement.attempts_so_far(message),
         dead_lettered_at=datetime.fromisoformat(stamp) if isinstance(stamp, str) else None,
-        body=body_bytes(message).decode("utf-8", errors="replace"),
+        body=settlement.body_bytes(message).decode("utf-8", errors="replace"),
     )

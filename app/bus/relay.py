@@ -1,76 +1,54 @@
-"""OutboxRelay: publishes a schema's outbox rows in confirmed batches, woken by NOTIFY."""
-
-from __future__ import annotations
+"""OutboxRelay: publishes an outbox table's rows in batches the broker confirms, woken by NOTIFY."""
 
 import contextlib
 import logging
+import select
 import threading
-from collections.abc import Sequence
+import time
 from typing import Any
 
-from kombu.connection import Connection
-from sqlalchemy import (
-    BigInteger,
-    Engine,
-    MetaData,
-    Row,
-    Select,
-    Update,
-    any_,
-    bindparam,
-    func,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Engine, Table, func, update
+from sqlalchemy import select as select_rows
 
 from app.bus import metrics
-from app.bus.backoff import Backoff
-from app.bus.broker import connect
-from app.bus.confirms import BatchPublisher
-from app.bus.listener import OutboxListener
-from app.bus.topology import OUTBOX_EXCHANGES, declare_topology
-from app.persistence import Prepared, notify_channel, outbox_table
+from app.bus.broker import Backoff, connect, drain_ready
+from app.bus.publisher import ConfirmingPublisher
+from app.bus.topology import OUTBOX_EXCHANGES, Topology
+from app.persistence import notify_channel
 
 log = logging.getLogger(__name__)
 
-IDLE_WAIT_S = 1.0
-
 
 class OutboxRelay:
-    """Safe to run several at once: each batch is claimed with FOR UPDATE SKIP LOCKED."""
+    """Relays `table` (an outbox: seq, event_id, event_type, correlation_id, body, published_at) with an
+    engine that runs real transactions; several may run at once, as batches are claimed with FOR UPDATE
+    SKIP LOCKED. With a `topology`, each new broker connection first declares it: the broker confirms a
+    message no queue is bound to yet and drops it, so a relay started before any worker (or after a broker
+    reset) must not publish into nothing. It waits for a NOTIFY (or `idle_wait_s`) only when nothing is left
+    to relay, and pauses `linger_s` after each batch it relayed."""
 
     def __init__(
         self,
         engine: Engine,
-        schema: str,
+        table: Table,
         broker_url: str,
-        batch_size: int = 500,
         *,
-        exchange: str | None = None,
-        idle_wait_s: float = IDLE_WAIT_S,
-        declare_with_delays: Sequence[int] | None = None,
+        topology: Topology | None,
+        batch_size: int = 500,
+        idle_wait_s: float = 1.0,
+        linger_s: float = 0.0,
     ) -> None:
-        """`exchange` defaults to the schema's entry of OUTBOX_EXCHANGES (tests pass their own schema);
-        `idle_wait_s` bounds the wait for a NOTIFY before the table is read again anyway.
-
-        With `declare_with_delays`, every new broker connection first declares the whole topology: the
-        broker confirms a message no queue is bound to yet and drops it, so a relay that starts before
-        any worker (or after a broker reset) must not publish into nothing.
-        """
-        self._engine = engine
-        self._schema = schema
-        self._table = outbox_table(MetaData(schema=schema))
-        self._exchange = exchange or OUTBOX_EXCHANGES[schema]
-        self._broker_url = broker_url
-        self._batch_size = batch_size
-        self._connection: Connection | None = None
-        self._publisher: BatchPublisher | None = None
-        self._listener = OutboxListener(engine, notify_channel(schema))
-        self._claim = Prepared(f"payflow_{schema}_relay_claim_{batch_size}", self._claim_batch())
-        self._mark = Prepared(f"payflow_{schema}_relay_mark", self._marking())
-        self._idle_wait_s = idle_wait_s
-        self._declare_with_delays = declare_with_delays
+        self._engine, self._schema = engine, str(table.schema)
+        self._broker_url, self._topology = broker_url, topology
+        self._batch_size, self._idle_wait_s, self._linger_s = batch_size, idle_wait_s, linger_s
+        self._publisher: ConfirmingPublisher | None = None
+        self._listening: Any = None  # the psycopg2 connection LISTENing on the outbox's channel
+        unpublished = select_rows(table.c.seq).where(table.c.published_at.is_(None)).order_by(table.c.seq)
+        claimed = unpublished.limit(batch_size).with_for_update(skip_locked=True).scalar_subquery()
+        marked = update(table).where(table.c.seq.in_(claimed)).values(published_at=func.now())
+        self._claim = marked.returning(
+            table.c.seq, table.c.event_id, table.c.event_type, table.c.correlation_id, table.c.body
+        )
 
     def run(self, stop: threading.Event) -> None:
         """Relay until `stop` is set; a failing database or broker is logged and retried, never fatal."""
@@ -88,69 +66,68 @@ class OutboxRelay:
         finally:
             self._disconnect()
 
-    def _pass(self) -> None:
-        self._listener.open()  # before reading, so no NOTIFY after the read can be missed
-        if self.drain_once() < self._batch_size:
-            self._listener.wait(self._idle_wait_s)
-
     def drain_once(self) -> int:
-        """Publish one batch of unpublished rows in `seq` order, mark them published; the number relayed.
-
-        The rows stay locked until the broker confirmed the whole batch; a nack, a timeout or a broken
-        link raises before the UPDATE, so the batch stays unpublished and is relayed again.
-        """
+        """Mark one batch of unpublished rows published, publish them in `seq` order, and commit once the
+        broker confirmed them all; the number relayed. A nack, a timeout or a broken link raises before
+        the commit: the rows stay unpublished (and locked by nobody) and are relayed again."""
         publisher = self._ensure_publisher()
         with self._engine.begin() as conn:
-            rows = self._claim.run(conn, {}).all()
+            rows = sorted(conn.execute(self._claim).all(), key=lambda row: row.seq)
             for row in rows:
-                self._publish(publisher, row)
+                publisher.publish(
+                    row.body,
+                    exchange=OUTBOX_EXCHANGES[self._schema],
+                    routing_key=row.event_type,
+                    headers={"correlation_id": row.correlation_id},
+                    message_id=str(row.event_id),
+                    correlation_id=row.correlation_id,
+                )
             if rows:
                 publisher.confirm()
-                self._mark.run(conn, {"seqs": [row.seq for row in rows]})
         for row in rows:  # counted once committed: a failed commit relays (and counts) them again later
             metrics.record_published(self._schema, row.event_type)
         return len(rows)
 
-    def _claim_batch(self) -> Select[Any]:
-        t = self._table
-        return (
-            select(t.c.seq, t.c.event_id, t.c.event_type, t.c.correlation_id, t.c.body)
-            .where(t.c.published_at.is_(None))
-            .order_by(t.c.seq)
-            .limit(self._batch_size)
-            .with_for_update(skip_locked=True)
-        )
+    def _pass(self) -> None:
+        self._listen()  # before reading, so no NOTIFY after the read can be missed
+        relayed = self.drain_once()
+        if relayed < self._batch_size:
+            # After a batch, pause so the rows committed meanwhile share the next confirm; an event that
+            # comes after a quiet spell goes out at once.
+            time.sleep(self._linger_s if relayed else 0.0)
+            readable, _, _ = select.select([self._listening], [], [], self._idle_wait_s)
+            if readable:
+                self._listening.poll()
+                self._listening.notifies.clear()
+        if self._publisher is not None:  # idle: read the broker's heartbeats and send ours
+            drain_ready(self._publisher.connection, self._batch_size)
+            self._publisher.connection.heartbeat_check()
 
-    def _marking(self) -> Update:
-        t = self._table
-        seqs = bindparam("seqs", type_=ARRAY(BigInteger()))
-        return update(t).where(t.c.seq == any_(seqs)).values(published_at=func.now())
+    def _listen(self) -> None:
+        if self._listening is None:
+            pooled = self._engine.raw_connection()
+            listening: Any = pooled.driver_connection
+            pooled.detach()  # a long-lived LISTEN connection must not go back to the pool
+            listening.autocommit = True
+            with listening.cursor() as cursor:
+                cursor.execute(f'LISTEN "{notify_channel(self._schema)}"')
+            self._listening = listening
 
-    def _publish(self, publisher: BatchPublisher, row: Row[Any]) -> None:
-        publisher.publish(
-            row.body,
-            exchange=self._exchange,
-            routing_key=row.event_type,
-            headers={"correlation_id": row.correlation_id},
-            message_id=str(row.event_id),
-            correlation_id=row.correlation_id,
-        )
-
-    def _ensure_publisher(self) -> BatchPublisher:
-        if self._connection is None or self._publisher is None:
-            connection = connect(self._broker_url, confirm_each=False)
+    def _ensure_publisher(self) -> ConfirmingPublisher:
+        if self._publisher is None:
+            connection = connect(self._broker_url)
             connection.connect()
-            if self._declare_with_delays is not None:
-                declare_topology(connection, self._declare_with_delays)
-            self._connection = connection
-            self._publisher = BatchPublisher(connection)
-        self._connection.heartbeat_check()
+            if self._topology is not None:
+                self._topology.declare(connection)
+            self._publisher = ConfirmingPublisher(connection)
         return self._publisher
 
     def _disconnect(self) -> None:
-        connection, self._connection, self._publisher = self._connection, None, None
-        self._listener.close()
-        if connection is not None:
-            # Closing a link that already broke may raise; it is being thrown away either way.
-            with contextlib.suppress(Exception):
-                connection.release()
+        publisher, listening = self._publisher, self._listening
+        self._publisher = self._listening = None
+        # Closing links that already broke may raise; they are being thrown away either way.
+        with contextlib.suppress(Exception):
+            if listening is not None:
+                listening.close()
+            if publisher is not None:
+                publisher.connection.release()

@@ -1,117 +1,123 @@
-"""One consuming session on one connection: messages go to the pool, outcomes are settled here."""
+"""One consuming session on one connection: deliveries gathered into batches, run, settled, acked."""
 
-from __future__ import annotations
-
-import contextlib
-import queue as queue_module
-import select
 import time
-from collections.abc import Mapping
-from concurrent.futures import Executor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 from typing import Any
 
 from kombu.connection import Connection
 from kombu.entity import Queue
 from kombu.messaging import Consumer
 
-from app.bus import metrics
-from app.bus.outcomes import Outcome
-from app.bus.publisher import KombuPublisher, body_bytes
-from app.bus.settlement import RetryPolicy, Settler
-from app.bus.tasks import handle_message
-from app.bus.wakeup import Wakeup
-from app.contracts import EventHandler
+from app.bus.batches import Outcome
+from app.bus.broker import drain_ready
+from app.bus.publisher import ConfirmingPublisher
+from app.bus.settlement import RetryPolicy, Settler, body_bytes
 
-MEMORY_POLL_S = 0.002  # the memory transport has no socket to select on: poll it while tasks are in flight
+POLL_S = 0.002  # while batches run, how soon one that finished is settled
 
 
-class ConsumerSession:
-    """Everything tied to one channel; outcomes of a dropped session die with it (the broker redelivers)."""
+@dataclass(frozen=True)
+class Batching:
+    """Up to `size` deliveries per batch, closed when full or `wait_s` after its first delivery arrived;
+    at most `parallel` batches applied at once."""
+
+    size: int
+    wait_s: float
+    parallel: int = 1
+
+
+class BatchSession:
+    """Everything tied to one connection; batches of a dropped session are never acked (redelivered)."""
 
     def __init__(
         self,
         connection: Connection,
-        pool: Executor,
-        handlers: Mapping[str, EventHandler],
         policy: RetryPolicy,
-        prefetch: int,
+        batching: Batching,
+        runners: Executor,
+        apply: Callable[[list[bytes]], list[Outcome]],
     ) -> None:
-        self._connection = connection
-        self._pool = pool
-        self._handlers = handlers
-        self._queue = policy.queue
-        self._outcomes: queue_module.Queue[tuple[Any, Outcome]] = queue_module.Queue()
-        self._wakeup = Wakeup()
-        self._socket = connection.connection.sock if connection.transport.driver_type == "amqp" else None
-        self._accepting = True
-        self.in_flight = 0
-        self.settled = 0
-        channel = connection.channel()
-        self._settler = Settler(KombuPublisher(channel), policy)
-        channel.basic_qos(0, prefetch, False)  # positional: amqp and memory name them differently
-        self._consumer = Consumer(
-            channel, [Queue(policy.queue, no_declare=True)], on_message=self._submit, accept=["json"]
-        )
+        self.uri = connection.as_uri()  # password masked
+        self._connection, self._batching, self._runners, self._apply = connection, batching, runners, apply
+        self._amqp = connection.transport.driver_type == "amqp"
+        self._settler = Settler(ConfirmingPublisher(connection), policy)
+        self._prefetch = batching.size * (batching.parallel + 1)  # a batch for each runner, and the next
+        self._pending: list[Any] = []
+        self._first_at: float | None = None
+        self._running: list[tuple[list[Any], Future[list[Outcome]]]] = []
+        self._idle_since = 0.0  # when the last running batch was settled
+        self.received = self.settled = 0
+        queue = Queue(policy.queue, no_declare=True)
+        self._consumer = Consumer(connection.channel(), [queue], on_message=self._receive, accept=["json"])
+        self._consumer.qos(prefetch_count=self._prefetch)
         self._consumer.consume()
 
-    def _submit(self, message: Any) -> None:
-        if not self._accepting:
-            message.requeue()
-            return
-        self.in_flight += 1
-        self._pool.submit(self._run, message)
+    @property
+    def busy(self) -> bool:
+        return bool(self._running or self._pending)
 
-    def _run(self, message: Any) -> None:
-        started = time.perf_counter()
-        # Raw bytes only: kombu never deserializes the body.
-        outcome = handle_message(body_bytes(message), self._handlers)
-        metrics.record_handled(self._queue, outcome.context, time.perf_counter() - started)
-        self._outcomes.put((message, outcome))
-        self._wakeup.poke()
-
-    def pump(self, idle_timeout: float) -> bool:
-        """Sleep until a delivery arrives or a handler finishes (at most `idle_timeout`), then take the
-        deliveries and settle what is done; True when something arrived or settled."""
-        self._connection.heartbeat_check()
-        before = (self.in_flight, self.settled)
-        if self._socket is None:
-            with contextlib.suppress(TimeoutError):  # nothing arrived in time
-                self._connection.drain_events(timeout=MEMORY_POLL_S if self.in_flight else idle_timeout)
-        else:
-            self._wait(idle_timeout)
-        self.settle_ready()
-        return (self.in_flight, self.settled) != before
-
-    def _wait(self, timeout: float) -> None:
-        watched: list[Any] = [self._socket, self._wakeup]
-        readable, _, _ = select.select(watched, [], [], timeout)
-        if self._wakeup in readable:
-            self._wakeup.clear()  # before settling, so an outcome put after this pokes again
-        if self._socket in readable:
-            with contextlib.suppress(TimeoutError):  # every frame already received is dispatched
-                while True:
-                    self._connection.drain_events(timeout=0)
-
-    def settle_ready(self, wait: float = 0.0) -> None:
-        """Settle every finished outcome; with `wait`, block that long for the first one."""
+    def pump(self, idle_s: float) -> bool:
+        """Wait for deliveries (briefly while batches run), settle finished batches, start due ones;
+        True when something arrived or was settled."""
+        before = (self.received, self.settled)
         try:
-            item = self._outcomes.get(timeout=wait) if wait else self._outcomes.get_nowait()
-            while True:
-                self._settler.settle(*item)
-                self.in_flight -= 1
-                self.settled += 1
-                item = self._outcomes.get_nowait()
-        except queue_module.Empty:
-            return
+            self._connection.drain_events(timeout=self._wait_s(idle_s))
+            drain_ready(self._connection, self._prefetch)
+        except TimeoutError:
+            pass
+        self._connection.heartbeat_check()
+        self._settle_finished()
+        self._start_due()
+        return (self.received, self.settled) != before
 
     def stop(self, grace_s: float) -> None:
-        """Take nothing new, then settle in-flight work for up to `grace_s`; the rest is redelivered."""
-        self._accepting = False
+        """Take nothing new, then settle running batches for up to `grace_s`; the rest is redelivered."""
         self._consumer.cancel()
         deadline = time.monotonic() + grace_s
-        while self.in_flight and time.monotonic() < deadline:
-            self.settle_ready(wait=min(0.1, max(0.0, deadline - time.monotonic())))
+        while self._running and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+            self._settle_finished()
 
-    def close(self) -> None:
-        """Release the wake-up pipe; handlers still running may poke it harmlessly."""
-        self._wakeup.close()
+    def _receive(self, message: Any) -> None:
+        self.received += 1
+        self._pending.append(message)
+        if self._first_at is None:
+            self._first_at = time.monotonic()
+
+    def _wait_s(self, idle_s: float) -> float:
+        if self._running:
+            return POLL_S
+        if self._first_at is not None:
+            return max(0.0, self._first_at + self._batching.wait_s - time.monotonic())
+        return idle_s
+
+    def _start_due(self) -> None:
+        size, now = self._batching.size, time.monotonic()
+        while self._pending and len(self._running) < self._batching.parallel:
+            # A delivery waits for company only while deliveries stream in: one that finds the worker idle
+            # for `wait_s` already (a single order on a quiet system, say) starts at once.
+            waited = self._first_at is not None and now - self._first_at >= self._batching.wait_s
+            due = waited or (not self._running and now - self._idle_since >= self._batching.wait_s)
+            if len(self._pending) < size and not due:
+                return
+            batch, self._pending = self._pending[:size], self._pending[size:]
+            bodies = [body_bytes(message) for message in batch]
+            self._running.append((batch, self._runners.submit(self._apply, bodies)))
+            if not self._pending:
+                self._first_at = None
+
+    def _settle_finished(self) -> None:
+        running, self._running = self._running, []
+        for batch, future in running:
+            if not future.done():
+                self._running.append((batch, future))
+                continue
+            # One ack for the batch when no earlier batch is unsettled (kombu's memory transport, used
+            # by unit tests, acks one message per call whatever `multiple` says).
+            at_once = self._amqp and not self._running
+            self._settler.settle(batch, future.result(), at_once=at_once)
+            self.settled += len(batch)
+        if running and not self._running:
+            self._idle_since = time.monotonic()

@@ -1,32 +1,28 @@
-"""Settling a handled message on the consumer's thread: ack, or publish a retry/dead-letter copy, then ack."""
-
-from __future__ import annotations
+"""Settling a handled batch on the consumer's thread: retry and dead-letter copies confirmed, then acks."""
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from app.bus import metrics
-from app.bus.outcomes import Failure, Outcome, describe, retry_delay_ms, should_dead_letter
-from app.bus.publisher import KombuPublisher, body_bytes
+from app.bus.batches import Failure, Outcome, classify
+from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import DEAD_LETTERS, retry_queue_name
 from app.logs import log_context
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS = "x-attempts"
+ATTEMPTS, ERROR, DEAD_LETTERED_AT = "x-attempts", "x-error", "x-dead-lettered-at"
 ORIGINAL_EXCHANGE = "x-original-exchange"
 ORIGINAL_ROUTING_KEY = "x-original-routing-key"
 ORIGINAL_QUEUE = "x-original-queue"
-ERROR = "x-error"
-DEAD_LETTERED_AT = "x-dead-lettered-at"
 # Broker bookkeeping that must not follow a copy around (it would only grow, and feed cycle detection).
-_DROPPED = frozenset(
-    f"x-{prefix}-{part}"
-    for prefix in ("first-death", "last-death")
-    for part in ("exchange", "queue", "reason")
-) | {"x-death"}
+_DROPPED = {
+    "x-death",
+    *(f"x-{when}-death-{part}" for when in ("first", "last") for part in ("exchange", "queue", "reason")),
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +33,17 @@ class RetryPolicy:
     max_attempts: int
     retry_delays_ms: tuple[int, ...]
 
+    def gives_up(self, failure: Failure, attempt: int) -> bool:
+        """True when attempt `attempt` (from 1) was the last this kind of failure gets: a contract error
+        at once, a transient failure never, a message waiting for another after twice max_attempts."""
+        if failure in (Failure.CONTRACT, Failure.TRANSIENT):
+            return failure is Failure.CONTRACT
+        return attempt >= (2 * self.max_attempts if failure is Failure.NOT_YET else self.max_attempts)
+
+    def delay_ms(self, attempt: int) -> int:
+        """The back-off after attempt `attempt`; the last delay repeats for every later attempt."""
+        return self.retry_delays_ms[min(attempt - 1, len(self.retry_delays_ms) - 1)]
+
 
 def attempts_so_far(message: Any) -> int:
     """Attempts recorded on the message (0 for a first delivery); garbage counts as 0."""
@@ -44,76 +51,82 @@ def attempts_so_far(message: Any) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
 
 
+def body_bytes(message: Any) -> bytes:
+    """The raw body of a received message (py-amqp hands over text when an encoding was declared)."""
+    return message.body.encode() if isinstance(message.body, str) else bytes(message.body)
+
+
+def describe(exc: BaseException, limit: int = 1000) -> str:
+    """`Type: message`, truncated so it fits a header."""
+    return f"{type(exc).__name__}: {exc}"[:limit]
+
+
+def publish_copy(
+    publisher: ConfirmingPublisher, message: Any, exchange: str, routing_key: str, headers: Mapping[str, Any]
+) -> None:
+    """Publish a received message again, body and ids unchanged, with `headers` instead of its own."""
+    properties = message.properties or {}
+    publisher.publish(
+        body_bytes(message),
+        exchange=exchange,
+        routing_key=routing_key,
+        headers=headers,
+        message_id=properties.get("message_id"),
+        correlation_id=properties.get("correlation_id"),
+    )
+
+
 class Settler:
     """Touches kombu messages, so it must only run on the thread that owns the connection."""
 
-    def __init__(self, publisher: KombuPublisher, policy: RetryPolicy) -> None:
-        self._publisher = publisher
-        self._policy = policy
+    def __init__(self, publisher: ConfirmingPublisher, policy: RetryPolicy) -> None:
+        self._publisher, self._policy = publisher, policy
 
-    def settle(self, message: Any, outcome: Outcome) -> None:
-        failure = outcome.failure
-        if failure is not None and outcome.error is not None:
-            attempt = attempts_so_far(message) + 1
-            with log_context(**outcome.context):
-                if should_dead_letter(failure, attempt, self._policy.max_attempts):
-                    self._dead_letter(message, outcome.error, attempt, failure)
-                    metrics.record_dead_lettered(self._policy.queue, outcome.context, failure.value)
-                else:
-                    self._retry(message, outcome.error, attempt, failure)
-                    metrics.record_retried(self._policy.queue, outcome.context, failure.value)
-        else:
-            metrics.record_processed(self._policy.queue, outcome.context)
-        # Only after the copy is confirmed: a crash in between redelivers, never loses.
-        message.ack()
+    def settle(self, messages: Sequence[Any], outcomes: Sequence[Outcome], *, at_once: bool = False) -> None:
+        """Copy each failed message to its retry or dead-letter queue, wait for the broker to confirm
+        the copies, then ack the whole batch: a crash before the acks redelivers, never loses. `at_once`
+        acks with one frame (AMQP `multiple`) when no earlier delivery of the channel is unsettled."""
+        copied = [
+            self._copy_failed(message, outcome) for message, outcome in zip(messages, outcomes, strict=True)
+        ]
+        if any(copied):
+            self._publisher.confirm()
+        for message in messages[-1:] if at_once else messages:
+            message.ack(multiple=at_once)
 
-    def _retry(self, message: Any, error: BaseException, attempt: int, failure: Failure) -> None:
-        delay = retry_delay_ms(attempt, self._policy.retry_delays_ms)
-        headers = {**_origin(message, self._policy.queue), ATTEMPTS: attempt}
-        self._copy(message, "", retry_queue_name(self._policy.queue, delay), headers)
-        log.warning(
-            "retrying message in %d ms after attempt %d (%s): %s",
-            delay,
-            attempt,
-            failure.value,
-            describe(error),
-        )
-
-    def _dead_letter(self, message: Any, error: BaseException, attempt: int, failure: Failure) -> None:
-        headers = {
-            **_origin(message, self._policy.queue),
-            ATTEMPTS: attempt,
-            ERROR: describe(error),
-            DEAD_LETTERED_AT: datetime.now(UTC).isoformat(),
-        }
-        self._copy(message, DEAD_LETTERS.name, self._policy.queue, headers)
-        log.warning(
-            "dead-lettered message after attempt %d (%s): %s",
-            attempt,
-            failure.value,
-            describe(error),
-            exc_info=error if failure is Failure.BUG else None,
-        )
-
-    def _copy(self, message: Any, exchange: str, routing_key: str, extra: dict[str, Any]) -> None:
-        kept = {k: v for k, v in (message.headers or {}).items() if k not in _DROPPED}
-        properties = message.properties or {}
-        self._publisher.publish(
-            body_bytes(message),
-            exchange=exchange,
-            routing_key=routing_key,
-            headers={**kept, **extra},
-            message_id=properties.get("message_id"),
-            correlation_id=properties.get("correlation_id"),
-        )
+    def _copy_failed(self, message: Any, outcome: Outcome) -> bool:
+        queue, error = self._policy.queue, outcome.error
+        event_type = metrics.event_label(outcome.context.get("event_type"))
+        with log_context(**outcome.context):
+            if error is None:
+                metrics.MESSAGES_PROCESSED.labels(queue, event_type).inc()
+                log.debug("message applied")  # the history tables record what it changed
+                return False
+            failure, attempt = classify(error), attempts_so_far(message) + 1
+            headers = _copy_headers(message, queue, attempt)
+            why = f"after attempt {attempt} ({failure.value}): {describe(error)}"
+            if self._policy.gives_up(failure, attempt):
+                headers |= {ERROR: describe(error), DEAD_LETTERED_AT: datetime.now(UTC).isoformat()}
+                publish_copy(self._publisher, message, DEAD_LETTERS.name, queue, headers)
+                metrics.MESSAGES_DEAD_LETTERED.labels(queue, event_type, failure.value).inc()
+                bug = error if failure is Failure.BUG else None
+                log.warning("dead-lettered message %s", why, exc_info=bug)
+            else:
+                delay = self._policy.delay_ms(attempt)
+                publish_copy(self._publisher, message, "", retry_queue_name(queue, delay), headers)
+                metrics.MESSAGES_RETRIED.labels(queue, event_type, failure.value).inc()
+                log.warning("retrying message in %d ms %s", delay, why)
+        return True
 
 
-def _origin(message: Any, queue: str) -> dict[str, Any]:
-    """Where the message first came from, kept across retries (which come back via the default exchange)."""
-    headers = message.headers or {}
-    info = message.delivery_info or {}
+def _copy_headers(message: Any, queue: str, attempt: int) -> dict[str, Any]:
+    """The message's own headers but the broker's bookkeeping, where it first came from (kept across
+    retries, which come back via the default exchange) and the attempt just made."""
+    headers, info = message.headers or {}, message.delivery_info or {}
     return {
+        **{key: value for key, value in headers.items() if key not in _DROPPED},
         ORIGINAL_EXCHANGE: headers.get(ORIGINAL_EXCHANGE, info.get("exchange", "")),
         ORIGINAL_ROUTING_KEY: headers.get(ORIGINAL_ROUTING_KEY, info.get("routing_key", "")),
         ORIGINAL_QUEUE: headers.get(ORIGINAL_QUEUE, queue),
+        ATTEMPTS: attempt,
     }

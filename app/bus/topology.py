@@ -1,29 +1,20 @@
-"""The broker topology, defined once: event exchanges, inbox queues, their retry and dead-letter queues."""
+"""The broker topology, derived from what each module handles: exchanges, inboxes, retries, dead letters."""
 
-from __future__ import annotations
-
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
 
-GATEWAY_EVENTS = Exchange("gateway.events", type="topic", durable=True)
-PAYMENTS_EVENTS = Exchange("payments.events", type="topic", durable=True)
+from app.contracts import Event, exchange_of
+
 DEAD_LETTERS = Exchange("payflow.dead-letters", type="direct", durable=True)
-EXCHANGES = (GATEWAY_EVENTS, PAYMENTS_EVENTS, DEAD_LETTERS)
+# The schema whose outbox each relay publishes, and the exchange it publishes to.
+OUTBOX_EXCHANGES = {"gateway": "gateway.events", "payments": "payments.events"}
 
-ROLE_QUEUES = {"orders": "orders.inbox", "payments": "payments.inbox"}
-OUTBOX_EXCHANGES = {"gateway": GATEWAY_EVENTS.name, "payments": PAYMENTS_EVENTS.name}
 
-_ORDER_EVENTS = ("order.created", "order.cancelled")
-_PAYMENT_RESULTS = ("payment.approved", "payment.declined", "payment.failed")
-BINDINGS: dict[str, tuple[tuple[Exchange, str], ...]] = {
-    "orders.inbox": (
-        *((GATEWAY_EVENTS, key) for key in _ORDER_EVENTS),
-        *((PAYMENTS_EVENTS, key) for key in _PAYMENT_RESULTS),
-    ),
-    "payments.inbox": tuple((GATEWAY_EVENTS, key) for key in _ORDER_EVENTS),
-}
+def inbox_name(role: str) -> str:
+    return f"{role}.inbox"
 
 
 def dead_letter_queue_name(queue: str) -> str:
@@ -34,52 +25,59 @@ def retry_queue_name(queue: str, delay_ms: int) -> str:
     return f"{queue}.retry.{delay_ms}"
 
 
-def main_queue(queue: str) -> Queue:
-    """The inbox a worker consumes; rejected messages would go to its dead-letter queue."""
-    arguments = {"x-dead-letter-exchange": DEAD_LETTERS.name, "x-dead-letter-routing-key": queue}
-    bindings = [binding(exchange, routing_key=key) for exchange, key in BINDINGS.get(queue, ())]
-    return Queue(queue, bindings=bindings or None, durable=True, queue_arguments=arguments)
+@dataclass(frozen=True)
+class Topology:
+    """Every inbox queue and the event types it is bound to; the bindings are derived, never listed."""
+
+    inboxes: Mapping[str, frozenset[type[Event]]]
+    retry_delays_ms: tuple[int, ...]
+
+    def bindings(self, queue: str) -> list[tuple[str, str]]:
+        """(exchange, routing key) of every event type the queue's module handles."""
+        return sorted({(exchange_of(kind), kind.TYPE) for kind in self.inboxes.get(queue, frozenset())})
+
+    def family(self, queue: str) -> list[Queue]:
+        """The queue, its dead-letter queue and one retry queue per distinct delay."""
+        bound = [binding(Exchange(name, type="topic"), routing_key=key) for name, key in self.bindings(queue)]
+        arguments = {"x-dead-letter-exchange": DEAD_LETTERS.name, "x-dead-letter-routing-key": queue}
+        main = Queue(queue, bindings=bound or None, durable=True, queue_arguments=arguments)
+        retries = (_retry_queue(queue, delay) for delay in sorted(set(self.retry_delays_ms)))
+        return [main, dead_letter_queue(queue), *retries]
+
+    def declare(self, connection: Connection, extra_queues: Iterable[str] = ()) -> None:
+        """Declare every exchange, queue and binding (and queue families of `extra_queues`); idempotent."""
+        bound = {exchange for queue in self.inboxes for exchange, _ in self.bindings(queue)}
+        with connection.channel() as channel:
+            for name in sorted(bound | set(OUTBOX_EXCHANGES.values())):
+                Exchange(name, type="topic", durable=True)(channel).declare()
+            DEAD_LETTERS(channel).declare()
+            for queue in [*self.inboxes, *extra_queues]:
+                for entity in self.family(queue):
+                    entity(channel).declare()
+
+    def depths(self, connection: Connection) -> dict[str, int]:
+        """Ready messages per queue of the topology, read with passive declares (nothing is created)."""
+        with connection.channel() as channel:
+            return {
+                entity.name: int(entity(channel).queue_declare(passive=True).message_count)
+                for queue in self.inboxes
+                for entity in self.family(queue)
+            }
 
 
 def dead_letter_queue(queue: str) -> Queue:
     return Queue(dead_letter_queue_name(queue), DEAD_LETTERS, routing_key=queue, durable=True)
 
 
-def retry_queue(queue: str, delay_ms: int) -> Queue:
+def _retry_queue(queue: str, delay_ms: int) -> Queue:
     """Holds a message `delay_ms`, then the broker sends it back to `queue` via the default exchange."""
     arguments = {"x-message-ttl": delay_ms, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}
     return Queue(retry_queue_name(queue, delay_ms), durable=True, queue_arguments=arguments)
 
 
-def queue_family(queue: str, retry_delays_ms: Sequence[int]) -> list[Queue]:
-    """The main queue, its dead-letter queue and one retry queue per distinct delay."""
-    retries = [retry_queue(queue, delay) for delay in sorted(set(retry_delays_ms))]
-    return [main_queue(queue), dead_letter_queue(queue), *retries]
-
-
-def declare_queue(connection: Connection, queue: str, retry_delays_ms: Sequence[int]) -> None:
-    """Declare one queue family (and the dead-letter exchange it needs); safe to repeat."""
-    with connection.channel() as channel:
-        DEAD_LETTERS(channel).declare()
-        for entity in queue_family(queue, retry_delays_ms):
-            entity(channel).declare()
-
-
-def declare_topology(connection: Connection, retry_delays_ms: Sequence[int]) -> None:
-    """Declare every exchange, queue and binding; declaring again changes nothing."""
-    with connection.channel() as channel:
-        for exchange in EXCHANGES:
-            exchange(channel).declare()
-    for queue in ROLE_QUEUES.values():
-        declare_queue(connection, queue, retry_delays_ms)
-
-
-def queue_depths(connection: Connection, retry_delays_ms: Sequence[int]) -> dict[str, int]:
-    """Ready messages per queue of the topology, read with passive declares (nothing is created)."""
-    depths = {}
-    with connection.channel() as channel:
-        for queue in ROLE_QUEUES.values():
-            for entity in queue_family(queue, retry_delays_ms):
-                _, count, _ = entity(channel).queue_declare(passive=True)
-                depths[entity.name] = int(count)
-    return depths
+def unrouted(topology: Topology, queue: str, kinds: Iterable[type[Event]]) -> list[type[Event]]:
+    """The event types among `kinds` that no binding of `queue` from an exchange a relay publishes to
+    would deliver: a handler for one of them would never run."""
+    relayed = set(OUTBOX_EXCHANGES.values())
+    bound = {(exchange, key) for exchange, key in topology.bindings(queue) if exchange in relayed}
+    return [kind for kind in kinds if (exchange_of(kind), kind.TYPE) not in bound]

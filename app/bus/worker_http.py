@@ -1,39 +1,33 @@
 """A worker's own HTTP port: Prometheus /metrics plus /health/live and /health/ready for orchestrators."""
 
-from __future__ import annotations
-
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from prometheus_client import make_wsgi_app
 
-if TYPE_CHECKING:
-    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+log = logging.getLogger(__name__)
 
 HEARTBEAT_STALE_S = 15.0  # the consumer loop passes every 0.5 s; silence this long means no broker link
 POLL_S = 0.5
-PATHS = ("/metrics", "/health/live", "/health/ready")
 
 
 @dataclass(frozen=True)
 class WorkerProbes:
-    """What readiness looks at: the consumer loop's heartbeat and the database."""
-
     heartbeat: Callable[[], float]  # time.monotonic() of the consumer's last pass over the broker link
     database_problem: Callable[[], str | None]
-    stale_after_s: float = HEARTBEAT_STALE_S
 
     def readiness(self) -> dict[str, str]:
         """Each dependency mapped to "ok" or the reason it is not usable."""
         silent_s = time.monotonic() - self.heartbeat()
-        broker = "ok" if silent_s <= self.stale_after_s else f"no broker heartbeat for {silent_s:.0f} s"
+        broker = "ok" if silent_s <= HEARTBEAT_STALE_S else f"no broker heartbeat for {silent_s:.0f} s"
         return {"broker": broker, "database": self.database_problem() or "ok"}
 
 
@@ -52,7 +46,8 @@ def worker_wsgi_app(probes: WorkerProbes) -> WSGIApplication:
             ready = all(value == "ok" for value in checks.values())
             status = "ok" if ready else "unavailable"
             return _json(start_response, 200 if ready else 503, {"status": status, **checks})
-        return _json(start_response, 404, {"status": "not found", "paths": ", ".join(PATHS)})
+        paths = "/metrics, /health/live, /health/ready"
+        return _json(start_response, 404, {"status": "not found", "paths": paths})
 
     return app
 
@@ -73,13 +68,15 @@ class _QuietHandler(WSGIRequestHandler):
         """Probes every few seconds would drown the log; Prometheus records scrape failures itself."""
 
 
-def open_worker_http(host: str, port: int, app: WSGIApplication) -> WSGIServer:
-    """Bind now (so a taken port fails at start-up, in the caller); serve with `serve_until`."""
-    return make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
-
-
-def serve_until(server: WSGIServer, stop: threading.Event) -> None:
-    """Answer requests until `stop` is set, then close the socket."""
+def serve_worker_http(host: str, port: int, app: WSGIApplication, stop: threading.Event) -> None:
+    """Answer requests on `port` until `stop` is set; a taken port (a second worker of the role on one
+    host) is logged, not fatal: the worker runs on without the endpoint."""
+    try:
+        server = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+    except OSError as exc:
+        log.error("no /metrics or /health endpoint: port %d unusable: %s", port, exc)
+        return
+    log.info("serving /metrics, /health/live and /health/ready on port %d", port)
     server.timeout = POLL_S
     try:
         while not stop.is_set():

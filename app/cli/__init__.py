@@ -1,27 +1,21 @@
 """The `payflow` command line: one subcommand per operator task, errors as one clear line."""
 
-from __future__ import annotations
-
 import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import commands, docs, keys, operator, supervisor
-from app.cli.errors import CommandError
+from app.cli import api, commands, dlq, reconcile, republish, status
+from app.cli.console import CommandError
 from app.config import ConfigError
 from app.logs import redact_secrets
 
-__all__ = ["CommandError", "build_parser", "main"]
-
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand, each added by the module that runs it."""
     parser = argparse.ArgumentParser(prog="payflow", description="Order and payment processing backend.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.register(sub)
-    supervisor.register(sub)
-    docs.register(sub)
-    keys.register(sub)
-    operator.register(sub)
+    for module in (commands, api, reconcile, dlq, republish, status):
+        module.register(sub)
     return parser
 
 

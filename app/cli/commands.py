@@ -1,75 +1,148 @@
-"""Subcommands that prepare the system and run one process: setup, migrate, topology, gateway, worker."""
-
-from __future__ import annotations
+"""Subcommands that prepare the system and run it: setup, migrate, topology, gateway, worker, run."""
 
 import argparse
+import functools
 import logging
 import os
 import signal
+import subprocess
 import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from app.bootstrap import Background, build_worker
-from app.cli.operations import apply_migrations, declare, prepare
+from app.bootstrap import ROLES, build_worker, process_urls, topology
+from app.bus import declare_topology_at
 from app.config import Settings
+from app.jobs import Background
 from app.logs import configure_logging
+from app.persistence import build_engine, redact_url
+from app.persistence.migrations import ensure_database, upgrade_all
+from app.persistence.roles import role_passwords, secure_database
 
 log = logging.getLogger("payflow.cli")
+run_log = logging.getLogger("payflow.run")
+ROOT = Path(__file__).resolve().parents[2]  # where gunicorn.conf.py, wsgi.py and worker.py are
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+# The processes `run` starts, each the same command an operator would type.
+CHILDREN = {"gateway": GUNICORN} | {
+    f"{role}-worker": [sys.executable, "worker.py", "--role", role] for role in ROLES
+}
+STOP_TIMEOUT_S = 30.0
 
 
 def register(sub: Any) -> None:
-    """Add this file's subcommands to the parser."""
-    sub.add_parser(
-        "setup", help="create the database if missing, migrate, declare the broker topology"
-    ).set_defaults(handler=setup)
-    sub.add_parser("migrate", help="apply every module's database migrations").set_defaults(handler=migrate)
-    sub.add_parser("topology", help="declare exchanges, queues and bindings").set_defaults(handler=topology)
+    steps = {
+        "setup": (prepare, "create the database if missing, migrate, declare the broker topology"),
+        "migrate": (apply_migrations, "apply every module's database migrations"),
+        "topology": (declare, "declare exchanges, queues and bindings"),
+    }
+    for name, (step, help_text) in steps.items():
+        sub.add_parser(name, help=help_text).set_defaults(handler=functools.partial(_step, step))
     gateway = sub.add_parser("gateway", help="run the HTTP gateway under gunicorn (port 3000)")
     gateway.set_defaults(handler=run_gateway)
     worker = sub.add_parser("worker", help="run one queue worker process")
-    worker.add_argument("--role", required=True, choices=("orders", "payments"), help="which module's queue")
+    worker.add_argument("--role", required=True, choices=ROLES, help="which module's queue")
     worker.set_defaults(handler=run_worker)
+    run = sub.add_parser("run", help="set up, then run gateway + orders and payments workers until Ctrl-C")
+    run.add_argument("--skip-setup", action="store_true", help="do not create/migrate/declare first")
+    run.set_defaults(handler=run_all)
 
 
 def load_settings(process: str) -> Settings:
+    """The settings, with logging configured for `process`."""
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format, process)
     return settings
 
 
-def setup(args: argparse.Namespace) -> int:
-    """Everything a fresh machine lacks: database, schemas, migrations, broker topology."""
-    prepare(load_settings("setup"))
-    return 0
+def prepare(settings: Settings) -> None:
+    """Everything a fresh machine lacks: the database when missing, migrations, the broker topology."""
+    if ensure_database(settings.database_url):
+        log.info("created database %s", redact_url(settings.database_url))
+    apply_migrations(settings)
+    declare(settings)
 
 
-def migrate(args: argparse.Namespace) -> int:
-    apply_migrations(load_settings("migrate"))
-    return 0
+def apply_migrations(settings: Settings) -> None:
+    """Every module's migrations, then each process role's grants."""
+    engine = build_engine(settings.database_url, application_name="payflow-migrate")
+    try:
+        upgrade_all(engine)
+        # Re-granted after every migration, so new tables are covered too.
+        secure_database(engine, role_passwords(process_urls(settings)))
+    finally:
+        engine.dispose()
+    log.info("migrations applied on %s", redact_url(settings.database_url))
 
 
-def topology(args: argparse.Namespace) -> int:
-    declare(load_settings("topology"))
-    return 0
+def declare(settings: Settings) -> None:
+    declare_topology_at(settings.broker_url, topology(settings))
+    log.info("broker topology declared on %s", redact_url(settings.broker_url))
 
 
 def run_gateway(args: argparse.Namespace) -> int:
     """Replace this process with gunicorn serving wsgi:app (settings come from gunicorn.conf.py)."""
     load_settings("gateway")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    os.chdir(root)
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"])
+    os.chdir(ROOT)
+    os.execvp(sys.executable, GUNICORN)
 
 
 def run_worker(args: argparse.Namespace) -> int:
     """Consume the role's queue until SIGTERM/SIGINT, then finish in-flight messages and exit."""
     settings = load_settings(f"{args.role}-worker")
-    background = Background()
-    worker = build_worker(settings, args.role, background)
+    worker = build_worker(settings, args.role)
+    background = Background(worker.jobs)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: background.stop.set())
     log.info("%s worker consuming", args.role)
-    worker.run(background.stop)
+    worker.consumer.run(background.stop)
     background.shutdown()
     log.info("%s worker stopped", args.role)
     return 0
+
+
+def run_all(args: argparse.Namespace) -> int:
+    """Start every process, stop them all when one dies or on SIGINT/SIGTERM."""
+    settings = load_settings("run")
+    if not args.skip_setup:
+        prepare(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    # Sessions of their own: Ctrl-C reaches only us, and we stop the children gracefully with SIGTERM.
+    children = {
+        name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True) for name, cmd in CHILDREN.items()
+    }
+    run_log.info("running %s; Ctrl-C stops everything", ", ".join(children))
+    failed = _wait_for_stop_or_exit(children, stop)
+    _terminate(children)
+    return 1 if failed else 0
+
+
+def _step(step: Callable[[Settings], None], args: argparse.Namespace) -> int:
+    step(load_settings(args.command))
+    return 0
+
+
+def _wait_for_stop_or_exit(children: dict[str, subprocess.Popen[bytes]], stop: threading.Event) -> bool:
+    while not stop.wait(0.5):
+        for name, child in children.items():
+            if child.poll() is not None:
+                run_log.error("%s exited with code %s; stopping the others", name, child.returncode)
+                return True
+    return False
+
+
+def _terminate(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for name, child in children.items():
+        try:
+            child.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            run_log.warning("%s did not stop in %.0f s; killing it", name, STOP_TIMEOUT_S)
+            child.kill()
+    run_log.info("all processes stopped")

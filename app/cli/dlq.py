@@ -1,47 +1,43 @@
 """`payflow dlq list|replay`: show dead-lettered messages with their reasons, send chosen ones back."""
 
-from __future__ import annotations
-
 import argparse
 import json
+from dataclasses import asdict
 from typing import Any
 
-from app.bus import ROLE_QUEUES, DeadLetter, list_dead_letters, replay_dead_letters
-from app.cli.arguments import positive_int
+from app.bootstrap import ROLES
+from app.bus import DeadLetter, inbox_name, list_dead_letters, replay_dead_letters
 from app.cli.commands import load_settings
-from app.cli.errors import CommandError
-from app.cli.guards import reaching_services
-from app.cli.output import write, write_json, write_table
+from app.cli.console import CommandError, positive_int, reaching_services, write, write_json, write_table
 
-QUEUES = tuple(ROLE_QUEUES.values())
+QUEUES = tuple(map(inbox_name, ROLES))
 PROGRESS_EVERY = 100
 
 
 def register(sub: Any) -> None:
-    """Add `dlq` with its `list` and `replay` actions."""
     dlq = sub.add_parser("dlq", help="inspect and replay dead-lettered messages")
     actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="show dead letters with their reason, left in place")
     listing.add_argument("--queue", choices=(*QUEUES, "all"), default="all", help="whose dead letters")
     listing.add_argument("--limit", type=positive_int, default=100, metavar="N", help="at most N per queue")
     listing.add_argument("--json", action="store_true", help="print one JSON document, bodies included")
-    listing.set_defaults(handler=list_command)
+    listing.set_defaults(handler=_list)
     replay = actions.add_parser("replay", help="send dead letters back to their queue with attempts reset")
     replay.add_argument("--queue", choices=QUEUES, required=True, help="whose dead letters")
     replay.add_argument(
         "--id", dest="ids", action="extend", nargs="+", metavar="MESSAGE_ID", help="replay these messages"
     )
     replay.add_argument("--all", action="store_true", help="replay every dead letter of the queue")
-    replay.set_defaults(handler=replay_command)
+    replay.set_defaults(handler=_replay)
 
 
-def list_command(args: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace) -> int:
     settings = load_settings("dlq")
     queues = QUEUES if args.queue == "all" else (args.queue,)
     with reaching_services(settings):
         found = {queue: list_dead_letters(settings.broker_url, queue, args.limit) for queue in queues}
     if args.json:
-        write_json({queue: [_document(letter) for letter in letters] for queue, letters in found.items()})
+        write_json({queue: [asdict(letter) for letter in letters] for queue, letters in found.items()})
         return 0
     for queue, letters in found.items():
         more = f" (the first {args.limit}; there may be more)" if len(letters) == args.limit else ""
@@ -51,7 +47,7 @@ def list_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def replay_command(args: argparse.Namespace) -> int:
+def _replay(args: argparse.Namespace) -> int:
     if args.all == bool(args.ids):
         raise CommandError("say which messages: --id MESSAGE_ID ... or --all (not both)")
     settings = load_settings("dlq")
@@ -83,14 +79,3 @@ def _event_type(body: str) -> str:
     except ValueError:
         return "?"
     return str(parsed.get("type", "?")) if isinstance(parsed, dict) else "?"
-
-
-def _document(letter: DeadLetter) -> dict[str, object]:
-    return {
-        "message_id": letter.message_id,
-        "original_routing_key": letter.original_routing_key,
-        "error": letter.error,
-        "attempts": letter.attempts,
-        "dead_lettered_at": letter.dead_lettered_at,
-        "body": letter.body,
-    }

@@ -1,7 +1,5 @@
 """The order/payment invariants checked on plain data: which orders are missing, inconsistent or stuck."""
 
-from __future__ import annotations
-
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -9,38 +7,37 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from app.orders import OrderStatus
+from app.payments import PaymentStatus
+
 MISSING = "missing"
 INCONSISTENT = "inconsistent"
 STUCK = "stuck"
 KINDS = (INCONSISTENT, STUCK, MISSING)
 
-# The payment statuses (None: no payment at all) each final order status may be paired with.
-ALLOWED_PAYMENTS: dict[str, frozenset[str | None]] = {
-    "PAID": frozenset({"APPROVED"}),
-    "FAILED": frozenset({"DECLINED", "FAILED"}),
+# The payment statuses each final order status may be paired with.
+ALLOWED_PAYMENTS: dict[OrderStatus, frozenset[PaymentStatus]] = {
+    OrderStatus.PAID: frozenset({PaymentStatus.APPROVED}),
+    OrderStatus.FAILED: frozenset({PaymentStatus.DECLINED, PaymentStatus.FAILED}),
     # A cancel accepted while the order was PENDING can lose the race to a decline or a failure on the
     # payments side: no money was taken. A payment always exists, even for an order cancelled before its
     # payment was created (it is born CANCELLED), so a missing one means payments lost the order.
-    "CANCELLED": frozenset({"CANCELLED", "REFUNDED", "DECLINED", "FAILED"}),
+    OrderStatus.CANCELLED: frozenset(
+        {PaymentStatus.CANCELLED, PaymentStatus.REFUNDED, PaymentStatus.DECLINED, PaymentStatus.FAILED}
+    ),
 }
-PENDING = "PENDING"
-PROCESSING = "PROCESSING"
 
 
 class OrderRecord(NamedTuple):
-    """An order as the orders module reports it."""
-
     id: uuid.UUID
-    status: str
+    status: OrderStatus
     changed_at: datetime
 
 
 class PaymentRecord(NamedTuple):
-    """A payment as the payments module reports it."""
-
     id: uuid.UUID
     order_id: uuid.UUID
-    status: str
+    status: PaymentStatus
     changed_at: datetime
 
 
@@ -71,11 +68,9 @@ class Report:
         return not self.problems
 
     def summary(self) -> str:
-        return (
-            f"orders accepted {self.accepted}, orders settled {self.settled}, payments {self.payments}, "
-            f"inconsistent {self.count(INCONSISTENT)}, stuck {self.count(STUCK)}, "
-            f"missing {self.count(MISSING)}"
-        )
+        counts = ", ".join(f"{kind} {self.count(kind)}" for kind in KINDS)
+        figures = f"orders accepted {self.accepted}, orders settled {self.settled}, payments {self.payments}"
+        return f"{figures}, {counts}"
 
 
 def reconcile(
@@ -95,7 +90,9 @@ def reconcile(
     in_flight = 0
     for order_id in accepted.keys() | by_id.keys() | paid.keys():
         order, its_payments = by_id.get(order_id), paid.get(order_id, [])
-        if now - _last_change(accepted.get(order_id), order, its_payments) < stuck_after:
+        changed = [accepted.get(order_id), None if order is None else order.changed_at]
+        changed += [payment.changed_at for payment in its_payments]
+        if now - max(stamp for stamp in changed if stamp) < stuck_after:
             in_flight += 1
         elif (problem := judge(order_id, order_id in accepted, order, its_payments)) is not None:
             problems.append(problem)
@@ -116,21 +113,15 @@ def judge(
     if order is None:
         source = "accepted by the gateway" if accepted else f"payment {_describe(payment)}"
         return Problem(MISSING, order_id, f"no order ({source})")
-    if order.status == PENDING or (payment is not None and payment.status == PROCESSING):
+    if order.status is OrderStatus.PENDING or (
+        payment is not None and payment.status is PaymentStatus.PROCESSING
+    ):
         return Problem(STUCK, order_id, f"order {order.status}, payment {_describe(payment)}")
-    if (None if payment is None else payment.status) in ALLOWED_PAYMENTS.get(order.status, frozenset()):
-        return None
     if payment is None:
         return Problem(MISSING, order_id, f"order {order.status} has no payment")
+    if payment.status in ALLOWED_PAYMENTS.get(order.status, frozenset()):
+        return None
     return Problem(INCONSISTENT, order_id, f"order {order.status}, payment {_describe(payment)}")
-
-
-def _last_change(
-    accepted_at: datetime | None, order: OrderRecord | None, payments: list[PaymentRecord]
-) -> datetime:
-    stamps = [payment.changed_at for payment in payments]
-    stamps += [stamp for stamp in (accepted_at, None if order is None else order.changed_at) if stamp]
-    return max(stamps)
 
 
 def _describe(payment: PaymentRecord | None) -> str:

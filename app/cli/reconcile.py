@@ -1,29 +1,25 @@
-"""`payflow reconcile`: read every module's side in one snapshot, report the orders breaking an invariant."""
-
-from __future__ import annotations
+"""`payflow reconcile`: read every module's side through its queries, report orders breaking an invariant."""
 
 import argparse
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from app.cli.arguments import iso_time, non_negative_int
 from app.cli.commands import load_settings
-from app.cli.guards import reaching_services
+from app.cli.console import iso_time, non_negative_int, reaching_services, write, write_json, write_table
 from app.cli.invariants import KINDS, OrderRecord, PaymentRecord, Report, reconcile
-from app.cli.output import write, write_json, write_table
 from app.config import Settings
-from app.gateway import accepted_orders
-from app.orders import order_statuses
-from app.payments import payment_statuses
+from app.gateway import SqlCommandStore
+from app.orders import OrderQueries
+from app.payments import PaymentQueries
 from app.persistence import build_engine
 
 DEFAULT_STUCK_AFTER_S = 60
 
 
 def register(sub: Any) -> None:
-    """Add the `reconcile` subcommand."""
     parser = sub.add_parser(
         "reconcile",
         help="check every accepted order ended with exactly one consistent payment; exit 1 when not",
@@ -39,22 +35,24 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--since", type=iso_time, metavar="ISO", help="only orders accepted at or after this")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=_run)
 
 
-def run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     settings = load_settings("reconcile")
     with reaching_services(settings):
         report = check(settings, args.since, timedelta(seconds=args.stuck_after))
     if args.json:
-        write_json(as_document(report, args.stuck_after))
+        write_json(_document(report, args.stuck_after))
     else:
-        show(report, args.stuck_after)
+        _show(report, args.stuck_after)
     return 0 if report.consistent else 1
 
 
 def check(settings: Settings, since: datetime | None, stuck_after: timedelta) -> Report:
-    """Read the gateway's, orders' and payments' views in one read-only snapshot, then compare them."""
+    """Read the gateway's, orders' and payments' views one after the other, then compare them. The reads
+    are not one snapshot: what changes meanwhile was changed just now, so is in flight (unless stuck_after
+    is 0, meant for a quiet system)."""
     engine = build_engine(
         settings.database_url,
         application_name="payflow-reconcile",
@@ -62,30 +60,27 @@ def check(settings: Settings, since: datetime | None, stuck_after: timedelta) ->
         pool_size=1,
     )
     try:
-        snapshot = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        with engine.connect().execution_options(**snapshot) as conn, conn.begin():
-            now = conn.execute(select(func.now())).scalar_one()  # the snapshot's time, by the database clock
-            accepted = dict(accepted_orders(conn, since))
-            orders = [OrderRecord(*row) for row in order_statuses(conn, since)]
-            payments = [PaymentRecord(*row) for row in payment_statuses(conn, since)]
+        with engine.connect() as conn:
+            now = conn.execute(select(func.now())).scalar_one()  # by the database clock
+        accepted = SqlCommandStore(engine).accepted_orders(since)
+        orders = [OrderRecord(*row) for row in OrderQueries(engine).statuses(since)]
+        payments = [PaymentRecord(*row) for row in PaymentQueries(engine).statuses(since)]
     finally:
         engine.dispose()
     return reconcile(accepted, orders, payments, now=now, stuck_after=stuck_after)
 
 
-def show(report: Report, stuck_after_s: int) -> None:
-    """The problems as a table, then the in-flight note and the summary line."""
+def _show(report: Report, stuck_after_s: int) -> None:
     if report.problems:
         write_table(("PROBLEM", "ORDER", "DETAIL"), ((p.kind, p.order_id, p.detail) for p in report.problems))
         write()
     if report.in_flight:
         write(f"in flight (changed within {stuck_after_s} s, not judged): {report.in_flight}")
     write(report.summary())
-    verdict = "consistent" if report.consistent else f"NOT consistent: {len(report.problems)} order(s) above"
-    write(verdict)
+    write("consistent" if report.consistent else f"NOT consistent: {len(report.problems)} order(s) above")
 
 
-def as_document(report: Report, stuck_after_s: int) -> dict[str, object]:
+def _document(report: Report, stuck_after_s: int) -> dict[str, object]:
     return {
         "consistent": report.consistent,
         "summary": report.summary(),
@@ -95,5 +90,5 @@ def as_document(report: Report, stuck_after_s: int) -> dict[str, object]:
         **{kind: report.count(kind) for kind in KINDS},
         "in_flight": report.in_flight,
         "stuck_after_s": stuck_after_s,
-        "problems": [{"kind": p.kind, "order_id": p.order_id, "detail": p.detail} for p in report.problems],
+        "problems": [asdict(problem) for problem in report.problems],
     }

@@ -1,44 +1,33 @@
 """`payflow republish`: mark retained outbox events for sending again, by id or time range."""
 
-from __future__ import annotations
-
 import argparse
 import uuid
 from typing import Any
 
-from app.bus import OUTBOX_EXCHANGES, mark_for_republish
-from app.cli.arguments import iso_time
+from app.bootstrap import OUTBOXES
+from app.bus import mark_for_republish
 from app.cli.commands import load_settings
-from app.cli.errors import CommandError
-from app.cli.guards import reaching_services
-from app.cli.output import write
+from app.cli.console import CommandError, iso_time, reaching_services, write
 from app.persistence import build_engine
 
 
 def register(sub: Any) -> None:
-    """Add the `republish` subcommand."""
     parser = sub.add_parser(
         "republish",
         help="re-publish retained outbox events by id or time range (consumers deduplicate)",
         description="Marks published events of one outbox unpublished; the running relays send them again.",
     )
-    parser.add_argument("--schema", choices=tuple(OUTBOX_EXCHANGES), required=True, help="whose outbox")
+    parser.add_argument("--schema", choices=tuple(OUTBOXES), required=True, help="whose outbox")
     parser.add_argument(
-        "--event-id",
-        dest="event_ids",
-        action="extend",
-        nargs="+",
-        type=_event_id,
-        metavar="ID",
-        help="re-publish these events",
+        "--event-id", action="extend", nargs="+", type=_event_id, metavar="ID", help="re-publish these events"
     )
     parser.add_argument("--since", type=iso_time, metavar="ISO", help="events created at or after this time")
     parser.add_argument("--until", type=iso_time, metavar="ISO", help="... and before this time")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=_run)
 
 
-def run(args: argparse.Namespace) -> int:
-    if bool(args.event_ids) == (args.since is not None):
+def _run(args: argparse.Namespace) -> int:
+    if bool(args.event_id) == (args.since is not None):
         raise CommandError("say which events: --event-id ID ... or --since ISO [--until ISO] (not both)")
     if args.until is not None and args.since is None:
         raise CommandError("--until needs --since")
@@ -47,15 +36,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         with reaching_services(settings):
             marked = mark_for_republish(
-                engine, args.schema, event_ids=args.event_ids, since=args.since, until=args.until
+                engine, OUTBOXES[args.schema], event_ids=args.event_id, since=args.since, until=args.until
             )
     finally:
         engine.dispose()
     write(
         f"queued {marked} event(s) of the {args.schema} outbox for re-publishing (running relays send them)"
     )
-    if args.event_ids and marked < len(set(args.event_ids)):
-        write(f"{len(set(args.event_ids)) - marked} id(s) were not found or are not published yet")
+    if args.event_id and marked < len(set(args.event_id)):
+        write(f"{len(set(args.event_id)) - marked} id(s) were not found or are not published yet")
     return 0
 
 

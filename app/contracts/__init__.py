@@ -1,10 +1,18 @@
 """Versioned event contracts and the envelope every message travels in; plain data, importable by anyone."""
 
-from app.contracts.envelope import Envelope, EventHandler, new_envelope
-from app.contracts.errors import ContractError, NotYetApplicable, UnknownEventType
+from app.contracts.envelope import (
+    MAX_AMOUNT,
+    ContractError,
+    Envelope,
+    NotYetApplicable,
+    UnknownEventType,
+    new_envelope,
+)
 from app.contracts.events import (
     EVENT_TYPES,
+    BatchHandler,
     Event,
+    Incoming,
     OrderCancelled,
     OrderCreated,
     PaymentApproved,
@@ -13,25 +21,6 @@ from app.contracts.events import (
     PaymentFailed,
     PaymentRefunded,
     PaymentResult,
-    parse_event,
+    exchange_of,
+    read_message,
 )
-
-__all__ = [
-    "EVENT_TYPES",
-    "ContractError",
-    "Envelope",
-    "Event",
-    "EventHandler",
-    "NotYetApplicable",
-    "OrderCancelled",
-    "OrderCreated",
-    "PaymentApproved",
-    "PaymentCancelled",
-    "PaymentDeclined",
-    "PaymentFailed",
-    "PaymentRefunded",
-    "PaymentResult",
-    "UnknownEventType",
-    "new_envelope",
-    "parse_event",
-]

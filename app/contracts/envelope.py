@@ -1,17 +1,29 @@
-"""The one message envelope: id, type, version, time, correlation id and payload, as JSON."""
-
-from __future__ import annotations
+"""Messages as JSON: the one envelope (id, type, version, time, correlation id, payload), its checked
+fields, and the errors that say a message can never be applied."""
 
 import json
+import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-from app.contracts.errors import ContractError
+from decimal import Decimal, InvalidOperation
+from typing import Any, Self
 
 MAX_MESSAGE_BYTES = 64 * 1024
+MAX_AMOUNT = Decimal("1000000.00")
+CENT = Decimal("0.01")
+
+
+class ContractError(ValueError):
+    """The message is not a valid envelope or payload; it can never succeed (dead-letter it)."""
+
+
+class UnknownEventType(ContractError):
+    """The envelope names an event type or version nobody here understands."""
+
+
+class NotYetApplicable(Exception):
+    """The event depends on another one that has not been applied yet; retry it later."""
 
 
 @dataclass(frozen=True)
@@ -26,43 +38,31 @@ class Envelope:
     payload: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "id": str(self.id),
-                "type": self.type,
-                "version": self.version,
-                "occurredAt": self.occurred_at.isoformat(),
-                "correlationId": self.correlation_id,
-                "payload": self.payload,
-            },
-            separators=(",", ":"),
-        )
+        fields = {"id": str(self.id), "type": self.type, "version": self.version}
+        fields |= {"occurredAt": self.occurred_at.isoformat(), "correlationId": self.correlation_id}
+        return json.dumps({**fields, "payload": self.payload}, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, body: str | bytes) -> Envelope:
+    def from_json(cls, body: str | bytes) -> Self:
         """Parse and check an envelope; anything malformed raises ContractError."""
         if len(body) > MAX_MESSAGE_BYTES:
             raise ContractError(f"message of {len(body)} bytes exceeds the {MAX_MESSAGE_BYTES}-byte limit")
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # UnicodeDecodeError included
             raise ContractError(f"message is not JSON: {exc}") from None
         except RecursionError:
             raise ContractError("message nests JSON too deeply") from None
         if not isinstance(data, dict):
             raise ContractError("message is not a JSON object")
         return cls(
-            id=_uuid(data.get("id"), "id"),
-            type=_str(data.get("type"), "type"),
-            version=_int(data.get("version"), "version"),
+            id=parse_uuid(data.get("id"), "envelope field 'id'"),
+            type=_text(data.get("type"), "type"),
+            version=_version(data.get("version")),
             occurred_at=_time(data.get("occurredAt")),
-            correlation_id=_str(data.get("correlationId"), "correlationId"),
+            correlation_id=_text(data.get("correlationId"), "correlationId"),
             payload=_payload(data.get("payload")),
         )
-
-
-EventHandler = Callable[[Envelope], None]
-"""What a module hands the bus for each event type: apply the event, or raise."""
 
 
 def new_envelope(event_type: str, version: int, payload: dict[str, Any], correlation_id: str) -> Envelope:
@@ -70,22 +70,55 @@ def new_envelope(event_type: str, version: int, payload: dict[str, Any], correla
     return Envelope(uuid.uuid4(), event_type, version, datetime.now(UTC), correlation_id, payload)
 
 
-def _uuid(value: object, name: str) -> uuid.UUID:
+def parse_uuid(value: object, what: str) -> uuid.UUID:
+    """`value` as a UUID; ContractError naming `what` when it is not a UUID string."""
     try:
         if isinstance(value, str):
             return uuid.UUID(value)
     except ValueError:
         pass
-    raise ContractError(f"envelope field {name!r} must be a UUID string")
+    raise ContractError(f"{what} must be a UUID string")
 
 
-def _str(value: object, name: str) -> str:
-    return value if isinstance(value, str) and 0 < len(value) <= 200 else _fail(name, "a non-empty string")
+def read_field(payload: dict[str, Any], name: str, kind: object) -> Any:
+    """Payload field `name` (sent in camelCase) as a `kind`: a UUID, an amount, or an optional string."""
+    key = camel(name)
+    value = payload.get(key)
+    if kind is uuid.UUID:
+        return parse_uuid(value, f"payload field {key!r}")
+    if kind is Decimal:
+        return _amount(value, key)
+    if value is not None and not isinstance(value, str):
+        raise ContractError(f"payload field {key!r} must be a string or null")
+    return value
 
 
-def _int(value: object, name: str) -> int:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
-    return value if ok else _fail(name, "a positive integer")  # type: ignore[return-value]
+def camel(name: str) -> str:
+    return re.sub(r"_(\w)", lambda match: match.group(1).upper(), name)
+
+
+def _amount(value: object, key: str) -> Decimal:
+    try:
+        amount = Decimal(value if isinstance(value, str) else "NaN")
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if amount.is_finite() and 0 < amount <= MAX_AMOUNT and amount == amount.quantize(CENT):
+        return amount.quantize(CENT)
+    raise ContractError(
+        f"payload field {key!r} must be a decimal string with 2 places, > 0 and <= {MAX_AMOUNT}"
+    )
+
+
+def _text(value: object, name: str) -> str:
+    if isinstance(value, str) and 0 < len(value) <= 200:
+        return value
+    raise ContractError(f"envelope field {name!r} must be a non-empty string")
+
+
+def _version(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ContractError("envelope field 'version' must be a positive integer")
 
 
 def _time(value: object) -> datetime:
@@ -99,8 +132,6 @@ def _time(value: object) -> datetime:
 
 
 def _payload(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else _fail("payload", "a JSON object")
-
-
-def _fail(name: str, expected: str) -> Any:
-    raise ContractError(f"envelope field {name!r} must be {expected}")
+    if isinstance(value, dict):
+        return value
+    raise ContractError("envelope field 'payload' must be a JSON object")

@@ -1,34 +1,35 @@
-"""Every event the system exchanges, version 1; consumers ignore payload fields they do not know."""
-
-from __future__ import annotations
+"""Every event the system exchanges (version 1), and the typed form handlers receive them in."""
 
 import uuid
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Self
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from app.contracts.envelope import Envelope, new_envelope
-from app.contracts.errors import ContractError, UnknownEventType
-
-MAX_AMOUNT = Decimal("1000000.00")
+from app.contracts.envelope import Envelope, UnknownEventType, camel, new_envelope, read_field
 
 
 @dataclass(frozen=True)
 class Event:
-    """Base of every contract: `TYPE` is the routing key, `VERSION` the payload shape."""
+    """Base of every contract: `TYPE` is the routing key, `PRODUCER` names the exchange it is published to
+    (`<producer>.events`), `VERSION` the payload shape. Every event is about one order. The payload holds
+    the fields under camelCase names, ids and amounts as strings; consumers ignore fields they do not know.
+    """
 
     TYPE: ClassVar[str]
+    PRODUCER: ClassVar[str]
     VERSION: ClassVar[int] = 1
+    order_id: uuid.UUID
 
-    def to_payload(self) -> dict[str, Any]:
-        raise NotImplementedError
+    def to_envelope(self, correlation_id: str) -> Envelope:
+        values = {camel(f.name): getattr(self, f.name) for f in fields(self)}
+        payload = {key: None if value is None else str(value) for key, value in values.items()}
+        return new_envelope(self.TYPE, self.VERSION, payload, correlation_id)
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Self:
-        raise NotImplementedError
-
-    def to_envelope(self, correlation_id: str) -> Envelope:
-        return new_envelope(self.TYPE, self.VERSION, self.to_payload(), correlation_id)
+        """The event a payload describes; a missing or malformed field raises ContractError."""
+        return cls(**{f.name: read_field(payload, f.name, f.type) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,9 @@ class OrderCreated(Event):
     """The gateway accepted an order; its id was generated there."""
 
     TYPE: ClassVar[str] = "order.created"
-    order_id: uuid.UUID
+    PRODUCER: ClassVar[str] = "gateway"
     user_id: uuid.UUID
     total: Decimal
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"orderId": str(self.order_id), "userId": str(self.user_id), "total": str(self.total)}
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Self:
-        return cls(_uuid(payload, "orderId"), _uuid(payload, "userId"), _amount(payload, "total"))
 
 
 @dataclass(frozen=True)
@@ -53,111 +47,81 @@ class OrderCancelled(Event):
     """The gateway accepted a cancellation of an order."""
 
     TYPE: ClassVar[str] = "order.cancelled"
-    order_id: uuid.UUID
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"orderId": str(self.order_id)}
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Self:
-        return cls(_uuid(payload, "orderId"))
+    PRODUCER: ClassVar[str] = "gateway"
 
 
 @dataclass(frozen=True)
 class PaymentResult(Event):
     """A payment reached a state the order side may care about; `reason` explains non-approvals."""
 
+    PRODUCER: ClassVar[str] = "payments"
     payment_id: uuid.UUID
-    order_id: uuid.UUID
     amount: Decimal
     reason: str | None = None
 
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "paymentId": str(self.payment_id),
-            "orderId": str(self.order_id),
-            "amount": str(self.amount),
-            "reason": self.reason,
-        }
 
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Self:
-        reason = payload.get("reason")
-        if reason is not None and not isinstance(reason, str):
-            raise ContractError("payload field 'reason' must be a string or null")
-        return cls(_uuid(payload, "paymentId"), _uuid(payload, "orderId"), _amount(payload, "amount"), reason)
-
-
-@dataclass(frozen=True)
 class PaymentApproved(PaymentResult):
     TYPE: ClassVar[str] = "payment.approved"
 
 
-@dataclass(frozen=True)
 class PaymentDeclined(PaymentResult):
     TYPE: ClassVar[str] = "payment.declined"
 
 
-@dataclass(frozen=True)
 class PaymentFailed(PaymentResult):
     TYPE: ClassVar[str] = "payment.failed"
 
 
-@dataclass(frozen=True)
 class PaymentCancelled(PaymentResult):
     TYPE: ClassVar[str] = "payment.cancelled"
 
 
-@dataclass(frozen=True)
 class PaymentRefunded(PaymentResult):
     TYPE: ClassVar[str] = "payment.refunded"
 
 
+def _contracts(base: type[Event]) -> Iterator[type[Event]]:
+    """Every subclass with its own TYPE: defining a contract class is all it takes to register it."""
+    for kind in base.__subclasses__():
+        if "TYPE" in vars(kind):
+            yield kind
+        yield from _contracts(kind)
+
+
 EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
-    (cls.TYPE, cls.VERSION): cls
-    for cls in (
-        OrderCreated,
-        OrderCancelled,
-        PaymentApproved,
-        PaymentDeclined,
-        PaymentFailed,
-        PaymentCancelled,
-        PaymentRefunded,
-    )
+    (kind.TYPE, kind.VERSION): kind for kind in _contracts(Event)
 }
 
+E_co = TypeVar("E_co", bound=Event, covariant=True)
 
-def parse_event(envelope: Envelope) -> Event:
-    """The typed event an envelope carries; unknown types and bad payloads raise ContractError."""
-    cls = EVENT_TYPES.get((envelope.type, envelope.version))
-    if cls is None:
+
+@dataclass(frozen=True)
+class Incoming(Generic[E_co]):
+    """One delivered event: the contract itself, its event id and the correlation id it travels with."""
+
+    event: E_co
+    id: uuid.UUID
+    correlation_id: str
+
+    @property
+    def type(self) -> str:
+        return self.event.TYPE
+
+
+BatchHandler = Callable[[Sequence[Incoming[Any]]], frozenset[uuid.UUID]]
+"""Applies a batch of events in one transaction; returns the ids of those that depend on an event not
+applied yet (nothing of theirs was kept; the bus retries them). Raising keeps nothing of the batch."""
+
+
+def read_message(body: bytes) -> Incoming[Event]:
+    """The typed event a message carries; a malformed envelope or payload raises ContractError."""
+    envelope = Envelope.from_json(body)
+    kind = EVENT_TYPES.get((envelope.type, envelope.version))
+    if kind is None:
         raise UnknownEventType(f"unknown event type {envelope.type!r} version {envelope.version}")
-    return cls.from_payload(envelope.payload)
+    return Incoming(kind.from_payload(envelope.payload), envelope.id, envelope.correlation_id)
 
 
-def _uuid(payload: dict[str, Any], name: str) -> uuid.UUID:
-    value = payload.get(name)
-    try:
-        if isinstance(value, str):
-            return uuid.UUID(value)
-    except ValueError:
-        pass
-    raise ContractError(f"payload field {name!r} must be a UUID string")
-
-
-def _amount(payload: dict[str, Any], name: str) -> Decimal:
-    value = payload.get(name)
-    try:
-        amount = Decimal(value) if isinstance(value, str) else None
-    except InvalidOperation:
-        amount = None
-    if (
-        amount is None
-        or not amount.is_finite()
-        or not 0 < amount <= MAX_AMOUNT
-        or amount != amount.quantize(Decimal("0.01"))
-    ):
-        raise ContractError(
-            f"payload field {name!r} must be a decimal string with 2 places, > 0 and <= {MAX_AMOUNT}"
-        )
-    return amount.quantize(Decimal("0.01"))
+def exchange_of(event_type: type[Event]) -> str:
+    """The topic exchange an event is published to: `<producer>.events`."""
+    return f"{event_type.PRODUCER}.events"

@@ -1,20 +1,15 @@
 """Correlation ids: taken from the request when well-formed, else generated; echoed, logged and timed."""
 
-from __future__ import annotations
-
 import logging
 import re
 import time
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from flask import has_request_context, request
+from flask import request
 
 from app.logs import log_context
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("app.gateway.access")
 
@@ -34,10 +29,8 @@ def pick_correlation_id(environ: WSGIEnvironment) -> str:
 
 
 def correlation_id() -> str:
-    """The id of the request being handled (a fresh one outside a request, e.g. in a CLI)."""
-    if has_request_context() and _ENVIRON_KEY in request.environ:
-        return str(request.environ[_ENVIRON_KEY])
-    return str(uuid.uuid4())
+    """The id of the request being handled (a fresh one for a request that did not pass the middleware)."""
+    return str(request.environ.get(_ENVIRON_KEY) or uuid.uuid4())
 
 
 class CorrelationMiddleware:
@@ -54,13 +47,8 @@ class CorrelationMiddleware:
         def start_with_header(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> object:
             headers.append((HEADER, cid))
             elapsed_ms = (time.perf_counter() - started) * 1000
-            log.info(
-                "%s %s %s %.1fms",
-                environ.get("REQUEST_METHOD"),
-                environ.get("PATH_INFO"),
-                status[:3],
-                elapsed_ms,
-            )
+            method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+            log.info("%s %s %s %.1fms", method, path, status[:3], elapsed_ms)
             return start_response(status, headers, exc_info)  # type: ignore[arg-type]
 
         with log_context(correlation_id=cid):

@@ -1,8 +1,7 @@
 """Every failure mapped to HTTP in one table and rendered in one JSON shape, never as HTML."""
 
-from __future__ import annotations
-
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -14,7 +13,6 @@ from app.persistence import is_unavailable
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER_S = "5"
 # Clearer words than werkzeug's defaults for the errors clients meet most.
 _MESSAGES = {
     404: "No such route",
@@ -22,47 +20,38 @@ _MESSAGES = {
     413: "Request body is larger than 64 KiB",
 }
 # Headers HTTP asks for with some statuses: when to retry, and which credentials to send.
-_STATUS_HEADERS = {503: {"Retry-After": RETRY_AFTER_S}, 401: {"WWW-Authenticate": 'Bearer realm="payflow"'}}
+_STATUS_HEADERS = {503: {"Retry-After": "5"}, 401: {"WWW-Authenticate": 'Bearer realm="payflow"'}}
 
 
 class GatewayError(Exception):
     """Root of the failures the gateway itself reports; the status comes from ERROR_STATUS."""
 
 
-class ApiKeyRequired(GatewayError):
-    """The request carries no API key, or one that matches none of the configured digests."""
+class ApiKeyRequired(GatewayError): ...  # no key, or one matching none of the configured digests
 
 
-class InvalidIdempotencyKey(GatewayError):
-    """The Idempotency-Key header is empty, too long or not printable ASCII."""
+class InvalidIdempotencyKey(GatewayError): ...
 
 
-class MalformedBody(GatewayError):
-    """The request body is not acceptable JSON (syntax, duplicate keys, nesting, NaN)."""
+class MalformedBody(GatewayError): ...  # not acceptable JSON: syntax, duplicate keys, nesting, NaN
 
 
-class UnsupportedBody(GatewayError):
-    """A request body was sent with a Content-Type other than JSON."""
+class UnsupportedBody(GatewayError): ...  # a body whose Content-Type is not JSON
 
 
-class OrderNotFound(GatewayError):
-    """No order with this id exists or was ever accepted."""
+class OrderNotFound(GatewayError): ...  # neither stored nor ever accepted
 
 
-class PaymentNotFound(GatewayError):
-    """No payment matches the id asked for."""
+class PaymentNotFound(GatewayError): ...
 
 
-class OrderNotCancellable(GatewayError):
-    """The order's current status does not allow cancelling it."""
+class OrderNotCancellable(GatewayError): ...
 
 
-class IdempotencyKeyReused(GatewayError):
-    """The Idempotency-Key was already used for a different request."""
+class IdempotencyKeyReused(GatewayError): ...  # with a different request
 
 
-class DatabaseUnavailable(GatewayError):
-    """PostgreSQL cannot be reached or did not answer in time."""
+class DatabaseUnavailable(GatewayError): ...
 
 
 ERROR_STATUS: dict[type[GatewayError], int] = {
@@ -78,56 +67,55 @@ ERROR_STATUS: dict[type[GatewayError], int] = {
 }
 
 
-def error_response(
-    status: int, message: str, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    """The one error body: statusCode, error, message, errors (validation only) and correlationId."""
+def error_body(
+    status: int, message: str, correlation: str, errors: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The one error body: statusCode, error, message, errors (validation failures only), correlationId."""
     body: dict[str, Any] = {"statusCode": status, "error": HTTPStatus(status).phrase, "message": message}
-    if errors:
-        body["errors"] = errors
-    body["correlationId"] = correlation_id()
-    response = jsonify(body)
+    return body | ({"errors": errors} if errors else {}) | {"correlationId": correlation}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every exception a view or hook raises in the one error shape."""
+    app.register_error_handler(GatewayError, _on_gateway_error)
+    app.register_error_handler(HTTPException, _on_http_exception)
+    app.register_error_handler(Exception, _on_unexpected)
+
+
+def _respond(
+    status: int, message: str, errors: dict[str, Any] | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    response = jsonify(error_body(status, message, correlation_id(), errors))
     response.status_code = status
     response.headers.update(headers or {})
     return response
 
 
-def handle_gateway_error(error: GatewayError) -> Response:
+def _on_gateway_error(error: GatewayError) -> Response:
     status = ERROR_STATUS[type(error)]
-    return error_response(status, str(error), headers=_STATUS_HEADERS.get(status))
+    return _respond(status, str(error), headers=_STATUS_HEADERS.get(status))
 
 
-def handle_http_exception(error: HTTPException) -> Response:
-    """Werkzeug and webargs errors; validation messages arrive in `data["messages"]` by location."""
+def _on_http_exception(error: HTTPException) -> Response:
+    """Werkzeug and webargs errors; webargs nests field errors under their location ("json", "query"),
+    and clients only need the fields."""
     status = error.code or 500
     data: dict[str, Any] = getattr(error, "data", None) or {}
-    errors = _flatten(data.get("messages") or data.get("errors") or {})
+    errors: dict[str, Any] = {}
+    for location, fields in (data.get("messages") or data.get("errors") or {}).items():
+        errors.update(fields if isinstance(fields, dict) else {location: fields})
     default = "Validation failed" if errors else _MESSAGES.get(status, error.description or "")
     message = data.get("message") or default
     headers = {k: v for k, v in error.get_headers() if k == "Allow"} | dict(data.get("headers") or {})
-    return error_response(status, str(message), errors, headers)
+    return _respond(status, str(message), errors, headers)
 
 
-def handle_unexpected(error: Exception) -> Response:
+def _on_unexpected(error: Exception) -> Response:
     """Database outages become 503 with Retry-After; anything else is logged once and becomes 500."""
     if is_unavailable(error):
         log.warning(
             "database unavailable during %s %s: %s", request.method, request.path, type(error).__name__
         )
-        return handle_gateway_error(DatabaseUnavailable("The database is unavailable; retry shortly"))
+        return _on_gateway_error(DatabaseUnavailable("The database is unavailable; retry shortly"))
     log.exception("unexpected error during %s %s", request.method, request.path)
-    return error_response(500, "Internal server error")
-
-
-def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(GatewayError, handle_gateway_error)
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected)
-
-
-def _flatten(messages: dict[str, Any]) -> dict[str, Any]:
-    """webargs nests field errors under their location ("json", "query"); clients only need the fields."""
-    flat: dict[str, Any] = {}
-    for location, fields in messages.items():
-        flat.update(fields if isinstance(fields, dict) else {location: fields})
-    return flat
+    return _respond(500, "Internal server error")

@@ -1,24 +1,18 @@
-"""create_app: the Flask gateway wired with the dependencies the composition root hands it."""
+"""create_app: the Flask gateway wired with the dependencies it is handed, and its OpenAPI document."""
 
-from __future__ import annotations
-
-import dataclasses
-from typing import Any
+import json
+from typing import Any, cast
 
 import flask_smorest
 from flask import Flask
 
 from app.gateway import auth, health_routes, metrics, order_routes, payment_routes
-from app.gateway.blueprint import EXTENSION_KEY
-from app.gateway.common_schemas import ErrorSchema
-from app.gateway.converters import NAME as ID_CONVERTER
-from app.gateway.converters import UuidConverter, openapi_schema
+from app.gateway.blueprint import EXTENSION_KEY, GatewayDeps
 from app.gateway.correlation import CorrelationMiddleware
 from app.gateway.errors import register_error_handlers
-from app.gateway.fields import Amount, Money, Timestamp
+from app.gateway.fields import Amount, Money, Timestamp, UuidConverter
 from app.gateway.json_body import MAX_BODY_BYTES, StrictJSONProvider, require_json_content_type
-from app.gateway.ports import GatewayDeps
-from app.gateway.sql_commands import SqlCommandStore
+from app.gateway.schemas import ErrorSchema
 
 OPENAPI_CONFIG: dict[str, Any] = {
     "API_TITLE": "payflow",
@@ -29,7 +23,6 @@ OPENAPI_CONFIG: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
 }
-
 FIELD_TYPES = ((Money, "number", None), (Amount, "number", None), (Timestamp, "string", "date-time"))
 
 
@@ -43,15 +36,14 @@ class GatewayApi(flask_smorest.Api):  # type: ignore[misc]  # flask_smorest ship
 
 
 def create_app(deps: GatewayDeps) -> Flask:
-    """The gateway app; builds no connections (the engine connects lazily on the first request)."""
+    """The gateway app; builds no connections (engines connect lazily on the first request)."""
     app = Flask("app.gateway")
     app.json = StrictJSONProvider(app)
     app.config.update(OPENAPI_CONFIG, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
-    app.url_map.converters[ID_CONVERTER] = UuidConverter
-    commands = deps.commands or SqlCommandStore(deps.engine)
-    app.extensions[EXTENSION_KEY] = dataclasses.replace(deps, commands=commands)
+    app.url_map.converters["id"] = UuidConverter
+    app.extensions[EXTENSION_KEY] = deps
     api = GatewayApi(app, spec_kwargs=auth.spec_kwargs())
-    api.register_converter(UuidConverter, openapi_schema)
+    api.register_converter(UuidConverter, UuidConverter.openapi_schema)
     for field, openapi_type, openapi_format in FIELD_TYPES:
         api.register_field(field, openapi_type, openapi_format)
     for module in (order_routes, payment_routes, health_routes):
@@ -59,7 +51,17 @@ def create_app(deps: GatewayDeps) -> Flask:
     register_error_handlers(app)
     metrics.instrument(app)  # first before_request hook, so refused requests are timed too
     if deps.api_key_hashes:
-        app.before_request(auth.api_key_guard(deps.api_key_hashes))  # before other checks: no key, no answer
+        app.before_request(auth.require_api_key)  # before other checks: no key, no answer
     app.before_request(require_json_content_type)
     app.wsgi_app = CorrelationMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+def openapi_document(app: Flask) -> dict[str, Any]:
+    """The document flask-smorest serves at /api/openapi.json."""
+    return cast(dict[str, Any], app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict())
+
+
+def render_openapi(app: Flask) -> str:
+    """Pretty JSON with sorted keys and a final newline, so regenerating an unchanged API changes nothing."""
+    return json.dumps(openapi_document(app), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

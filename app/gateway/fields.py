@@ -1,22 +1,22 @@
-"""Marshmallow fields of the HTTP contract: exact money in; JSON-number amounts, millisecond UTC times out."""
+"""The HTTP contract's value types: exact money in, JSON-number amounts and UTC times out, ids in URLs."""
 
-from __future__ import annotations
-
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import BaseConverter
+
+from app.contracts import MAX_AMOUNT
 
 CENT = Decimal("0.01")
-# The contract's bound (app.contracts.events.MAX_AMOUNT, not exported); a unit test keeps them equal.
-MAX_AMOUNT = Decimal("1000000.00")
 
 
 class Money(fields.Field[Decimal]):
-    """A JSON number > 0, <= MAX_AMOUNT, with at most 2 decimals; strings, booleans and NaN are refused.
-    The body parser hands fractions over as Decimal, so no float is ever involved."""
+    """A JSON number (> 0, <= MAX_AMOUNT, 2 decimals), which the body parser hands over as int or Decimal."""
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
@@ -35,11 +35,7 @@ class Money(fields.Field[Decimal]):
 
 class Amount(fields.Field[Decimal]):
     """A Decimal written as a JSON number: an int when integral (the seed shows `"total": 999`), else a float.
-
-    The float exists only in the response text: every amount is <= 1,000,000.00 with 2 decimals, i.e. at most
-    9 significant digits, far below the 15 a double preserves, so `float(amount)` prints back the same
-    decimal. No arithmetic is ever done on it.
-    """
+    The float is exact in the text: at most 9 significant digits, far below the 15 a double preserves."""
 
     def _serialize(
         self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any
@@ -57,3 +53,22 @@ class Timestamp(fields.Field[datetime]):
             return None
         utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
         return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+class UuidConverter(BaseConverter):
+    """URL segments `<id:...>`: any one segment, parsed as a UUID; a malformed one is a clear 400, not an
+    HTML 404 (an HTTPException, because only those are turned into the request's routing error)."""
+
+    regex = "[^/]+"
+
+    @staticmethod
+    def openapi_schema(converter: BaseConverter) -> dict[str, str]:
+        """How flask-smorest documents a path parameter using this converter."""
+        return {"type": "string", "format": "uuid"}
+
+    def to_python(self, value: str) -> uuid.UUID:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            shown = value if len(value) <= 64 else f"{value[:64]}..."
+            raise BadRequest(f"{shown!r} is not a valid UUID") from None

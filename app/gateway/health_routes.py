@@ -1,7 +1,5 @@
 """/api/health: liveness (the process answers) and readiness (database, broker, migrations)."""
 
-from __future__ import annotations
-
 import logging
 from typing import Any
 
@@ -9,7 +7,7 @@ from flask.views import MethodView
 
 from app.gateway import examples
 from app.gateway.blueprint import Blueprint, current_deps
-from app.gateway.common_schemas import LivenessSchema, ReadinessSchema
+from app.gateway.schemas import LivenessSchema, ReadinessSchema
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,5 @@
 """Strict JSON for request bodies: exact decimals, no duplicate keys, no NaN, bounded nesting, JSON only."""
 
-from __future__ import annotations
-
 import json
 from decimal import Decimal
 from typing import Any

@@ -1,20 +1,10 @@
 """Prometheus metrics of the gateway (requests by route, method, status; latency) and GET /metrics."""
 
-from __future__ import annotations
-
 import os
 import time
 
 from flask import Flask, Response, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, exposition, multiprocess
 
 METRICS_PATH = "/metrics"
 UNMATCHED = "unmatched"  # 404s share one label value, so scanners cannot blow up the series count
@@ -61,4 +51,4 @@ def metrics_view() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
-    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return Response(exposition.generate_latest(registry), content_type=exposition.CONTENT_TYPE_LATEST)

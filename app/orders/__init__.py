@@ -1,23 +1,36 @@
-"""Orders module: the order lifecycle, its event handlers and its read side (owns the `orders` schema)."""
+"""Orders module: the order lifecycle, its batch handler and its read side (owns the `orders` schema)."""
 
-from app.orders.domain import OrdersError, OrderStatus, is_cancellable
-from app.orders.handlers import order_handlers
-from app.orders.queries import OrderPage, OrderView, get_order, list_orders
-from app.orders.reconciliation import order_statuses
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from app.contracts import BatchHandler, Event
+from app.orders.domain import TARGETS, OrderStatus, is_cancellable
+from app.orders.handlers import apply_batch
+from app.orders.queries import OrderPage, OrderQueries, OrderView
 from app.orders.tables import SCHEMA
 from app.orders.unit_of_work import OrdersUnitOfWork, SqlOrdersUnitOfWork
 
-__all__ = [
-    "SCHEMA",
-    "OrderPage",
-    "OrderStatus",
-    "OrderView",
-    "OrdersError",
-    "OrdersUnitOfWork",
-    "SqlOrdersUnitOfWork",
-    "get_order",
-    "is_cancellable",
-    "list_orders",
-    "order_handlers",
-    "order_statuses",
-]
+HANDLED: frozenset[type[Event]] = frozenset(TARGETS)
+
+
+@dataclass(frozen=True)
+class Orders:
+    """All the rest of the system may use of the orders module."""
+
+    handlers: Mapping[type[Event], BatchHandler]
+    queries: OrderQueries
+
+
+def build(
+    engine: Engine,
+    *,
+    reads: Engine | None = None,
+    unit_of_work: Callable[[], OrdersUnitOfWork] | None = None,
+) -> Orders:
+    """The module on `engine` (writes) and `reads` (queries; default `engine`); tests pass a fake unit
+    of work. Every event goes to one batch handler: a batch is one transaction whatever its mix."""
+    handler = functools.partial(apply_batch, unit_of_work or functools.partial(SqlOrdersUnitOfWork, engine))
+    return Orders(dict.fromkeys(TARGETS, handler), OrderQueries(reads or engine))

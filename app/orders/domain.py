@@ -1,8 +1,21 @@
-"""The order state machine: statuses, the one table of allowed transitions, and the module's errors."""
+"""The order state machine: statuses, allowed transitions, what each event asks for, and batch planning."""
 
-from __future__ import annotations
-
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from app.contracts import (
+    Event,
+    Incoming,
+    OrderCancelled,
+    OrderCreated,
+    PaymentApproved,
+    PaymentDeclined,
+    PaymentFailed,
+    PaymentResult,
+)
 
 
 class OrderStatus(StrEnum):
@@ -21,25 +34,56 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.CANCELLED: frozenset(),
 }
 
-
-class OrdersError(Exception):
-    """Root of every error the orders module raises."""
-
-
-class UnexpectedEvent(OrdersError):
-    """A handler was handed an event of a type it does not handle (a wiring mistake)."""
-
-
-def can_move(current: str, target: OrderStatus) -> bool:
-    """True when the table allows going from `current` to `target`."""
-    return current in TRANSITIONS and target in TRANSITIONS[OrderStatus(current)]
-
-
-def sources_of(target: OrderStatus) -> frozenset[OrderStatus]:
-    """Every status from which `target` may be reached."""
-    return frozenset(status for status, targets in TRANSITIONS.items() if target in targets)
+# Every event the orders module handles and the status it asks for: the one list of what orders consumes.
+TARGETS: dict[type[Event], OrderStatus] = {
+    OrderCreated: OrderStatus.PENDING,
+    PaymentApproved: OrderStatus.PAID,
+    PaymentDeclined: OrderStatus.FAILED,
+    PaymentFailed: OrderStatus.FAILED,
+    OrderCancelled: OrderStatus.CANCELLED,
+}
 
 
 def is_cancellable(status: str) -> bool:
-    """True when an order in `status` may still be cancelled."""
-    return can_move(status, OrderStatus.CANCELLED)
+    return status in TRANSITIONS and OrderStatus.CANCELLED in TRANSITIONS[OrderStatus(status)]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of an order's history: from (None when created) to, and the event that caused it."""
+
+    order_id: uuid.UUID
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    event_id: uuid.UUID
+    event_type: str
+    reason: str | None
+
+
+@dataclass
+class Plan:
+    """What a batch does: orders to create, the final status of every order it changes, its history."""
+
+    created: list[OrderCreated] = field(default_factory=list)
+    final: dict[uuid.UUID, OrderStatus] = field(default_factory=dict)
+    history: list[Change] = field(default_factory=list)
+
+
+def plan(current: Mapping[uuid.UUID, OrderStatus], batch: Iterable[Incoming[Any]]) -> Plan:
+    """Apply the events in delivery order, creations first (a move delivered before its order's creation
+    in the same batch then finds the order); an event the transitions table refuses changes nothing."""
+    status, result = dict(current), Plan()
+    for message in sorted(batch, key=lambda m: not isinstance(m.event, OrderCreated)):
+        event, target = message.event, TARGETS[type(message.event)]
+        before = status.get(event.order_id)
+        if isinstance(event, OrderCreated):
+            if before is not None:
+                continue
+            result.created.append(event)
+        elif before is None or target not in TRANSITIONS[before]:
+            continue
+        status[event.order_id] = target
+        reason = event.reason if isinstance(event, PaymentResult) else None
+        result.history.append(Change(event.order_id, before, target, message.id, message.type, reason))
+    result.final = {order_id: s for order_id, s in status.items() if current.get(order_id) != s}
+    return result

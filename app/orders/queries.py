@@ -1,6 +1,4 @@
-"""The orders read side: plain frozen views for the gateway, never rows or ORM objects."""
-
-from __future__ import annotations
+"""The orders read side: plain frozen views for the gateway and operators, never rows or ORM objects."""
 
 import functools
 import uuid
@@ -9,74 +7,64 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Integer, RowMapping, Select, bindparam, func, select
+from sqlalchemy import Engine, RowMapping, Select, bindparam, func, select
 
+from app.orders.domain import OrderStatus
 from app.orders.tables import order_counts, orders
-from app.persistence import Prepared
+from app.persistence import Page, newest_first, read_page, read_with_retry
 
 
 @dataclass(frozen=True)
 class OrderView:
-    """One order as readers see it."""
-
     id: uuid.UUID
     user_id: uuid.UUID
     total: Decimal
-    status: str
+    status: OrderStatus
     created_at: datetime
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class OrderPage:
-    """One page of orders and how many match in all."""
-
-    items: list[OrderView]
-    total: int
+OrderPage = Page[OrderView]
 
 
-_VIEW_FIELDS = ("id", "user_id", "total", "status", "created_at", "updated_at")
-_COLUMNS = [orders.c[name] for name in _VIEW_FIELDS]
+class OrderQueries:
+    """Reads on the engine given (an autocommit one in the gateway); each call takes its own connection."""
 
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
-def get_order(conn: Connection, order_id: uuid.UUID) -> OrderView | None:
-    """The order with this id, or None."""
-    row = _by_id().run(conn, {"order_id": order_id}).mappings().first()
-    return None if row is None else _view(row)
+    def get(self, order_id: uuid.UUID) -> OrderView | None:
+        row = read_with_retry(
+            self._engine, lambda conn: conn.execute(_by_id(), {"id": order_id}).mappings().first()
+        )
+        return None if row is None else _view(row)
 
+    def page(
+        self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
+    ) -> OrderPage:
+        """Orders newest first, `limit` per page, pages counted from 1 (see persistence.newest_first).
+        The total comes from order_counts unless a user is given: then count(*) reads only that user's
+        range of ix_orders_user_created."""
+        params = {"status": status, "user_id": user_id, "limit": limit, "offset": (page - 1) * limit}
+        return read_page(self._engine, _listing(status is not None, user_id is not None), params, _view)
 
-def list_orders(
-    conn: Connection, *, page: int, limit: int, status: str | None = None, user_id: uuid.UUID | None = None
-) -> OrderPage:
-    """Orders newest first (ties broken by id, descending), `limit` per page, pages counted from 1.
-
-    The page walks the (status | user_id, created_at, id) index matching the filter and stops after
-    OFFSET + LIMIT entries: the first pages cost the same on any table size, a deep page O(offset).
-    The total comes from the trigger-maintained order_counts (a sum over its shards) unless a user is
-    given: then count(*) reads only that user's range of ix_orders_user_created.
-    """
-    listing, counted = _listing(status is not None, user_id is not None)
-    params = {"status": status, "user_id": user_id}
-    rows = conn.execute(listing, {**params, "limit": limit, "offset": (page - 1) * limit}).mappings().all()
-    # The total rides along with the page (one round trip); an empty page asks for it alone.
-    total = rows[0]["matching"] if rows else conn.execute(counted, params).scalar_one()
-    return OrderPage(items=[_view(row) for row in rows], total=int(total))
+    def statuses(self, since: datetime | None = None) -> list[tuple[uuid.UUID, OrderStatus, datetime]]:
+        """(id, status, last change) of every order, or of those created at or after `since`."""
+        query = select(orders.c.id, orders.c.status, orders.c.updated_at)
+        if since is not None:
+            query = query.where(orders.c.created_at >= since)
+        rows = read_with_retry(self._engine, lambda conn: conn.execute(query).all())
+        return [(row.id, OrderStatus(row.status), row.updated_at) for row in rows]
 
 
 @functools.cache
-def _by_id() -> Prepared:
-    """Prepared once per session: a primary-key lookup plans the same for every id."""
-    order_id = bindparam("order_id", type_=orders.c.id.type)
-    return Prepared("payflow_orders_by_id", select(*_COLUMNS).where(orders.c.id == order_id))
+def _by_id() -> Select[Any]:
+    return select(*orders.c).where(orders.c.id == bindparam("id", type_=orders.c.id.type))
 
 
 @functools.cache
 def _listing(by_status: bool, by_user: bool) -> tuple[Select[Any], Select[Any]]:
-    """The page and its count for one combination of filters, built once with bound parameters.
-
-    Not PREPAREd: a generic plan would not know LIMIT and OFFSET and could trade the index walk for a
-    scan and sort of the whole table; SQLAlchemy's statement cache still skips compiling it again.
-    """
+    """The page and its count for one combination of filters, built once with bound parameters."""
     status = bindparam("status", type_=orders.c.status.type)
     matching = [orders.c.status == status] if by_status else []
     if by_user:
@@ -85,15 +73,9 @@ def _listing(by_status: bool, by_user: bool) -> tuple[Select[Any], Select[Any]]:
     else:
         by_counted_status = [order_counts.c.status == status] if by_status else []
         counted = select(func.coalesce(func.sum(order_counts.c.n), 0)).where(*by_counted_status)
-    listing = (
-        select(*_COLUMNS, counted.scalar_subquery().label("matching"))
-        .where(*matching)
-        .order_by(orders.c.created_at.desc(), orders.c.id.desc())
-        .limit(bindparam("limit", type_=Integer()))
-        .offset(bindparam("offset", type_=Integer()))
-    )
-    return listing, counted
+    return newest_first(orders, matching, counted), counted
 
 
 def _view(row: RowMapping) -> OrderView:
-    return OrderView(**{name: row[name] for name in _VIEW_FIELDS})
+    fields = {name: row[name] for name in OrderView.__dataclass_fields__}
+    return OrderView(**fields | {"status": OrderStatus(row["status"])})

@@ -1,106 +1,83 @@
-"""The orders unit of work: one atomic statement holding the inbox claim, the order change and its history."""
+"""The orders unit of work: one transaction that locks orders, claims events and saves a batch's plan."""
 
-from __future__ import annotations
-
-import contextlib
+import functools
 import uuid
-from dataclasses import dataclass
-from decimal import Decimal
-from types import TracebackType
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Insert, Select, Update, func, select, update
 
-from app.contracts import Envelope
-from app.orders import statements
-from app.orders.domain import OrderStatus
-from app.persistence import autocommit_connection
+from app.contracts import Incoming
+from app.orders.domain import OrderStatus, Plan
+from app.orders.tables import order_history, orders, processed_events
+from app.persistence import SqlTransaction, batch_of, claim_events, in_array, insert_batch
 
-
-@dataclass(frozen=True)
-class Applied:
-    """What one event did to one order, as its single statement reported it."""
-
-    claimed: bool  # False: a duplicate, whose handler must leave without committing
-    changed: bool
-    status: OrderStatus | None  # after the statement; None when the order was not found (or not stored)
+_NEW = ("id", "user_id", "total", "status")
+_MOVED = ("id", "status")
+_HISTORY = ("order_id", "from_status", "to_status", "event_id", "event_type", "reason")
 
 
 class OrdersUnitOfWork(Protocol):
-    """What the orders handlers need from storage; handlers `commit` what must be kept.
-
-    An implementation may keep a method's effects without `commit` only when the method by itself
-    changes nothing for a duplicate (not claimed) or for an event that is not applicable yet, as the
-    SQL one does; the in-memory fake keeps nothing until `commit`.
-    """
+    """What the orders handler needs from storage; nothing is kept unless `commit` is called."""
 
     def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None: ...
-
+    def __exit__(self, *exc_info: object) -> None: ...
     def commit(self) -> None: ...
 
-    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> Applied:
-        """Claim `cause` and store a PENDING order (and its first history row) unless it exists."""
-        ...
+    def lock(self, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, OrderStatus]:
+        """Lock these orders until the transaction ends (see SqlTransaction.lock_orders); the status of
+        each of them that exists."""
 
-    def move_order(
-        self, order_id: uuid.UUID, target: OrderStatus, cause: Envelope, reason: str | None
-    ) -> Applied:
-        """Claim `cause`; move the order to `target` (with history) if the transitions table allows it now."""
-        ...
+    def claim(self, batch: Sequence[Incoming[Any]]) -> set[uuid.UUID]:
+        """Record the events as applied; the ids not applied before."""
 
-
-class SqlOrdersUnitOfWork:
-    """OrdersUnitOfWork on PostgreSQL: one self-contained statement per event, in autocommit.
-
-    Each statement claims the event in the inbox and makes the change with its history row through
-    data-modifying CTEs, and every part is conditional on the others: the change happens only when the
-    claim did (a duplicate changes nothing), and a move claims only an order that exists (an event that
-    is not applicable yet leaves no claim behind, so its redelivery is applied later). Nothing ever
-    needs rolling back, so the statement commits by itself: one round trip per event instead of three
-    (BEGIN, statement, COMMIT). `commit` is therefore a no-op; PostgreSQL runs one statement atomically.
-    The statements are built once (per target status) with bound parameters: building them per event
-    cost more CPU than the database spent running them.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._scope: contextlib.ExitStack | None = None
-
-    def __enter__(self) -> Self:
-        self._scope = contextlib.ExitStack()
-        self._conn = self._scope.enter_context(autocommit_connection(self._engine))
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        scope, self._scope = self._scope, None
-        if scope is not None:
-            scope.close()
-
-    def commit(self) -> None:
-        """Nothing to do: each statement committed by itself."""
-
-    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> Applied:
-        params = {"order_id": order_id, "user_id": user_id, "total": total, **_cause(cause, None)}
-        was_claimed, was_stored = statements.adding().run(self._conn, params).one()
-        return Applied(was_claimed, was_stored, OrderStatus.PENDING if was_stored else None)
-
-    def move_order(
-        self, order_id: uuid.UUID, target: OrderStatus, cause: Envelope, reason: str | None
-    ) -> Applied:
-        params = {"order_id": order_id, **_cause(cause, reason)}
-        was_claimed, was_moved, status = statements.moving(target).run(self._conn, params).one()
-        return Applied(was_claimed, was_moved, target if was_moved else _status(status))
+    def save(self, plan: Plan) -> None:
+        """Store new orders, final statuses and history lines."""
 
 
-def _cause(cause: Envelope, reason: str | None) -> dict[str, Any]:
-    return {"event_id": cause.id, "event_type": cause.type, "reason": reason}
+class SqlOrdersUnitOfWork(SqlTransaction):
+    """OrdersUnitOfWork on PostgreSQL: a handful of set-based statements per batch, whatever its size."""
+
+    LOCK_SPACE = 1
+
+    def lock(self, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, OrderStatus]:
+        ids = set(order_ids)
+        self.lock_orders(ids)  # then the read sees every order a concurrent transaction stored
+        rows = self._conn.execute(_reading(), {"ids": list(ids)})
+        return {row.id: OrderStatus(row.status) for row in rows}
+
+    def claim(self, batch: Sequence[Incoming[Any]]) -> set[uuid.UUID]:
+        return claim_events(self._conn, processed_events, batch)
+
+    def save(self, plan: Plan) -> None:
+        created = {event.order_id for event in plan.created}
+        new = [{**vars(e), "id": e.order_id, "status": plan.final[e.order_id]} for e in plan.created]
+        moved = [
+            {"id": order_id, "status": s} for order_id, s in plan.final.items() if order_id not in created
+        ]
+        self.write_batch(_inserting(), new, _NEW)
+        self.write_batch(_moving(), moved, _MOVED)
+        self.write_batch(_recording(), [vars(change) for change in plan.history], _HISTORY)
 
 
-def _status(value: str | None) -> OrderStatus | None:
-    return None if value is None else OrderStatus(value)
+@functools.cache
+def _reading() -> Select[Any]:
+    return select(orders.c.id, orders.c.status).where(in_array(orders.c.id, "ids"))
+
+
+@functools.cache
+def _inserting() -> Insert:
+    now = func.clock_timestamp()  # per row, in batch order (now() is one time for the whole transaction)
+    return insert_batch(orders, _NEW, created_at=now, updated_at=now)
+
+
+@functools.cache
+def _moving() -> Update:
+    rows = batch_of(orders, _MOVED)
+    moved = update(orders).where(orders.c.id == rows.c.id)
+    return moved.values(status=rows.c.status, updated_at=func.clock_timestamp())
+
+
+@functools.cache
+def _recording() -> Insert:
+    return insert_batch(order_history, _HISTORY, at=func.clock_timestamp())

@@ -1,40 +1,50 @@
 """Payments module: one payment per order, the provider port, the sweeper and the read side."""
 
+import functools
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from app.contracts import BatchHandler, Event
+from app.payments.decisions import RULES
 from app.payments.domain import PaymentsError, PaymentStatus
-from app.payments.gateway import ChargeResult, PaymentGateway, SimulatedPaymentGateway
-from app.payments.handlers import payment_handlers
-from app.payments.queries import (
-    PaymentPage,
-    PaymentView,
-    StatusTotal,
-    get_payment,
-    get_payment_for_order,
-    list_payments,
-    payment_stats,
-)
-from app.payments.reconciliation import payment_statuses
-from app.payments.sql_unit_of_work import SqlPaymentsUnitOfWork
+from app.payments.handlers import apply_batch
+from app.payments.provider import ChargeResult, PaymentProvider, SimulatedProvider
+from app.payments.queries import PaymentPage, PaymentQueries, PaymentView, StatusTotal
 from app.payments.sweeper import fail_stuck_payments
 from app.payments.tables import SCHEMA
-from app.payments.unit_of_work import PaymentsUnitOfWork
+from app.payments.tables import outbox as OUTBOX  # noqa: N812 - the table every relay of this schema reads
+from app.payments.unit_of_work import PaymentsUnitOfWork, SqlPaymentsUnitOfWork
 
-__all__ = [
-    "SCHEMA",
-    "ChargeResult",
-    "PaymentGateway",
-    "PaymentPage",
-    "PaymentStatus",
-    "PaymentView",
-    "PaymentsError",
-    "PaymentsUnitOfWork",
-    "SimulatedPaymentGateway",
-    "SqlPaymentsUnitOfWork",
-    "StatusTotal",
-    "fail_stuck_payments",
-    "get_payment",
-    "get_payment_for_order",
-    "list_payments",
-    "payment_handlers",
-    "payment_stats",
-    "payment_statuses",
-]
+HANDLED: frozenset[type[Event]] = frozenset(RULES)
+
+
+@dataclass(frozen=True)
+class Payments:
+    """All the rest of the system may use of the payments module; `sweep` fails payments stuck past
+    the deadline (run it periodically) and says how many."""
+
+    handlers: Mapping[type[Event], BatchHandler]
+    queries: PaymentQueries
+    sweep: Callable[[], int]
+
+
+def build(
+    engine: Engine,
+    provider: PaymentProvider,
+    *,
+    concurrency: int,
+    deadline_s: int,
+    reads: Engine | None = None,
+    unit_of_work: Callable[[], PaymentsUnitOfWork] | None = None,
+) -> Payments:
+    """The module on `engine` (writes) and `reads` (queries; default `engine`), calling `provider` at most
+    `concurrency` times at once; tests pass a fake unit of work."""
+    uow = unit_of_work or functools.partial(SqlPaymentsUnitOfWork, engine, threading.Lock())
+    calls = ThreadPoolExecutor(concurrency, thread_name_prefix="provider")
+    handler = functools.partial(apply_batch, uow, provider, calls)
+    sweep = functools.partial(fail_stuck_payments, uow, provider, calls, deadline_s)
+    return Payments(dict.fromkeys(HANDLED, handler), PaymentQueries(reads or engine), sweep)

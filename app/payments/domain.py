@@ -1,11 +1,10 @@
-"""The payment state machine: statuses, the one table of allowed transitions, records and errors."""
-
-from __future__ import annotations
+"""The payment state machine: statuses, the one table of allowed transitions, reasons and records."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
+from typing import Self
 
 from app.contracts import (
     PaymentApproved,
@@ -47,55 +46,44 @@ RESULT_EVENTS: dict[PaymentStatus, type[PaymentResult]] = {
     PaymentStatus.CANCELLED: PaymentCancelled,
     PaymentStatus.REFUNDED: PaymentRefunded,
 }
+# Statuses that keep no money: an approval the provider gave such a payment must be given back.
+WITHOUT_MONEY = frozenset({PaymentStatus.CANCELLED, PaymentStatus.FAILED})
 
 CANCELLED_BEFORE_PAYMENT = "order_cancelled_before_payment"
 ORDER_CANCELLED = "order_cancelled"
-GATEWAY_TIMEOUT = "gateway_timeout"
+PROVIDER_TIMEOUT = "provider_timeout"
 LATE_APPROVAL_VOIDED = "late_approval_voided"
 # A redelivery after a crash found the payment ended without money: the provider was told to give back.
 RELEASED_ON_REDELIVERY = "released_on_redelivery"
+SWEEPER = "payments.sweeper"  # the cause recorded for the sweeper's own decisions
+
+
+@dataclass(frozen=True)
+class Payment:
+    """The one payment of an order; `reason` explains its latest status when that needs explaining."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    amount: Decimal
+    status: PaymentStatus
+    reason: str | None
+    correlation_id: str
+
+    def moved(self, status: PaymentStatus, reason: str | None) -> Self:
+        return replace(self, status=status, reason=reason)
+
+    def can_move(self, target: PaymentStatus) -> bool:
+        return target in TRANSITIONS[self.status]
+
+    def result(self) -> PaymentResult:
+        """The event announcing the status the payment has just reached."""
+        kind = RESULT_EVENTS[self.status]
+        return kind(order_id=self.order_id, payment_id=self.id, amount=self.amount, reason=self.reason)
 
 
 class PaymentsError(Exception):
     """Root of every error the payments module raises."""
 
 
-class UnexpectedEvent(PaymentsError):
-    """A handler was handed an event of a type it does not handle (a wiring mistake)."""
-
-
-@dataclass(frozen=True)
-class Payment:
-    """The one payment of an order, as the handlers see it."""
-
-    id: uuid.UUID
-    order_id: uuid.UUID
-    amount: Decimal
-    status: PaymentStatus
-    correlation_id: str
-
-
-@dataclass(frozen=True)
-class Cause:
-    """Why a payment changed: the event applied (None for the sweeper's own decisions) and its type."""
-
-    event_type: str
-    event_id: uuid.UUID | None = None
-
-
-SWEEPER = Cause("payments.sweeper")
-
-
-def can_move(current: str, target: PaymentStatus) -> bool:
-    """True when the table allows going from `current` to `target`."""
-    return current in TRANSITIONS and target in TRANSITIONS[PaymentStatus(current)]
-
-
-def sources_of(target: PaymentStatus) -> frozenset[PaymentStatus]:
-    """Every status from which `target` may be reached."""
-    return frozenset(status for status, targets in TRANSITIONS.items() if target in targets)
-
-
-def result_event(payment: Payment, status: PaymentStatus, reason: str | None) -> PaymentResult:
-    """The event announcing that `payment` reached `status`."""
-    return RESULT_EVENTS[status](payment.id, payment.order_id, payment.amount, reason)
+class ConcurrentChange(PaymentsError):
+    """A payment changed under a transaction that held its order's lock: a bug, never expected."""

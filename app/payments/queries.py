@@ -1,18 +1,17 @@
 """The payments read side: plain frozen views and per-status totals, never rows or ORM objects."""
 
-from __future__ import annotations
-
 import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, select
+from sqlalchemy import Engine, RowMapping, Select, bindparam, func, select
 
 from app.payments.domain import PaymentStatus
 from app.payments.tables import payment_totals, payments
-from app.persistence import Prepared
+from app.persistence import Page, newest_first, read_page, read_with_retry
 
 
 @dataclass(frozen=True)
@@ -22,92 +21,81 @@ class PaymentView:
     id: uuid.UUID
     order_id: uuid.UUID
     amount: Decimal
-    status: str
+    status: PaymentStatus
     reason: str | None
     created_at: datetime
     updated_at: datetime
 
 
 @dataclass(frozen=True)
-class PaymentPage:
-    """One page of payments and how many match in all."""
-
-    items: list[PaymentView]
-    total: int
-
-
-@dataclass(frozen=True)
 class StatusTotal:
     """How many payments are in a status and how much money they hold."""
 
-    status: str
+    status: PaymentStatus
     count: int
     total_amount: Decimal
 
 
-_VIEW_FIELDS = ("id", "order_id", "amount", "status", "reason", "created_at", "updated_at")
-_COLUMNS = [payments.c[name] for name in _VIEW_FIELDS]
+PaymentPage = Page[PaymentView]
 
 
-def get_payment(conn: Connection, payment_id: uuid.UUID) -> PaymentView | None:
-    """The payment with this id, or None."""
-    return _one(conn, "id", payment_id)
+class PaymentQueries:
+    """Reads on the engine given (an autocommit one in the gateway); each call takes its own connection."""
 
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
-def get_payment_for_order(conn: Connection, order_id: uuid.UUID) -> PaymentView | None:
-    """The one payment of this order, or None."""
-    return _one(conn, "order_id", order_id)
+    def get(self, payment_id: uuid.UUID) -> PaymentView | None:
+        return self._one("id", payment_id)
 
+    def for_order(self, order_id: uuid.UUID) -> PaymentView | None:
+        return self._one("order_id", order_id)
 
-def list_payments(conn: Connection, *, page: int, limit: int, status: str | None = None) -> PaymentPage:
-    """Payments newest first (ties broken by id, descending), `limit` per page, pages counted from 1.
+    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> PaymentPage:
+        """Payments newest first, `limit` per page, pages counted from 1 (see persistence.newest_first);
+        the total comes from payment_totals."""
+        params = {"status": status, "limit": limit, "offset": (page - 1) * limit}
+        return read_page(self._engine, _listing(status is not None), params, _view)
 
-    The page walks the (status, created_at, id) or (created_at, id) index and stops after OFFSET + LIMIT
-    entries (a deep page costs O(offset)); the total comes from the trigger-maintained payment_totals.
-    """
-    matching = [] if status is None else [payments.c.status == status]
-    by_status = [] if status is None else [payment_totals.c.status == status]
-    counted = select(func.coalesce(func.sum(payment_totals.c.n), 0)).where(*by_status)
-    listing = (
-        select(*_COLUMNS, counted.scalar_subquery().label("matching"))
-        .where(*matching)
-        .order_by(payments.c.created_at.desc(), payments.c.id.desc())
-    )
-    rows = conn.execute(listing.limit(limit).offset((page - 1) * limit)).mappings().all()
-    # The total rides along with the page (one round trip); an empty page asks for it alone.
-    total = rows[0]["matching"] if rows else conn.execute(counted).scalar_one()
-    return PaymentPage(items=[_view(row) for row in rows], total=int(total))
+    def stats(self) -> list[StatusTotal]:
+        """Count and amount for every status, in the enum's order (zero for statuses nobody is in)."""
+        rows = read_with_retry(self._engine, lambda conn: conn.execute(select(*payment_totals.c)).all())
+        found = {row.status: (int(row.n), Decimal(row.amount)) for row in rows}
+        return [
+            StatusTotal(status, *found.get(status.value, (0, Decimal("0.00")))) for status in PaymentStatus
+        ]
 
+    def statuses(
+        self, since: datetime | None = None
+    ) -> list[tuple[uuid.UUID, uuid.UUID, PaymentStatus, datetime]]:
+        """(id, order id, status, last change) of every payment, or of those created at or after `since`."""
+        query = select(payments.c.id, payments.c.order_id, payments.c.status, payments.c.updated_at)
+        if since is not None:
+            query = query.where(payments.c.created_at >= since)
+        rows = read_with_retry(self._engine, lambda conn: conn.execute(query).all())
+        return [(row.id, row.order_id, PaymentStatus(row.status), row.updated_at) for row in rows]
 
-def payment_stats(conn: Connection) -> list[StatusTotal]:
-    """Count and amount for every status, in the enum's order (zero for statuses nobody is in).
-
-    Summed over the shards of the trigger-maintained payment_totals: a few dozen rows, whatever the
-    number of payments.
-    """
-    found = {row[0]: (int(row[1]), Decimal(row[2])) for row in _grouped_totals().run(conn, {})}
-    zero = (0, Decimal("0.00"))
-    return [StatusTotal(status.value, *found.get(status.value, zero)) for status in PaymentStatus]
-
-
-def _one(conn: Connection, column: str, key: uuid.UUID) -> PaymentView | None:
-    row = _by(column).run(conn, {"key": key}).mappings().first()
-    return None if row is None else _view(row)
+    def _one(self, column: str, key: uuid.UUID) -> PaymentView | None:
+        row = read_with_retry(
+            self._engine, lambda conn: conn.execute(_by(column), {"key": key}).mappings().first()
+        )
+        return None if row is None else _view(row)
 
 
 @functools.cache
-def _by(column: str) -> Prepared:
-    """A lookup by a unique column, prepared once per session (it plans the same for every key)."""
-    key = bindparam("key", type_=payments.c[column].type)
-    return Prepared(f"payflow_payments_by_{column}", select(*_COLUMNS).where(payments.c[column] == key))
+def _by(column: str) -> Select[Any]:
+    return select(*payments.c).where(payments.c[column] == bindparam("key", type_=payments.c[column].type))
 
 
 @functools.cache
-def _grouped_totals() -> Prepared:
-    totals = payment_totals.c
-    grouped = select(totals.status, func.sum(totals.n), func.sum(totals.amount)).group_by(totals.status)
-    return Prepared("payflow_payments_totals", grouped)
+def _listing(by_status: bool) -> tuple[Select[Any], Select[Any]]:
+    status = bindparam("status", type_=payments.c.status.type)
+    matching = [payments.c.status == status] if by_status else []
+    by_counted_status = [payment_totals.c.status == status] if by_status else []
+    counted = select(func.coalesce(func.sum(payment_totals.c.n), 0)).where(*by_counted_status)
+    return newest_first(payments, matching, counted), counted
 
 
 def _view(row: RowMapping) -> PaymentView:
-    return PaymentView(**{name: row[name] for name in _VIEW_FIELDS})
+    fields = {name: row[name] for name in PaymentView.__dataclass_fields__}
+    return PaymentView(**fields | {"status": PaymentStatus(row["status"])})

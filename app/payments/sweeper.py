@@ -1,40 +1,34 @@
 """The sweeper: fails payments the provider never answered, safely from several processes at once."""
 
-from __future__ import annotations
+from concurrent.futures import Executor
 
-from collections.abc import Callable
-
-from app.payments.domain import GATEWAY_TIMEOUT, SWEEPER, PaymentStatus
-from app.payments.gateway import PaymentGateway
-from app.payments.lifecycle import move_and_announce
-from app.payments.unit_of_work import PaymentsUnitOfWork
+from app.payments.domain import PROVIDER_TIMEOUT, SWEEPER, PaymentStatus
+from app.payments.handlers import UowFactory
+from app.payments.ledger import Cause
+from app.payments.provider import PaymentProvider
 
 
 def fail_stuck_payments(
-    uow_factory: Callable[[], PaymentsUnitOfWork],
-    gateway: PaymentGateway,
-    older_than_s: int,
-    limit: int = 100,
+    uow_factory: UowFactory, provider: PaymentProvider, calls: Executor, older_than_s: int, limit: int = 100
 ) -> int:
     """Fail up to `limit` payments PROCESSING for more than `older_than_s` seconds; how many were failed.
 
-    Each is first released at the provider (refund is idempotent and a no-op when nothing was taken) while
-    its row is locked, so an answer that never reached us cannot leave money taken on a FAILED payment.
+    Each is first released at the provider while its order's lock is held, so an answer that never
+    reached us cannot leave money taken on a FAILED payment: a late approval waits for the lock, then
+    finds the payment FAILED and is given back.
     """
     with uow_factory() as uow:
-        stuck = uow.stuck_payments(older_than_s, limit)
-        for payment in stuck:
-            gateway.refund(payment.id, payment.amount)
-        failed = sum(
-            move_and_announce(
-                uow,
-                payment,
-                PaymentStatus.FAILED,
-                reason=GATEWAY_TIMEOUT,
-                cause=SWEEPER,
-                correlation_id=payment.correlation_id,
-            )
-            for payment in stuck
-        )
+        candidates = uow.stuck(older_than_s, limit)
+        if not candidates:
+            return 0
+        ledger = uow.read(candidates, [])
+        # Still PROCESSING now that they are locked: unchanged, hence still stuck.
+        books = ledger.books.values()
+        payments = [b.payment for b in books if b.payment and b.payment.status is PaymentStatus.PROCESSING]
+        list(calls.map(lambda p: provider.refund(p.id, p.amount), payments))
+        for payment in payments:
+            cause = Cause(SWEEPER, None, payment.correlation_id)
+            ledger.move(payment, PaymentStatus.FAILED, PROVIDER_TIMEOUT, cause)
+        uow.save(ledger)
         uow.commit()
-    return failed
+    return len(payments)

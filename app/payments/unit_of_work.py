@@ -1,86 +1,109 @@
-"""The payments unit of work port: one transaction over payments, history, tombstones, outbox and inbox."""
+"""The payments unit of work: one transaction that locks orders, reads their books and saves a ledger."""
 
-from __future__ import annotations
-
+import functools
 import uuid
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Protocol, Self
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Protocol, Self
 
-from app.contracts import Envelope, Event
-from app.payments.domain import Cause, Payment, PaymentStatus
+from sqlalchemy import Insert, Select, Update, func, insert, select, update
 
+from app.payments.domain import ConcurrentChange, Payment, PaymentStatus
+from app.payments.ledger import Book, Ledger
+from app.payments.tables import cancelled_orders, outbox, payment_history, payments, processed_events
+from app.persistence import (
+    SqlTransaction,
+    append_events,
+    batch_of,
+    claim_events,
+    claimed_among,
+    insert_batch,
+)
 
-@dataclass(frozen=True)
-class OrderState:
-    """What a payments handler reads first about an order, once its lock is held."""
-
-    event_claimed: bool
-    cancelled: bool
-    payment: Payment | None
-
-
-@dataclass(frozen=True)
-class Applied:
-    """Whether the event was claimed now (False: a duplicate) and whether the payment moved."""
-
-    claimed: bool
-    moved: bool
+_PAYMENT = ("id", "order_id", "amount", "status", "reason", "correlation_id")
+_MOVED = ("id", "status", "reason", "expected")
+_LINE = ("payment_id", "from_status", "to_status", "reason", "event_id", "event_type")
 
 
 class PaymentsUnitOfWork(Protocol):
-    """What the payments handlers need from storage; nothing is kept unless `commit` is called."""
+    """What the payments handler and sweeper need from storage; nothing is kept unless `commit` is called."""
 
     def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None: ...
-
+    def __exit__(self, *exc_info: object) -> None: ...
     def commit(self) -> None: ...
+    def save(self, ledger: Ledger) -> None: ...
 
-    def lock_order(self, order_id: uuid.UUID) -> None:
-        """Serialize with every other transaction about this order until this one ends."""
-        ...
+    def read(self, order_ids: Sequence[uuid.UUID], event_ids: Sequence[uuid.UUID]) -> Ledger:
+        """Lock these orders until the transaction ends (every other transaction about them waits), then
+        read their books and which of these events were applied before."""
 
-    def read_order(self, order_id: uuid.UUID, event_id: uuid.UUID) -> OrderState:
-        """In one read: whether the event was applied, whether the order was cancelled, and its payment."""
-        ...
+    def stuck(self, older_than_s: int, limit: int) -> list[uuid.UUID]:
+        """Orders whose payment has been PROCESSING, unchanged, for more than `older_than_s` seconds."""
 
-    def claim(self, envelope: Envelope) -> bool:
-        """Record the event as applied; False when it already was."""
-        ...
 
-    def add_tombstone(self, order_id: uuid.UUID, event_id: uuid.UUID) -> None:
-        """Remember that the order was cancelled (once)."""
-        ...
+class SqlPaymentsUnitOfWork(SqlTransaction):
+    """PaymentsUnitOfWork on PostgreSQL. The transactions of one process share a `serial` lock: they
+    never overlap (they would only queue on the per-status totals, or deadlock on them)."""
 
-    def add_payment(self, payment: Payment, reason: str | None, cause: Cause) -> bool:
-        """Store the order's payment and its first history row unless it has one; True when stored."""
-        ...
+    LOCK_SPACE = 2
 
-    def payment_for_order(self, order_id: uuid.UUID) -> Payment | None:
-        """The order's payment, if any."""
-        ...
+    def read(self, order_ids: Sequence[uuid.UUID], event_ids: Sequence[uuid.UUID]) -> Ledger:
+        self.lock_orders(order_ids)
+        books = {}
+        for row in self._conn.execute(_books(), {"batch_order_id": list(set(order_ids))}).mappings():
+            payment = None if row["id"] is None else _payment(row)
+            books[row["order_id"]] = Book(row["cancelled"], payment)
+        return Ledger(books, claimed_among(self._conn, processed_events, event_ids))
 
-    def move_payment(self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause) -> bool:
-        """Move the payment to `target` (with history) if the transitions table allows it now."""
-        ...
+    def stuck(self, older_than_s: int, limit: int) -> list[uuid.UUID]:
+        processing = payments.c.status == PaymentStatus.PROCESSING.value
+        unchanged = payments.c.updated_at < func.now() - timedelta(seconds=older_than_s)
+        oldest = select(payments.c.order_id).where(processing, unchanged).order_by(payments.c.updated_at)
+        return list(self._conn.execute(oldest.limit(limit)).scalars())
 
-    def claim_and_move(
-        self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause
-    ) -> Applied:
-        """Claim the event of `cause` and, in the same statement, `move_payment`."""
-        ...
+    def save(self, ledger: Ledger) -> None:
+        claim_events(self._conn, processed_events, ledger.claims)
+        if ledger.tombstones:
+            rows = [{"order_id": order_id, "event_id": event_id} for order_id, event_id in ledger.tombstones]
+            self._conn.execute(insert(cancelled_orders), rows)
+        self.write_batch(_opening(), [vars(payment) for payment in ledger.opened.values()], _PAYMENT)
+        changed = [{**vars(after), "expected": before} for before, after in ledger.changed.values()]
+        moved = self.write_batch(_moving(), changed, _MOVED)
+        if moved != len(changed):
+            raise ConcurrentChange(f"{len(changed) - moved} payment(s) changed under their orders' locks")
+        self.write_batch(_recording(), [vars(line) for line in ledger.lines], _LINE)
+        append_events(self._conn, outbox, ledger.events)
 
-    def note(self, payment: Payment, reason: str, cause: Cause) -> None:
-        """A history row for something that happened to the payment without changing its status."""
-        ...
 
-    def stuck_payments(self, older_than_s: int, limit: int) -> list[Payment]:
-        """Lock and return PROCESSING payments unchanged for `older_than_s`, skipping locked ones."""
-        ...
+def _payment(row: Any) -> Payment:
+    return Payment(**{**{name: row[name] for name in _PAYMENT}, "status": PaymentStatus(row["status"])})
 
-    def emit(self, event: Event, correlation_id: str) -> None:
-        """Publish the event if, and only if, this transaction commits."""
-        ...
+
+@functools.cache
+def _books() -> Select[Any]:
+    """Per order: its payment (NULLs when it has none) and whether a cancellation came for it."""
+    wanted = batch_of(payments, ("order_id",))
+    paid = wanted.outerjoin(payments, payments.c.order_id == wanted.c.order_id)
+    books = paid.outerjoin(cancelled_orders, cancelled_orders.c.order_id == wanted.c.order_id)
+    found = (payments.c[name] for name in _PAYMENT if name != "order_id")
+    cancelled = cancelled_orders.c.order_id.is_not(None).label("cancelled")
+    return select(wanted.c.order_id, *found, cancelled).select_from(books)
+
+
+@functools.cache
+def _opening() -> Insert:
+    now = func.clock_timestamp()  # per row, in batch order (now() is one time for the whole transaction)
+    return insert_batch(payments, _PAYMENT, created_at=now, updated_at=now)
+
+
+@functools.cache
+def _moving() -> Update:
+    """Conditional on the status read under the lock: a row changed behind the lock is not overwritten."""
+    rows = batch_of(payments, _MOVED, expected="status")
+    moved = update(payments).where(payments.c.id == rows.c.id, payments.c.status == rows.c.expected)
+    return moved.values(status=rows.c.status, reason=rows.c.reason, updated_at=func.clock_timestamp())
+
+
+@functools.cache
+def _recording() -> Insert:
+    return insert_batch(payment_history, _LINE, at=func.clock_timestamp())

@@ -1,34 +1,25 @@
-"""PostgreSQL plumbing every module shares: engines, outbox and inbox tables, transient-error detection."""
+"""PostgreSQL plumbing every module shares: engines, transactions, batch statements, inbox and outbox."""
 
-from app.persistence.engine import autocommit_connection, build_engine, redact_url
+from app.persistence.engine import (
+    Page,
+    build_engine,
+    database_problem,
+    newest_first,
+    read_page,
+    read_with_retry,
+    redact_url,
+)
 from app.persistence.errors import is_transient, is_unavailable
-from app.persistence.inbox import claim_event, claim_statement, inbox_table
-from app.persistence.outbox import (
+from app.persistence.messages import (
     append_events,
-    event_params,
-    events_appended_after,
+    arrays,
+    batch_of,
+    claim_events,
+    claimed_among,
+    in_array,
+    inbox_table,
+    insert_batch,
     notify_channel,
     outbox_table,
-    relay_wakeup,
 )
-from app.persistence.prepared import Prepared
 from app.persistence.transaction import SqlTransaction
-
-__all__ = [
-    "Prepared",
-    "SqlTransaction",
-    "append_events",
-    "autocommit_connection",
-    "build_engine",
-    "claim_event",
-    "claim_statement",
-    "event_params",
-    "events_appended_after",
-    "inbox_table",
-    "is_transient",
-    "is_unavailable",
-    "notify_channel",
-    "outbox_table",
-    "redact_url",
-    "relay_wakeup",
-]

@@ -1,14 +1,20 @@
-"""SQLAlchemy engines tuned for this system: short connect timeout, optional pre-ping, statement timeout."""
+"""SQLAlchemy engines for this system (fail fast, name their process) and reading through them: with a
+retry when a pooled connection died, and a page at a time."""
 
-from __future__ import annotations
-
-import contextlib
-from collections.abc import Iterator
-from typing import Any
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Engine, create_engine
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from app.persistence.errors import is_transient
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def build_engine(
@@ -19,29 +25,90 @@ def build_engine(
     statement_timeout_ms: int | None = None,
     pool_size: int = 5,
     pool_timeout_s: float | None = None,
-    pre_ping: bool = True,
-) -> Engine:
+    autocommit: bool = False,
+) -> sa.Engine:
     """An engine whose connections fail fast when PostgreSQL is away and name their process.
 
-    `pool_timeout_s` is how long a caller waits for a free pooled connection (default: twice the
-    connect timeout). Workers wait longer: their handler threads outnumber the pool by design.
-    `pre_ping=False` saves a round trip per checkout where a caller already copes with a connection
-    that died in the pool (a retried read, a 503, a retried message): the first disconnect error
-    invalidates the whole pool, so only the checkouts already under way see the dead connections.
+    `autocommit` is for engines whose every statement stands alone (reads, one INSERT): no BEGIN and
+    ROLLBACK round trips. `pool_timeout_s` is how long a caller waits for a free pooled connection
+    (default: twice the connect timeout). No pre-ping round trip per checkout: a connection that died in
+    the pool fails one read (retried once), one write (503) or one batch (retried), and the first
+    disconnect error invalidates the whole pool.
     """
     options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
-    return create_engine(
+    return sa.create_engine(
         normalize_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=pre_ping,
         pool_timeout=connect_timeout_s * 2 if pool_timeout_s is None else pool_timeout_s,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         connect_args={
             "connect_timeout": connect_timeout_s,
             "application_name": application_name,
             "options": options,
         },
     )
+
+
+def read_with_retry(engine: sa.Engine, query: Callable[[sa.Connection], T]) -> T:
+    """`query(conn)` on a pooled connection; a dropped connection or an outage gets one more try (the
+    first disconnect invalidates the pool, so the retry connects afresh). A second failure is raised."""
+    try:
+        with engine.connect() as conn:
+            return query(conn)
+    except DBAPIError as exc:
+        if not (exc.connection_invalidated or is_transient(exc)):
+            raise
+        log.warning("read failed on a dropped connection, retrying once: %s", type(exc.orig).__name__)
+    with engine.connect() as conn:
+        return query(conn)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of views, and how many rows match in all."""
+
+    items: list[T]
+    total: int
+
+
+def newest_first(
+    table: sa.Table, matching: Sequence[sa.ColumnElement[bool]], counted: sa.Select[Any]
+) -> sa.Select[Any]:
+    """`table`'s rows matching, newest first (ties broken by id, descending), LIMIT :limit OFFSET :offset,
+    each with the `counted` total beside it: the page and its total in one round trip. It walks the
+    (filter, created_at, id) index and stops after OFFSET + LIMIT entries: the first pages cost the same
+    on any table size, a deep page O(offset)."""
+    listing = sa.select(*table.c, counted.scalar_subquery().label("matching")).where(*matching)
+    listing = listing.order_by(table.c.created_at.desc(), table.c.id.desc())
+    limit, offset = sa.bindparam("limit", type_=sa.Integer()), sa.bindparam("offset", type_=sa.Integer())
+    return listing.limit(limit).offset(offset)
+
+
+def read_page(
+    engine: sa.Engine,
+    queries: tuple[sa.Select[Any], sa.Select[Any]],
+    params: Mapping[str, Any],
+    view: Callable[[sa.RowMapping], T],
+) -> Page[T]:
+    """A `newest_first` page and its `counted` total (asked alone when the page is empty), as views."""
+
+    def read(conn: sa.Connection) -> Page[T]:
+        rows = conn.execute(queries[0], params).mappings().all()
+        total = rows[0]["matching"] if rows else conn.execute(queries[1], params).scalar_one()
+        return Page([view(row) for row in rows], int(total))
+
+    return read_with_retry(engine, read)
+
+
+def database_problem(engine: sa.Engine) -> str | None:
+    """None when a `SELECT 1` succeeds, else a one-line reason without the connection URL."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        return f"unreachable: {type(getattr(exc, 'orig', None) or exc).__name__}"
+    return None
 
 
 def normalize_url(url: str) -> str:
@@ -52,32 +119,13 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-@contextlib.contextmanager
-def autocommit_connection(engine: Engine) -> Iterator[Connection]:
-    """A pooled connection whose statements each commit by themselves: no BEGIN or COMMIT round trips.
-
-    For one self-contained statement (PostgreSQL runs a single statement atomically). The driver's
-    autocommit flag is flipped directly: SQLAlchemy's AUTOCOMMIT isolation level would cost a
-    `SET default_transaction_isolation` round trip when the connection goes back to the pool.
-    """
-    with engine.connect() as conn:
-        dbapi: Any = conn.connection.dbapi_connection
-        dbapi.autocommit = True
-        try:
-            yield conn
-        finally:
-            if not dbapi.closed:
-                dbapi.autocommit = False
-
-
 def redact_url(url: str) -> str:
     """The URL with any password replaced by ***, safe for logs and error messages."""
     try:
         parts = urlsplit(url)
         if parts.password is None:
             return url
-        host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
-        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}{port}"))
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{parts.hostname or ''}{port}"))
     except ValueError:
         return "<unparsable url>"

@@ -1,7 +1,5 @@
 """Which database errors are worth retrying: lost connections, serialization failures, deadlocks."""
 
-from __future__ import annotations
-
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -13,14 +11,12 @@ _QUERY_CANCELED = "57014"  # statement_timeout: the database is too busy to answ
 
 def is_transient(exc: BaseException) -> bool:
     """True when the failure comes from the database being unreachable or busy, not from the data."""
-    if isinstance(exc, PoolTimeout):
-        return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated or (isinstance(exc, OperationalError) and _sqlstate(exc) is None):
-            return True
-        code = _sqlstate(exc)
-        return code is not None and (code in _RETRYABLE_SQLSTATES or code.startswith(_RETRYABLE_CLASSES))
-    return isinstance(exc, ConnectionError | TimeoutError)
+    if not isinstance(exc, DBAPIError):
+        return isinstance(exc, PoolTimeout | ConnectionError | TimeoutError)
+    code = _sqlstate(exc)
+    if code is None:  # no SQLSTATE: the connection failed, not the statement
+        return exc.connection_invalidated or isinstance(exc, OperationalError)
+    return exc.connection_invalidated or code in _RETRYABLE_SQLSTATES or code.startswith(_RETRYABLE_CLASSES)
 
 
 def is_unavailable(exc: BaseException) -> bool:

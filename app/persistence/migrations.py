@@ -1,7 +1,5 @@
 """Applies each module's own Alembic history to its own schema, creating database and schemas when missing."""
 
-from __future__ import annotations
-
 import importlib.resources
 from collections.abc import Sequence
 

@@ -1,49 +1,25 @@
 """Least privilege: one LOGIN role per process, granted only what that process needs (grants as data)."""
 
-from __future__ import annotations
-
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
+from app.persistence.migrations import VERSION_TABLE
+
 log = logging.getLogger(__name__)
 
 ROLE_NAMES = {"gateway": "payflow_gateway", "orders": "payflow_orders", "payments": "payflow_payments"}
-VERSION_TABLE = "alembic_version"
 _ALREADY_EXISTS = {"42710", "23505"}  # duplicate_object; unique_violation when two setups race
-
-
-@dataclass(frozen=True)
-class SchemaOwnerAccess:
-    """`role` reads and writes every table and sequence of `schema` (its version table read-only)."""
-
-    role: str
-    schema: str
-
-
-@dataclass(frozen=True)
-class TableRead:
-    """`role` may only SELECT from `tables` of `schema` (another module's read side)."""
-
-    role: str
-    schema: str
-    tables: tuple[str, ...]
-
-
-SCHEMA_ACCESS: Sequence[SchemaOwnerAccess] = (
-    SchemaOwnerAccess(ROLE_NAMES["gateway"], "gateway"),
-    SchemaOwnerAccess(ROLE_NAMES["orders"], "orders"),
-    SchemaOwnerAccess(ROLE_NAMES["payments"], "payments"),
-)
-# The gateway answers reads through the modules' query functions and checks every schema's migrations.
-TABLE_READS: Sequence[TableRead] = (
-    TableRead(ROLE_NAMES["gateway"], "orders", ("orders", "order_counts", VERSION_TABLE)),
-    TableRead(ROLE_NAMES["gateway"], "payments", ("payments", "payment_totals", VERSION_TABLE)),
-)
+# Each process role reads and writes its own schema (its version table read-only) ...
+OWNS = {role: schema for schema, role in ROLE_NAMES.items()}
+# ... and the gateway may also read the modules' read sides and every schema's migrations.
+READS = {
+    ("payflow_gateway", "orders"): ("orders", "order_counts", VERSION_TABLE),
+    ("payflow_gateway", "payments"): ("payments", "payment_totals", VERSION_TABLE),
+}
 
 
 def role_url(owner_url: str, role: str) -> str:
@@ -51,12 +27,7 @@ def role_url(owner_url: str, role: str) -> str:
     owner = make_url(owner_url)
     # A fresh URL rather than owner.set(): set() keeps the password when given None.
     url = URL.create(
-        owner.drivername,
-        username=ROLE_NAMES[role],
-        host=owner.host,
-        port=owner.port,
-        database=owner.database,
-        query=owner.query,
+        owner.drivername, ROLE_NAMES[role], None, owner.host, owner.port, owner.database, owner.query
     )
     return url.render_as_string(hide_password=False)
 
@@ -64,18 +35,16 @@ def role_url(owner_url: str, role: str) -> str:
 def grant_statements() -> list[str]:
     """Every GRANT/REVOKE, in order; all idempotent, so they are simply re-run after each migration."""
     statements = []
-    for access in SCHEMA_ACCESS:
-        schema, role = f'"{access.schema}"', f'"{access.role}"'
+    for role, schema in OWNS.items():
         statements += [
-            f"GRANT USAGE ON SCHEMA {schema} TO {role}",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
-            f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
-            f"REVOKE INSERT, UPDATE, DELETE ON {schema}.{VERSION_TABLE} FROM {role}",
+            f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"',
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"',
+            f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"',
+            f'REVOKE INSERT, UPDATE, DELETE ON "{schema}".{VERSION_TABLE} FROM "{role}"',
         ]
-    for read in TABLE_READS:
-        schema, role = f'"{read.schema}"', f'"{read.role}"'
-        statements.append(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
-        statements += [f'GRANT SELECT ON {schema}."{table}" TO {role}' for table in read.tables]
+    for (role, schema), tables in READS.items():
+        statements.append(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        statements += [f'GRANT SELECT ON "{schema}"."{table}" TO "{role}"' for table in tables]
     return statements
 
 
@@ -87,12 +56,12 @@ def role_passwords(process_urls: Mapping[str, str]) -> dict[str, str]:
         url = make_url(raw) if raw else None
         if url is None or url.password is None:
             continue
-        if url.username != ROLE_NAMES[role]:
+        if url.username == ROLE_NAMES[role]:
+            passwords[ROLE_NAMES[role]] = str(url.password)
+        else:
             log.warning(
                 "the %s URL connects as %s, but the grants are for %s", role, url.username, ROLE_NAMES[role]
             )
-            continue
-        passwords[ROLE_NAMES[role]] = str(url.password)
     return passwords
 
 

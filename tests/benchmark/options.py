@@ -9,7 +9,7 @@ from typing import Any
 from app.config import SETTINGS
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "W1": {"latency_ms": 0, "orders": 5000, "concurrency": 32},
+    "W1": {"latency_ms": 0, "orders": 5000, "concurrency": 32, "at_rest": 100},
     "W2": {"latency_ms": 1500, "orders": 2000, "concurrency": 64, "payments_workers": 1},
     "W3": {"latency_ms": 0, "orders": 1000, "concurrency": 32, "seed_rows": 200_000, "read_clients": 16},
 }
@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "read_clients": 16,
     "read_seconds": 10.0,
     "seed_rows": 0,
+    "at_rest": 0,
     "latency_ms": int(SETTINGS["payment_latency_ms"].default),
     "orders_workers": 1,
     "payments_workers": 1,
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--read-clients", type=int, help="concurrent clients per read (default 16)")
     add("--read-seconds", type=float, help="seconds each of the three reads runs (default 10; 0 skips reads)")
     add("--seed-rows", type=int, help="settled orders+payments inserted by SQL before the run (default 0)")
+    add("--at-rest", type=int, help="orders posted one at a time first, each timed to PAID (W1: 100)")
     add("--base-url", default="http://127.0.0.1:3000/api", help="API root of a running system")
     add("--database-url", default=_database_url(), help="for --seed-rows (default PAYFLOW_DATABASE_URL)")
     add("--pids", default="", help="role=pid,... of a running system (default: found in /proc)")

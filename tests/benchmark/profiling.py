@@ -22,7 +22,9 @@ def start_recording(
         sys.stderr.write("benchmark: py-spy not found, no profile taken\n")
         return []
     Path(directory).mkdir(parents=True, exist_ok=True)
-    record = [spy, "record", "--duration", str(seconds), "--format", "raw", "--nolineno"]
+    # --gil: only samples of the thread holding the GIL, i.e. where Python spends CPU, not where it waits.
+    record = [spy, "record", "--duration", str(seconds), "--format", "raw", "--nolineno", "--gil"]
+    record.append("--nonblocking")
     return [
         subprocess.Popen(
             [*record, "--pid", str(pid), "--output", str(Path(directory) / f"profile-{label}.txt")],

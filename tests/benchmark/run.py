@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from tests.benchmark.at_rest import single_orders
 from tests.benchmark.client import Client
 from tests.benchmark.load import post_orders, read_for
 from tests.benchmark.memory import memory_mb
@@ -29,6 +30,9 @@ def run(
     """Every phase against the system at `base_url`; the figures as one JSON-ready dict."""
     tag = f"bench-{uuid.uuid4().hex[:8]}"
     figures: dict[str, Any] = {"seed": _seed(options, database_url, tag)}
+    if options.at_rest:
+        say(f"posting {options.at_rest} orders one at a time on the idle system")
+        figures["at_rest"] = single_orders(base_url, options.at_rest)
     probe = Client(base_url)
     before = counts(probe)
     say(f"posting {options.orders} orders from {options.concurrency} clients")

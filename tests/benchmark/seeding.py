@@ -13,7 +13,7 @@ _OUTCOME = """CASE WHEN g % 20 < 14 THEN 'PAID' WHEN g % 20 < 18 THEN 'FAILED' E
 _PAYMENT = """CASE WHEN g % 20 < 14 THEN 'APPROVED' WHEN g % 20 < 17 THEN 'DECLINED'
     WHEN g % 20 = 17 THEN 'FAILED' WHEN g % 20 = 18 THEN 'CANCELLED' ELSE 'REFUNDED' END"""
 _REASON = """CASE WHEN g % 20 BETWEEN 14 AND 16 THEN 'card_declined'
-    WHEN g % 20 = 17 THEN 'gateway_error' WHEN g % 20 = 18 THEN 'order_cancelled' END"""
+    WHEN g % 20 = 17 THEN 'provider_error' WHEN g % 20 = 18 THEN 'order_cancelled' END"""
 _SERIES = "generate_series(:first, :last) AS g"
 _CREATED = "now() - make_interval(secs => g * 1.5)"
 

@@ -70,7 +70,7 @@ def test_a_gateway_failure_fails_the_order_and_the_payment(system: RunningSystem
 
     pair = settled(system.api, order_id, "FAILED", "FAILED")
 
-    assert pair["payment"]["reason"] == "gateway_error"
+    assert pair["payment"]["reason"] == "provider_error"
 
 
 def test_cancelling_a_paid_order_refunds_the_payment(system: RunningSystem) -> None:
@@ -101,7 +101,7 @@ def test_a_payment_the_gateway_never_answers_times_out_and_fails_the_order(syste
 
     pair = settled(system.api, order_id, "FAILED", "FAILED")
 
-    assert pair["payment"]["reason"] == "gateway_timeout"
+    assert pair["payment"]["reason"] == "provider_timeout"
 
 
 def test_cancelling_a_failed_order_is_a_conflict(system: RunningSystem) -> None:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
-from app.bus import OUTBOX_EXCHANGES, ROLE_QUEUES, DeadLetter, KombuPublisher, connect, list_dead_letters
+from app.bootstrap import OUTBOXES, ROLES
+from app.bus import OUTBOX_EXCHANGES, DeadLetter, connect, inbox_name, list_dead_letters
+from app.bus.publisher import ConfirmingPublisher
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ class RawMessage:
 def outbox_copies(engine: Engine, schema: str, event_types: Iterable[str]) -> list[RawMessage]:
     """Exact copies (same body, same event id) of the schema's outbox events of the given types, sent
     where the relay sends them: the schema's exchange, routed by event type."""
-    query = text(f"SELECT event_id, event_type, body FROM {schema}.outbox WHERE event_type = ANY(:types)")
+    table = OUTBOXES[schema]
+    columns = "event_id, event_type, body"
+    query = text(f"SELECT {columns} FROM {schema}.{table.name} WHERE event_type = ANY(:types)")
     with engine.connect() as conn:
         rows = conn.execute(query, {"types": list(event_types)}).all()
     exchange = OUTBOX_EXCHANGES[schema]
@@ -46,15 +50,18 @@ def publish(broker_url: str, messages: Iterable[RawMessage]) -> int:
     """Publish each as a persistent JSON message, waiting for the broker's confirm; how many were sent."""
     sent = 0
     with connect(broker_url) as connection:
-        publisher = KombuPublisher(connection.default_channel)
+        publisher = ConfirmingPublisher(connection)
         for message in messages:
             publisher.publish(
                 message.body,
                 exchange=message.exchange,
                 routing_key=message.routing_key,
+                headers={},
                 message_id=message.message_id,
+                correlation_id=None,
             )
             sent += 1
+        publisher.confirm()
     return sent
 
 
@@ -77,7 +84,7 @@ def busy_queues(vhost: str) -> dict[str, int]:
 
 def dead_letters(broker_url: str) -> dict[str, list[DeadLetter]]:
     """Every dead-lettered message of each role's queue, left in place."""
-    return {queue: list_dead_letters(broker_url, queue, limit=10_000) for queue in ROLE_QUEUES.values()}
+    return {queue: list_dead_letters(broker_url, queue, limit=10_000) for queue in map(inbox_name, ROLES)}
 
 
 def dead_letter_ids(letters: dict[str, list[DeadLetter]]) -> Counter[tuple[str, str | None]]:

@@ -49,10 +49,10 @@ def take_snapshot(engine: Engine) -> Snapshot:
         payments: dict[uuid.UUID, list[str]] = defaultdict(list)
         for order_id, status in conn.execute(text("SELECT order_id, status FROM payments.payments")):
             payments[order_id].append(status)
-        events = conn.execute(text("SELECT count(*) FROM gateway.outbox")).scalar_one()
+        events = conn.execute(text("SELECT count(event_id) FROM gateway.commands")).scalar_one()
         unpublished = conn.execute(
             text(
-                "SELECT (SELECT count(*) FROM gateway.outbox WHERE published_at IS NULL)"
+                "SELECT (SELECT count(*) FROM gateway.commands WHERE published_at IS NULL)"
                 " + (SELECT count(*) FROM payments.outbox WHERE published_at IS NULL)"
             )
         ).scalar_one()

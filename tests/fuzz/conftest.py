@@ -25,6 +25,7 @@ class FuzzTarget:
     api_key: str
     sent: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
+    refused_by_server: Counter[str] = field(default_factory=Counter)  # by gunicorn, before the app
 
 
 TARGET = pytest.StashKey[FuzzTarget]()
@@ -63,3 +64,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for operation, count in sorted(target.sent.items()):
         terminalreporter.write_line(f"{count:6d}  {operation}")
     terminalreporter.write_line(f"statuses: {dict(sorted(target.statuses.items()))}")
+    terminalreporter.write_line(f"refused by gunicorn: {dict(sorted(target.refused_by_server.items()))}")

@@ -10,6 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
+from app.gateway.correlation import HEADER as CORRELATION_HEADER
 from tests.fuzz.conftest import FuzzTarget
 
 pytestmark = pytest.mark.fuzz
@@ -19,6 +20,7 @@ DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 # whole run (~850 requests) takes about a minute on a CI machine. PAYFLOW_FUZZ_EXAMPLES explores further.
 EXAMPLES_PER_OPERATION = int(os.environ.get("PAYFLOW_FUZZ_EXAMPLES", "60"))
 
+FRAMING_REFUSALS = {400, 414, 431, 501}
 schema = schemathesis.openapi.from_path(DOCUMENT)
 CHECKS = [
     checks.not_a_server_error,
@@ -45,6 +47,13 @@ def test_the_gateway_answers_every_generated_request_as_documented(
     response = case.call(base_url=fuzz_target.base_url, timeout=10)
     fuzz_target.sent[f"{case.method} {case.path}"] += 1
     fuzz_target.statuses[str(response.status_code)] += 1
+    if CORRELATION_HEADER.lower() not in {name.lower() for name in response.headers}:
+        # gunicorn refused the request's framing before the app saw it (a request line over 4094 bytes, a
+        # made-up Transfer-Encoding), with its own HTML page; a proxy answering those in JSON is issue 11.
+        fuzz_target.refused_by_server[str(response.status_code)] += 1
+        assert response.status_code in FRAMING_REFUSALS, response.text
+
+        return
 
     case.validate_response(response, checks=CHECKS, headers=auth(fuzz_target))
 

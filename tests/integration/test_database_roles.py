@@ -1,20 +1,30 @@
-"""Least privilege: each process's database role reaches only its own schema (gateway: also read sides)."""
+"""Least privilege: each process's database role reaches only its own schema (the gateway also reads the
+modules' read sides), and can do all its process needs, NOTIFY triggers included."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import select as waiting_for_sockets
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
+from app import payments
+from app.contracts import OrderCancelled
+from app.gateway import SqlCommandStore
+from app.persistence import append_events, notify_channel
 from app.persistence.migrations import pending_migrations
 from app.persistence.roles import role_url, secure_database
+from tests.integration.gateway.commands import creation
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 TABLES = {
-    "gateway": ("commands", "outbox", "alembic_version"),
+    "gateway": ("commands", "alembic_version"),
     "orders": ("orders", "order_history", "order_counts", "processed_events", "alembic_version"),
     "payments": (
         "payments",
@@ -27,8 +37,8 @@ TABLES = {
     ),
 }
 # What the gateway may read beyond its own schema: the modules' read sides and their migration state.
-READ_SIDES = {"orders.orders", "payments.payments", "orders.alembic_version", "payments.alembic_version"}
-READ_SIDES |= {"orders.order_counts", "payments.payment_totals"}  # the totals the read side sums
+READ_SIDES = {"orders.orders", "orders.order_counts", "orders.alembic_version"}
+READ_SIDES |= {"payments.payments", "payments.payment_totals", "payments.alembic_version"}
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
@@ -46,18 +56,21 @@ def access_matrix() -> Iterator[tuple[str, str, bool, bool]]:
 MATRIX = list(access_matrix())
 
 
-@pytest.fixture(scope="module")
-def role_engines(migrated_engine: Engine, database_url: str) -> Iterator[dict[str, Engine]]:
-    secure_database(migrated_engine)
-    engines = {role: create_engine(role_url(database_url, role)) for role in TABLES}
+@pytest.fixture
+def role_engines(engine: Engine, database_url: str) -> Iterator[dict[str, Engine]]:
+    """An engine per process role, after the grants `payflow setup` makes."""
+    secure_database(engine)
+    engines = {
+        role: create_engine(role_url(database_url, role), isolation_level="AUTOCOMMIT") for role in TABLES
+    }
     yield engines
-    for engine in engines.values():
-        engine.dispose()
+    for role_engine in engines.values():
+        role_engine.dispose()
 
 
 def allowed(engine: Engine, statement: str) -> bool:
     """True when the role may run `statement` (rolled back either way); False on insufficient privilege."""
-    with engine.connect() as conn:
+    with engine.connect() as conn, conn.begin() as tx:
         try:
             conn.execute(text(statement))
         except ProgrammingError as exc:
@@ -65,26 +78,24 @@ def allowed(engine: Engine, statement: str) -> bool:
                 raise
             return False
         finally:
-            conn.rollback()
+            tx.rollback()
     return True
 
 
-@pytest.mark.parametrize(("role", "table", "may_read", "may_write"), MATRIX)
-def test_a_role_reads_only_its_own_schema_and_for_the_gateway_the_read_sides(
-    role_engines: dict[str, Engine], role: str, table: str, may_read: bool, may_write: bool
+def test_each_role_reads_and_writes_exactly_what_the_access_matrix_says(
+    role_engines: dict[str, Engine],
 ) -> None:
-    readable = allowed(role_engines[role], f"SELECT 1 FROM {table} LIMIT 0")
+    found = [
+        (
+            role,
+            table,
+            allowed(role_engines[role], f"SELECT 1 FROM {table} LIMIT 0"),
+            allowed(role_engines[role], f"DELETE FROM {table} WHERE false"),
+        )
+        for role, table, _, _ in MATRIX
+    ]
 
-    assert readable is may_read
-
-
-@pytest.mark.parametrize(("role", "table", "may_read", "may_write"), MATRIX)
-def test_a_role_writes_only_the_tables_of_its_own_schema(
-    role_engines: dict[str, Engine], role: str, table: str, may_read: bool, may_write: bool
-) -> None:
-    deletable = allowed(role_engines[role], f"DELETE FROM {table} WHERE false")
-
-    assert deletable is may_write
+    assert found == MATRIX
 
 
 def test_a_role_cannot_insert_into_another_modules_table(role_engines: dict[str, Engine]) -> None:
@@ -98,26 +109,63 @@ def test_a_role_cannot_insert_into_another_modules_table(role_engines: dict[str,
     assert refused == {"orders": True, "payments": True, "gateway": True}
 
 
+def record_a_command(engine: Engine) -> None:
+    SqlCommandStore(engine).record(*creation(key="k-role"))
+
+
+def append_a_payment_event(engine: Engine) -> None:
+    with engine.begin() as conn:
+        append_events(conn, payments.OUTBOX, [OrderCancelled(order_id=uuid.uuid4()).to_envelope("corr-role")])
+
+
+@pytest.mark.parametrize(
+    ("role", "write"), [("gateway", record_a_command), ("payments", append_a_payment_event)]
+)
+def test_a_role_writes_its_outbox_and_the_trigger_wakes_the_relays(
+    engine: Engine, role_engines: dict[str, Engine], role: str, write: Callable[[Engine], None]
+) -> None:
+    pooled = engine.raw_connection()
+    listener: Any = pooled.driver_connection
+    pooled.detach()  # LISTENing: never handed back to the pool
+    listener.autocommit = True
+    with listener.cursor() as cursor:
+        cursor.execute(f'LISTEN "{notify_channel(role)}"')
+
+    write(role_engines[role])
+
+    try:
+        woken = wait_until(lambda: _notified(listener), timeout=10, what="the outbox trigger's NOTIFY")
+    finally:
+        listener.close()
+    assert [notice.channel for notice in woken] == [notify_channel(role)]
+
+
+def _notified(listener: Any) -> list[Any]:
+    waiting_for_sockets.select([listener], [], [], 0.05)
+    listener.poll()
+    return list(listener.notifies)
+
+
 def test_the_gateway_role_can_check_every_schemas_migrations(role_engines: dict[str, Engine]) -> None:
     assert pending_migrations(role_engines["gateway"]) == []
 
 
-def test_granting_twice_changes_nothing(migrated_engine: Engine, role_engines: dict[str, Engine]) -> None:
-    secure_database(migrated_engine)
+def test_granting_twice_changes_nothing(engine: Engine, role_engines: dict[str, Engine]) -> None:
+    secure_database(engine)
 
     assert allowed(role_engines["orders"], "SELECT 1 FROM orders.orders LIMIT 0")
     assert not allowed(role_engines["orders"], "SELECT 1 FROM payments.payments LIMIT 0")
 
 
-def test_setup_gives_a_role_the_password_of_its_process_url(migrated_engine: Engine) -> None:
+def test_setup_gives_a_role_the_password_of_its_process_url(engine: Engine) -> None:
     stored = text("SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = 'payflow_orders'")
 
-    secure_database(migrated_engine, {"payflow_orders": "orders-pa55"})
-    with migrated_engine.connect() as conn:
-        has_password = conn.execute(stored).scalar_one()
-        conn.execute(
-            text('ALTER ROLE "payflow_orders" PASSWORD NULL')
-        )  # the shared cluster trusts local users
-        conn.commit()
+    secure_database(engine, {"payflow_orders": "orders-pa55"})
+    try:
+        with engine.connect() as conn:
+            has_password = conn.execute(stored).scalar_one()
+    finally:
+        with engine.begin() as conn:  # roles are shared by the whole cluster, which trusts local users
+            conn.execute(text('ALTER ROLE "payflow_orders" PASSWORD NULL'))
 
     assert has_password is True

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.bootstrap import readiness
+from app.bootstrap import build_gateway
 from app.config import Settings
-from app.persistence import build_engine
 from tests.support.services import fresh_database, fresh_vhost
 
 pytestmark = pytest.mark.integration
@@ -24,25 +23,28 @@ def with_password(url: str, password: str) -> str:
     return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
+def payflow(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m app.cli ARGS` in a process of its own, with only the environment given."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        check=False,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PAYFLOW_LOG_FORMAT": "text", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_setup_logs_never_show_the_database_or_broker_password() -> None:
     with fresh_database("payflow_secrets") as db, fresh_vhost("payflow-secrets") as vhost:
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(ROOT),
-            "PAYFLOW_DATABASE_URL": with_password(db, DB_PASSWORD),
-            "PAYFLOW_BROKER_URL": vhost,
-            "PAYFLOW_LOG_FORMAT": "text",
-            "PAYFLOW_LOG_LEVEL": "debug",
-        }
-
-        done = subprocess.run(
-            [sys.executable, "-m", "app.cli", "setup"],
-            check=False,
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        done = payflow(
+            "setup",
+            env={
+                "PAYFLOW_DATABASE_URL": with_password(db, DB_PASSWORD),
+                "PAYFLOW_BROKER_URL": vhost,
+                "PAYFLOW_LOG_LEVEL": "debug",
+            },
         )
 
     output = done.stdout + done.stderr
@@ -58,35 +60,24 @@ def test_readiness_with_unreachable_dependencies_names_no_password() -> None:
             "PAYFLOW_DATABASE_URL": f"postgresql+psycopg2://payflow:{DB_PASSWORD}@127.0.0.1:1/payflow",
             "PAYFLOW_BROKER_URL": "amqp://payflow:mq-pa55-s3cr3t@127.0.0.1:1//",
             "PAYFLOW_DB_CONNECT_TIMEOUT_S": "1",
+            "PAYFLOW_GATEWAY_DATABASE_URL": f"postgresql+psycopg2://payflow:{DB_PASSWORD}@127.0.0.1:1/payflow",
         }
     )
-    engine = build_engine(settings.database_url, application_name="payflow-tests", connect_timeout_s=1)
+    client = build_gateway(settings).app.test_client()
 
-    checks = readiness(engine, settings)
+    reply = client.get("/api/health/ready")
 
-    engine.dispose()
+    checks = reply.get_json()
+    assert reply.status_code == 503
     assert checks["database"].startswith("unreachable")
     assert checks["broker"].startswith("unreachable")
-    assert "s3cr3t" not in str(checks)
+    assert "s3cr3t" not in reply.get_data(as_text=True)
 
 
 def test_a_failing_migration_reports_no_password() -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "PAYFLOW_DATABASE_URL": f"postgresql+psycopg2://payflow:{DB_PASSWORD}@127.0.0.1:1/payflow",
-        "PAYFLOW_LOG_FORMAT": "text",
-    }
+    url = f"postgresql+psycopg2://payflow:{DB_PASSWORD}@127.0.0.1:1/payflow"
 
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "migrate"],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = payflow("migrate", env={"PAYFLOW_DATABASE_URL": url})
 
     assert done.returncode != 0
     assert DB_PASSWORD not in done.stdout + done.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -19,10 +18,23 @@ def test_every_setting_has_a_default_that_parses() -> None:
     assert settings.http_bind == "0.0.0.0:3000"
     assert settings.payment_latency_ms == 1500
     assert settings.retry_delays_ms == (250, 1000, 5000, 30000)
+    assert (settings.batch_size, settings.batch_wait_ms) == (200, 2)
 
 
-def test_settings_and_their_specs_name_the_same_fields() -> None:
-    assert {f.name for f in dataclasses.fields(Settings)} == set(SETTINGS)
+def test_each_setting_is_read_from_payflow_and_its_name_in_capitals() -> None:
+    settings = Settings.from_env({"PAYFLOW_READ_TIMEOUT_MS": "750", "PAYFLOW_ORDERS_METRICS_PORT": "0"})
+
+    assert (settings.read_timeout_ms, settings.orders_metrics_port) == (750, 0)
+    assert SETTINGS["read_timeout_ms"].env == "PAYFLOW_READ_TIMEOUT_MS"
+
+
+def test_a_process_database_url_is_optional_and_trimmed() -> None:
+    url = "postgresql+psycopg2://payflow_orders:pw@db/payflow"
+
+    settings = Settings.from_env({"PAYFLOW_ORDERS_DATABASE_URL": f"  {url} "})
+
+    assert settings.orders_database_url == url
+    assert Settings.from_env({}).gateway_database_url == ""
 
 
 def test_a_value_from_the_environment_overrides_the_default() -> None:
@@ -41,6 +53,11 @@ def test_a_value_from_the_environment_overrides_the_default() -> None:
         ("PAYFLOW_LOG_FORMAT", "xml"),
         ("PAYFLOW_RETRY_DELAYS_MS", "1000,10"),
         ("PAYFLOW_DATABASE_URL", " "),
+        ("PAYFLOW_BATCH_SIZE", "0"),
+        ("PAYFLOW_BATCH_WAIT_MS", "-1"),
+        ("PAYFLOW_PAYMENTS_CONCURRENCY", "0"),
+        ("PAYFLOW_ORDERS_METRICS_PORT", "70000"),
+        ("PAYFLOW_RETRY_DELAYS_MS", ""),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable: str, value: str) -> None:
@@ -48,11 +65,32 @@ def test_a_bad_value_stops_start_up_naming_the_variable(variable: str, value: st
         Settings.from_env({variable: value})
 
 
+def test_keyword_overrides_win_over_the_environment() -> None:
+    settings = Settings.from_env({"PAYFLOW_BATCH_SIZE": "50"}, batch_size=7, broker_url="memory://")
+
+    assert (settings.batch_size, settings.broker_url) == (7, "memory://")
+
+
+def test_a_batch_may_close_without_waiting() -> None:
+    settings = Settings.from_env({"PAYFLOW_BATCH_WAIT_MS": "0", "PAYFLOW_BATCH_SIZE": "1"})
+
+    assert (settings.batch_size, settings.batch_wait_ms) == (1, 0)
+
+
 def test_the_readme_documents_every_setting_with_its_default() -> None:
     readme = README.read_text()
 
     for spec in SETTINGS.values():
         assert f"| `{spec.env}` | `{spec.default}` |" in readme, spec.env
+
+
+def test_the_readme_settings_table_names_no_setting_that_does_not_exist() -> None:
+    documented = set(re.findall(r"^\| `(PAYFLOW_[A-Z0-9_]+)` \|", README.read_text(), re.MULTILINE))
+
+    stale = documented - {spec.env for spec in SETTINGS.values()}
+
+    assert documented
+    assert stale == set()
 
 
 def test_api_key_hashes_are_a_comma_separated_list_of_sha256_digests() -> None:

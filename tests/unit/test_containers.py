@@ -40,14 +40,24 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def exposed_metric_names() -> set[str]:
-    """Every series name our metric definitions can produce (labelled metrics have no samples yet)."""
+def exposed_metric_series() -> dict[str, set[str]]:
+    """Every metric our code defines, with the series names it can produce (labelled ones have no samples)."""
     return {
-        metric.name + suffix
+        metric.name: {metric.name + suffix for suffix in SUFFIXES.get(metric.type, ("",))}
         for metric in REGISTRY.collect()
-        for suffix in SUFFIXES.get(metric.type, ("",))
         if metric.name.startswith("payflow_")
     }
+
+
+def exposed_metric_names() -> set[str]:
+    return set().union(*exposed_metric_series().values())
+
+
+def dashboard_metric_names() -> set[str]:
+    """Every payflow_ and rabbitmq_ series name a dashboard panel queries."""
+    dashboard = json.loads((ROOT / "docker/grafana/dashboards/payflow.json").read_text(encoding="utf-8"))
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    return {name for expr in exprs for name in re.findall(r"\b(?:payflow|rabbitmq)_[a-z_]+\b", expr)}
 
 
 def test_the_compose_file_runs_every_payflow_role_from_the_one_image(compose: dict[str, Any]) -> None:
@@ -130,14 +140,22 @@ def test_prometheus_scrapes_every_process_on_its_documented_port(compose: dict[s
 
 def test_the_dashboard_parses_and_charts_only_metrics_that_exist() -> None:
     dashboard = json.loads((ROOT / "docker/grafana/dashboards/payflow.json").read_text(encoding="utf-8"))
-    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
 
-    used = {name for expr in exprs for name in re.findall(r"\b(?:payflow|rabbitmq)_[a-z_]+\b", expr)}
+    used = dashboard_metric_names()
 
     assert used - RABBITMQ_METRICS <= exposed_metric_names(), used - RABBITMQ_METRICS - exposed_metric_names()
     titles = " ".join(panel["title"].lower() for panel in dashboard["panels"])
-    for topic in ("throughput", "payment outcomes", "queue depths", "dead letters", "latency"):
+    for topic in ("throughput", "payment outcomes", "queue depths", "dead letters", "latency", "batch"):
         assert topic in titles
+
+
+def test_every_metric_the_processes_expose_is_charted_on_the_dashboard() -> None:
+    used = dashboard_metric_names()
+
+    uncharted = {name for name, series in exposed_metric_series().items() if not series & used}
+
+    assert "payflow_batch_size" in exposed_metric_series()
+    assert uncharted == set()
 
 
 def test_grafana_is_provisioned_with_the_prometheus_datasource_the_dashboard_uses() -> None:

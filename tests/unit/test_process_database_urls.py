@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
 import pytest
 
 from app.bootstrap import process_database_url
+from app.cli import reconcile, status
 from app.config import Settings
 from app.persistence.roles import role_passwords
 
@@ -30,10 +35,38 @@ def test_a_configured_process_url_wins() -> None:
     assert process_database_url(settings, "payments").startswith("postgresql+psycopg2://payflow_payments@")
 
 
-def test_operator_tools_connect_as_the_owner() -> None:
+class DatabaseRefused(Exception):
+    """Ends an operator command at its first use of the database."""
+
+
+class RecordingEngineBuilder:
+    """Stands in for build_engine: notes the URL an operator command connects with, then refuses."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def __call__(self, url: str, **options: Any) -> Any:
+        self.urls.append(url)
+        raise DatabaseRefused(url)
+
+
+OPERATOR_READS: dict[str, Callable[[Settings], object]] = {
+    "status": status.read_backlogs,
+    "reconcile": lambda settings: reconcile.check(settings, None, timedelta(seconds=60)),
+}
+
+
+@pytest.mark.parametrize("command", sorted(OPERATOR_READS))
+def test_operator_tools_connect_as_the_owner(monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    builder = RecordingEngineBuilder()
+    monkeypatch.setattr(status, "build_engine", builder)
+    monkeypatch.setattr(reconcile, "build_engine", builder)
     settings = Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER})
 
-    assert process_database_url(settings, "reconcile") == OWNER
+    with pytest.raises(DatabaseRefused):
+        OPERATOR_READS[command](settings)
+
+    assert builder.urls == [OWNER]
 
 
 def test_setup_takes_each_roles_password_from_the_process_url_that_names_the_role() -> None:

@@ -1,33 +1,43 @@
-"""The outbox relay on real PostgreSQL and RabbitMQ: confirmed, marked, never doubled, woken by NOTIFY."""
+"""OutboxRelay on PostgreSQL and RabbitMQ, for both outboxes: rows published in seq order and marked only
+once confirmed, woken by the outbox trigger, never published twice by two relays, resilient to the broker."""
 
 from __future__ import annotations
 
+import functools
+import subprocess
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table, func, select
+from kombu.entity import Exchange, Queue
+from sqlalchemy import func, select
 
-from app.bus import OutboxRelay, mark_for_republish, purge_published
+from app.bootstrap import topology
+from app.bus import OutboxRelay, Topology, connect, mark_for_republish, purge_published
+from app.bus.publisher import PublishNotConfirmed
+from app.config import Settings
 from app.contracts import Envelope
-from tests.integration.bus.conftest import Observer
+from app.persistence import notify_channel
+from tests.integration.bus.conftest import Observer, Outbox
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
-Append = Callable[[int], list[Envelope]]
+Observe = Callable[[str], Observer]
 
 
 def relay_for(
-    engine: Engine, outbox: Table, broker_url: str, observer: Observer, batch: int = 500
+    outbox: Outbox, broker_url: str, *, topology: Topology | None = None, **options: Any
 ) -> OutboxRelay:
-    return OutboxRelay(engine, str(outbox.schema), broker_url, batch, exchange=observer.exchange)
+    return OutboxRelay(outbox.engine, outbox.table, broker_url, topology=topology, **options)
 
 
 @contextmanager
-def running(*relays: OutboxRelay) -> Iterator[None]:
+def running(*relays: OutboxRelay, wake: Callable[[], object] = lambda: None) -> Iterator[None]:
+    """The relays running on threads; stopped afterwards (`wake` gets them out of a long idle wait)."""
     stop = threading.Event()
     threads = [threading.Thread(target=relay.run, args=(stop,), daemon=True) for relay in relays]
     for thread in threads:
@@ -36,93 +46,146 @@ def running(*relays: OutboxRelay) -> Iterator[None]:
         yield
     finally:
         stop.set()
+        wake()
         for thread in threads:
-            thread.join(timeout=10)
+            thread.join(timeout=15)
+    assert not any(thread.is_alive() for thread in threads), "a relay did not stop"
 
 
-def unpublished(engine: Engine, outbox: Table) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).where(outbox.c.published_at.is_(None))).scalar_one())
-
-
-def test_the_relay_publishes_persistent_json_messages_and_marks_rows_published(
-    migrated_engine: Engine, outbox: Table, append: Append, broker_url: str, observer: Observer
+def test_the_relay_publishes_rows_in_seq_order_as_persistent_json_and_marks_them_published(
+    outbox: Outbox, broker_url: str, observe: Observe
 ) -> None:
-    envelopes = append(3)
-    relay = relay_for(migrated_engine, outbox, broker_url, observer)
+    envelopes = outbox.append(3)
+    observer = observe(outbox.exchange)
 
-    relayed = relay.drain_once()
+    relayed = relay_for(outbox, broker_url).drain_once()
 
-    received = observer.collect(3, within_s=5)
+    received = observer.take(3)
     assert relayed == 3
-    assert unpublished(migrated_engine, outbox) == 0
+    assert outbox.unpublished() == 0
     assert [m.properties["message_id"] for m in received] == [str(e.id) for e in envelopes]
-    first = received[0]
-    assert first.delivery_info["routing_key"] == "order.cancelled"
-    assert first.properties["delivery_mode"] == 2
-    assert first.content_type == "application/json"
-    assert first.properties["correlation_id"] == "corr-0"
-    assert Envelope.from_json(first.body) == envelopes[0]
+    assert [m.delivery_info["routing_key"] for m in received] == [e.type for e in envelopes]
+    assert [m.properties["correlation_id"] for m in received] == [e.correlation_id for e in envelopes]
+    assert {(m.properties["delivery_mode"], m.content_type) for m in received} == {(2, "application/json")}
+    assert [Envelope.from_json(m.body) for m in received] == envelopes
 
 
-def test_two_relays_at_once_never_publish_a_row_twice(
-    migrated_engine: Engine, outbox: Table, append: Append, broker_url: str, observer: Observer
+def test_rows_the_broker_does_not_confirm_stay_unpublished(outbox: Outbox, broker_url: str) -> None:
+    outbox.append(3)
+    with connect(broker_url) as connection:  # a queue that refuses everything: the broker nacks
+        exchange = Exchange(outbox.exchange, type="topic", durable=True)
+        refusing = {"x-max-length": 0, "x-overflow": "reject-publish"}
+        Queue("refusing", exchange, routing_key="#", queue_arguments=refusing)(connection.channel()).declare()
+
+    with pytest.raises(PublishNotConfirmed):
+        relay_for(outbox, broker_url).drain_once()
+
+    assert outbox.unpublished() == 3
+
+
+def test_the_relay_is_woken_by_the_outbox_trigger_not_by_its_idle_poll(
+    outbox: Outbox, broker_url: str, observe: Observe
 ) -> None:
-    envelopes = append(300)
-    relays = [relay_for(migrated_engine, outbox, broker_url, observer, batch=7) for _ in range(2)]
+    observer = observe(outbox.exchange)
+    outbox.append(1)
 
-    with running(*relays):
-        received = observer.collect(300, within_s=30)
-        extra = observer.collect(301, within_s=0.5)
-
-    counts = Counter(m.properties["message_id"] for m in extra)
-    assert len(received) == 300
-    assert set(counts) == {str(e.id) for e in envelopes}
-    assert max(counts.values()) == 1
-
-
-def test_the_relay_is_woken_by_notify_not_by_its_idle_poll(
-    migrated_engine: Engine, outbox: Table, append: Append, broker_url: str, observer: Observer
-) -> None:
-    append(1)
-    relay = OutboxRelay(
-        migrated_engine, str(outbox.schema), broker_url, exchange=observer.exchange, idle_wait_s=600
-    )
-
-    with running(relay):
-        observer.collect(1, within_s=10)  # the relay is now idle, waiting on LISTEN for up to 600 s
-        append(1)
-        received = observer.collect(2, within_s=10)  # only a NOTIFY can wake it this soon
+    with running(relay_for(outbox, broker_url, idle_wait_s=600), wake=functools.partial(notify, outbox)):
+        observer.take(1)  # the relay is now idle, waiting on LISTEN for up to 600 s
+        outbox.append(1)
+        received = observer.take(2, within_s=10)  # only a NOTIFY wakes it this soon
 
     assert len(received) == 2
 
 
-def test_marked_events_are_published_again_and_old_published_rows_purged(
-    migrated_engine: Engine, outbox: Table, append: Append, broker_url: str, observer: Observer
+def test_two_relays_at_once_never_publish_a_row_twice(
+    outbox: Outbox, broker_url: str, observe: Observe
 ) -> None:
-    envelopes = append(3)
-    relay = relay_for(migrated_engine, outbox, broker_url, observer)
+    observer = observe(outbox.exchange)
+    envelopes = outbox.append(200)
+    relays = [relay_for(outbox, broker_url, batch_size=7) for _ in range(2)]
+
+    with running(*relays):
+        wait_until(lambda: outbox.unpublished() == 0, timeout=30, what="every row to be published")
+
+    counts = Counter(m.properties["message_id"] for m in observer.everything())
+    assert set(counts) == {str(e.id) for e in envelopes}
+    assert max(counts.values()) == 1
+
+
+def test_a_relay_publishes_again_after_the_broker_dropped_its_connection(
+    outbox: Outbox, broker_url: str
+) -> None:
+    tap = "relay-test.tap"
+    with connect(broker_url) as connection:
+        exchange = Exchange(outbox.exchange, type="topic", durable=True)
+        Queue(tap, exchange, routing_key="#", durable=True)(connection.channel()).declare()
+    first = outbox.append(1)
+
+    with running(relay_for(outbox, broker_url)):
+        wait_until(lambda: outbox.unpublished() == 0, timeout=10, what="the first row to be published")
+        vhost = broker_url.rsplit("/", 1)[1]
+        subprocess.run(
+            ["rabbitmqctl", "-q", "close_all_connections", "-p", vhost, "test"], check=True, timeout=60
+        )
+        second = outbox.append(1)
+        wait_until(lambda: outbox.unpublished() == 0, timeout=30, what="the relay to publish again")
+
+    assert set(_message_ids(broker_url, tap)) == {str(first[0].id), str(second[0].id)}
+
+
+def test_a_relay_without_a_broker_keeps_its_rows_and_retries(
+    outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox.append(2)
+
+    with running(relay_for(outbox, "amqp://guest:guest@127.0.0.1:1//")):
+        wait_until(lambda: "retrying" in caplog.text, timeout=10, what="a failed attempt")
+
+    assert f"outbox relay {outbox.table.schema}" in caplog.text
+    assert outbox.unpublished() == 2
+
+
+def test_marked_events_are_published_again_and_old_published_rows_purged(
+    outbox: Outbox, broker_url: str, observe: Observe
+) -> None:
+    observer = observe(outbox.exchange)
+    envelopes = outbox.append(3)
+    relay = relay_for(outbox, broker_url)
     relay.drain_once()
 
-    marked = mark_for_republish(migrated_engine, str(outbox.schema), event_ids=[envelopes[1].id])
+    marked = mark_for_republish(outbox.engine, outbox.table, event_ids=[envelopes[1].id])
     republished = relay.drain_once()
-    purged = purge_published(migrated_engine, str(outbox.schema), older_than_h=0)
+    purged = purge_published(outbox.engine, outbox.table, 0)
 
-    received = observer.collect(4, within_s=5)
+    ids = [m.properties["message_id"] for m in observer.everything()]
     assert (marked, republished, purged) == (1, 1, 3)
-    assert received[-1].properties["message_id"] == str(envelopes[1].id)
+    assert ids == [*(str(e.id) for e in envelopes), str(envelopes[1].id)]
 
 
-def test_a_relay_without_a_broker_keeps_its_rows_and_keeps_going(
-    migrated_engine: Engine, outbox: Table, append: Append, caplog: pytest.LogCaptureFixture
+def test_a_relay_on_a_fresh_broker_declares_the_inboxes_before_it_publishes(
+    outbox: Outbox, broker_url: str
 ) -> None:
-    append(2)
-    relay = OutboxRelay(migrated_engine, str(outbox.schema), "amqp://guest:guest@127.0.0.1:1//", exchange="x")
+    routes = topology(Settings.from_env({"PAYFLOW_RETRY_DELAYS_MS": "100"}))
+    outbox.append(1)
 
-    with running(relay):
-        deadline = time.monotonic() + 10
-        while "retrying" not in caplog.text and time.monotonic() < deadline:
-            threading.Event().wait(0.01)
+    relay_for(outbox, broker_url, topology=routes).drain_once()
 
-    assert "outbox relay" in caplog.text
-    assert unpublished(migrated_engine, outbox) == 2
+    with connect(broker_url) as connection:
+        depths = routes.depths(connection)
+    # order.created reaches both modules; a payment result only orders.
+    expected = {"gateway": (1, 1), "payments": (1, 0)}[str(outbox.table.schema)]
+    assert (depths["orders.inbox"], depths["payments.inbox"]) == expected
+
+
+def notify(outbox: Outbox) -> None:
+    with outbox.engine.begin() as conn:
+        conn.execute(select(func.pg_notify(notify_channel(str(outbox.table.schema)), "")))
+
+
+def _message_ids(broker_url: str, queue: str) -> list[str]:
+    ids = []
+    with connect(broker_url) as connection:
+        source = Queue(queue, no_declare=True)(connection.channel())
+        while (message := source.get(no_ack=True)) is not None:
+            ids.append(message.properties["message_id"])
+    return ids

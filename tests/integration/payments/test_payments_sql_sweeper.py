@@ -1,58 +1,76 @@
-"""The sweeper on PostgreSQL: stuck payments fail once, even with two sweepers racing."""
+"""The sweeper on PostgreSQL: payments the provider never answered are released and failed once, even
+with two sweepers at once; a late approval for one of them is given back."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 
-from app.payments import SqlPaymentsUnitOfWork, fail_stuck_payments
-from app.payments.tables import payment_history, payments
-from tests.integration.orders.racing import run_together
-from tests.integration.payments.sql_payments import created, deliver, events_of, status_of
-from tests.unit.payments.fake_payments import FakePaymentGateway
+from app.payments.tables import payment_history
+from tests.integration.events import created
+from tests.integration.payments.sql_payments import (
+    DEADLINE_S,
+    FakeProvider,
+    backdate,
+    build,
+    deliver,
+    events_of,
+    history_reasons,
+    payment_id_of,
+    status_of,
+)
+from tests.integration.racing import run_together
 
 pytestmark = pytest.mark.integration
 
 
-def test_the_sweeper_fails_stuck_payments_once_even_when_two_run_at_once(migrated_engine: Engine) -> None:
+def test_two_sweepers_at_once_release_and_fail_each_stuck_payment_once(engine: Engine) -> None:
     order_ids = [uuid.uuid4() for _ in range(5)]
-    deliver(migrated_engine, FakePaymentGateway(answer=None), *[created(order_id) for order_id in order_ids])
-    backdate(migrated_engine, order_ids, seconds=3600)
-    sweep = functools.partial(
-        fail_stuck_payments, lambda: SqlPaymentsUnitOfWork(migrated_engine), FakePaymentGateway(), 1800
-    )
+    deliver(build(engine, FakeProvider(answer=None)), *map(created, order_ids))
+    backdate(engine, order_ids, seconds=DEADLINE_S + 60)
+    provider = FakeProvider()
 
-    run_together(sweep, sweep)
+    swept = run_together(build(engine, provider).sweep, build(engine, provider).sweep)
 
+    assert sum(swept) == len(order_ids)
     for order_id in order_ids:
-        assert status_of(migrated_engine, order_id) == ("FAILED", "gateway_timeout")
-        assert events_of(migrated_engine, order_id) == [("payment.failed", f"corr-{order_id}")]
-    assert failed_history_rows(migrated_engine, order_ids) == len(order_ids)
-
-
-def test_the_sweeper_leaves_payments_younger_than_the_deadline(migrated_engine: Engine) -> None:
-    order_id = uuid.uuid4()
-    deliver(migrated_engine, FakePaymentGateway(answer=None), created(order_id))
-
-    provider = FakePaymentGateway()
-    fail_stuck_payments(lambda: SqlPaymentsUnitOfWork(migrated_engine), provider, older_than_s=1800)
-
-    assert status_of(migrated_engine, order_id) == ("PROCESSING", None)
-
-
-def backdate(engine: Engine, order_ids: list[uuid.UUID], seconds: int) -> None:
-    earlier = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, seconds)
-    with engine.begin() as conn:
-        conn.execute(update(payments).where(payments.c.order_id.in_(order_ids)).values(updated_at=earlier))
-
-
-def failed_history_rows(engine: Engine, order_ids: list[uuid.UUID]) -> int:
-    ours = select(payments.c.id).where(payments.c.order_id.in_(order_ids)).scalar_subquery()
-    query = select(func.count()).where(
-        payment_history.c.payment_id.in_(ours), payment_history.c.to_status == "FAILED"
-    )
+        assert status_of(engine, order_id) == ("FAILED", "provider_timeout")
+        assert events_of(engine, order_id) == [("payment.failed", f"corr-{order_id}")]
+    assert sorted(provider.refunds) == sorted(payment_id_of(engine, order_id) for order_id in order_ids)
+    failed = select(func.count()).where(payment_history.c.to_status == "FAILED")
     with engine.connect() as conn:
-        return conn.execute(query).scalar_one()
+        assert conn.execute(failed).scalar_one() == len(order_ids)
+
+
+def test_the_sweeper_leaves_payments_younger_than_the_deadline(engine: Engine) -> None:
+    order_id = uuid.uuid4()
+    deliver(build(engine, FakeProvider(answer=None)), created(order_id))
+    backdate(engine, [order_id], seconds=DEADLINE_S - 60)
+    provider = FakeProvider()
+
+    swept = build(engine, provider).sweep()
+
+    assert swept == 0
+    assert status_of(engine, order_id) == ("PROCESSING", None)
+    assert provider.refunds == []
+
+
+def test_an_approval_arriving_after_the_sweeper_failed_the_payment_is_given_back(engine: Engine) -> None:
+    order_id = uuid.uuid4()
+    slow = FakeProvider()
+    sweeper = build(engine, FakeProvider())
+
+    def deadline_passes_then_sweeper_runs() -> None:
+        backdate(engine, [order_id], seconds=DEADLINE_S + 60)
+        sweeper.sweep()
+
+    slow.during_charge = deadline_passes_then_sweeper_runs
+
+    deliver(build(engine, slow), created(order_id))
+
+    assert status_of(engine, order_id) == ("FAILED", "provider_timeout")
+    assert payment_id_of(engine, order_id) in slow.refunds
+    assert "late_approval_voided" in history_reasons(engine, order_id)
+    assert events_of(engine, order_id) == [("payment.failed", f"corr-{order_id}")]

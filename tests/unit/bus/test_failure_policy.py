@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from amqp.exceptions import ConnectionForced
+from kombu.exceptions import OperationalError as BrokerUnreachable
 from sqlalchemy.exc import OperationalError
 
-from app.bus.outcomes import Failure, classify, describe, retry_delay_ms, should_dead_letter
+from app.bus.batches import Failure, classify
+from app.bus.settlement import RetryPolicy, describe
 from app.contracts import ContractError, NotYetApplicable, UnknownEventType
 
 
@@ -16,6 +19,8 @@ from app.contracts import ContractError, NotYetApplicable, UnknownEventType
         (UnknownEventType("order.exploded"), Failure.CONTRACT),
         (OperationalError("SELECT 1", {}, Exception("server closed the connection")), Failure.TRANSIENT),
         (ConnectionResetError("broker went away"), Failure.TRANSIENT),
+        (ConnectionForced("broker closed the connection"), Failure.TRANSIENT),
+        (BrokerUnreachable("cannot connect to the broker"), Failure.TRANSIENT),
         (NotYetApplicable("order not stored yet"), Failure.NOT_YET),
         (KeyError("total"), Failure.BUG),
         (FileNotFoundError("no such file"), Failure.BUG),
@@ -29,14 +34,16 @@ def test_each_kind_of_error_is_classified(error: Exception, failure: Failure) ->
 
 
 def test_a_transient_failure_is_never_dead_lettered_however_many_attempts() -> None:
-    verdicts = {should_dead_letter(Failure.TRANSIENT, attempt, max_attempts=3) for attempt in range(1, 100)}
+    policy = RetryPolicy("q", max_attempts=3, retry_delays_ms=(1,))
+
+    verdicts = {policy.gives_up(Failure.TRANSIENT, attempt) for attempt in range(1, 100)}
 
     assert verdicts == {False}
 
 
 def test_attempt_limits_per_kind_of_failure() -> None:
     limits = {
-        failure: next(a for a in range(1, 100) if should_dead_letter(failure, a, max_attempts=3))
+        failure: next(a for a in range(1, 100) if RetryPolicy("q", 3, (1,)).gives_up(failure, a))
         for failure in (Failure.CONTRACT, Failure.NOT_YET, Failure.BUG)
     }
 
@@ -44,7 +51,7 @@ def test_attempt_limits_per_kind_of_failure() -> None:
 
 
 def test_retry_delays_grow_and_the_last_one_repeats() -> None:
-    delays = [retry_delay_ms(attempt, (250, 1000, 5000)) for attempt in range(1, 6)]
+    delays = [RetryPolicy("q", 5, (250, 1000, 5000)).delay_ms(attempt) for attempt in range(1, 6)]
 
     assert delays == [250, 1000, 5000, 5000, 5000]
 

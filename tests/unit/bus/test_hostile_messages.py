@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
-from app.bus import QueueWorker
-from app.contracts import Envelope, OrderCreated
+from app.contracts import OrderCreated
 from app.contracts.envelope import MAX_MESSAGE_BYTES
-
-
-class RecordingHandler:
-    def __init__(self) -> None:
-        self.seen: list[Envelope] = []
-
-    def __call__(self, envelope: Envelope) -> None:
-        self.seen.append(envelope)
+from tests.unit.bus.memory_broker import FakeBatchHandler, MemoryBroker
 
 
 def valid_message() -> str:
@@ -37,6 +29,10 @@ def unknown_type_message() -> str:
     return valid_message().replace('"order.created"', '"order.teleported"')
 
 
+def bad_payload_message() -> str:
+    return valid_message().replace('"total":"5.00"', '"total":"-5"')
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -44,27 +40,22 @@ def unknown_type_message() -> str:
         (lambda: b"\x00\xff binary, not JSON", "not JSON"),
         (unknown_type_message, "UnknownEventType"),
         (lambda: b"[" * 20_000 + b"]" * 20_000, "nests JSON too deeply"),
+        (lambda: b'"just a string"', "not a JSON object"),
+        (bad_payload_message, "payload field 'total'"),
     ],
 )
 def test_a_hostile_message_is_dead_lettered_and_the_next_one_is_still_handled(
-    broker: Any, body: Any, reason: str
+    broker: MemoryBroker, body: Callable[[], str | bytes], reason: str
 ) -> None:
-    handler = RecordingHandler()
-    worker = QueueWorker(
-        broker.url,
-        broker.queue,
-        {"order.created": handler},
-        concurrency=2,
-        max_attempts=3,
-        retry_delays_ms=broker.delays,
-    )
+    handler = FakeBatchHandler()
     broker.publish(body())
     broker.publish(valid_message())
 
-    settled = worker.drain(timeout=0.05)
+    settled = broker.consumer({OrderCreated: handler}).drain(idle_s=0.05)
 
     [dead] = broker.dead_letters()
     assert settled == 2
     assert reason in dead.headers["x-error"]
     assert dead.headers["x-attempts"] == 1
-    assert [envelope.correlation_id for envelope in handler.seen] == ["corr-ok"]
+    assert [message.correlation_id for message in handler.applied] == ["corr-ok"]
+    assert broker.waiting() == []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.cli.arguments import iso_time, non_negative_int, positive_int
+from app.cli.console import iso_time, non_negative_int, positive_int
 
 
 def test_a_time_without_a_zone_is_taken_as_utc() -> None:

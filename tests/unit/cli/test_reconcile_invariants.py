@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.cli.invariants import INCONSISTENT, MISSING, STUCK, OrderRecord, PaymentRecord, Report, reconcile
+from app.orders import OrderStatus
+from app.payments import PaymentStatus
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(minutes=10)
@@ -24,7 +26,7 @@ def check(
 
 
 def pair(
-    order_status: str, payment_status: str | None, at: datetime = LONG_AGO
+    order_status: OrderStatus, payment_status: PaymentStatus | None, at: datetime = LONG_AGO
 ) -> tuple[OrderRecord, list[PaymentRecord]]:
     order = OrderRecord(uuid.uuid4(), order_status, at)
     if payment_status is None:
@@ -35,16 +37,18 @@ def pair(
 @pytest.mark.parametrize(
     ("order_status", "payment_status"),
     [
-        ("PAID", "APPROVED"),
-        ("FAILED", "DECLINED"),
-        ("FAILED", "FAILED"),
-        ("CANCELLED", "CANCELLED"),
-        ("CANCELLED", "REFUNDED"),
-        ("CANCELLED", "DECLINED"),
-        ("CANCELLED", "FAILED"),
+        (OrderStatus.PAID, PaymentStatus.APPROVED),
+        (OrderStatus.FAILED, PaymentStatus.DECLINED),
+        (OrderStatus.FAILED, PaymentStatus.FAILED),
+        (OrderStatus.CANCELLED, PaymentStatus.CANCELLED),
+        (OrderStatus.CANCELLED, PaymentStatus.REFUNDED),
+        (OrderStatus.CANCELLED, PaymentStatus.DECLINED),
+        (OrderStatus.CANCELLED, PaymentStatus.FAILED),
     ],
 )
-def test_settled_consistent_pairs_pass(order_status: str, payment_status: str | None) -> None:
+def test_settled_consistent_pairs_pass(
+    order_status: OrderStatus, payment_status: PaymentStatus | None
+) -> None:
     order, payments = pair(order_status, payment_status)
 
     report = check([order], payments)
@@ -57,14 +61,14 @@ def test_settled_consistent_pairs_pass(order_status: str, payment_status: str | 
 @pytest.mark.parametrize(
     ("order_status", "payment_status"),
     [
-        ("PAID", "DECLINED"),
-        ("PAID", "REFUNDED"),
-        ("FAILED", "APPROVED"),
-        ("CANCELLED", "APPROVED"),
-        ("FAILED", "REFUNDED"),
+        (OrderStatus.PAID, PaymentStatus.DECLINED),
+        (OrderStatus.PAID, PaymentStatus.REFUNDED),
+        (OrderStatus.FAILED, PaymentStatus.APPROVED),
+        (OrderStatus.CANCELLED, PaymentStatus.APPROVED),
+        (OrderStatus.FAILED, PaymentStatus.REFUNDED),
     ],
 )
-def test_a_mismatched_pair_is_inconsistent(order_status: str, payment_status: str) -> None:
+def test_a_mismatched_pair_is_inconsistent(order_status: OrderStatus, payment_status: PaymentStatus) -> None:
     order, payments = pair(order_status, payment_status)
 
     report = check([order], payments)
@@ -76,8 +80,8 @@ def test_a_mismatched_pair_is_inconsistent(order_status: str, payment_status: st
 
 
 def test_two_payments_for_one_order_are_inconsistent() -> None:
-    order, payments = pair("PAID", "APPROVED")
-    second = PaymentRecord(uuid.uuid4(), order.id, "APPROVED", LONG_AGO)
+    order, payments = pair(OrderStatus.PAID, PaymentStatus.APPROVED)
+    second = PaymentRecord(uuid.uuid4(), order.id, PaymentStatus.APPROVED, LONG_AGO)
 
     report = check([order], [*payments, second])
 
@@ -85,8 +89,8 @@ def test_two_payments_for_one_order_are_inconsistent() -> None:
     assert "2 payments" in report.problems[0].detail
 
 
-@pytest.mark.parametrize("order_status", ["PAID", "FAILED", "CANCELLED"])
-def test_a_settled_order_without_a_payment_is_missing_its_payment(order_status: str) -> None:
+@pytest.mark.parametrize("order_status", [OrderStatus.PAID, OrderStatus.FAILED, OrderStatus.CANCELLED])
+def test_a_settled_order_without_a_payment_is_missing_its_payment(order_status: OrderStatus) -> None:
     order, _ = pair(order_status, None)
 
     report = check([order], [])
@@ -106,7 +110,7 @@ def test_an_accepted_order_the_orders_module_never_stored_is_missing() -> None:
 
 
 def test_a_payment_without_an_order_is_missing_its_order() -> None:
-    orphan = PaymentRecord(uuid.uuid4(), uuid.uuid4(), "APPROVED", LONG_AGO)
+    orphan = PaymentRecord(uuid.uuid4(), uuid.uuid4(), PaymentStatus.APPROVED, LONG_AGO)
 
     report = check([], [orphan], accepted=[])
 
@@ -116,10 +120,15 @@ def test_a_payment_without_an_order_is_missing_its_order() -> None:
 
 @pytest.mark.parametrize(
     ("order_status", "payment_status"),
-    [("PENDING", None), ("PENDING", "APPROVED"), ("PENDING", "PROCESSING"), ("CANCELLED", "PROCESSING")],
+    [
+        (OrderStatus.PENDING, None),
+        (OrderStatus.PENDING, PaymentStatus.APPROVED),
+        (OrderStatus.PENDING, PaymentStatus.PROCESSING),
+        (OrderStatus.CANCELLED, PaymentStatus.PROCESSING),
+    ],
 )
 def test_pending_orders_and_processing_payments_unchanged_too_long_are_stuck(
-    order_status: str, payment_status: str | None
+    order_status: OrderStatus, payment_status: PaymentStatus | None
 ) -> None:
     order, payments = pair(order_status, payment_status)
 
@@ -129,8 +138,8 @@ def test_pending_orders_and_processing_payments_unchanged_too_long_are_stuck(
 
 
 def test_work_changed_within_the_stuck_deadline_is_in_flight_and_not_judged() -> None:
-    pending, none = pair("PENDING", None, at=JUST_NOW)
-    racing, approved = pair("CANCELLED", "APPROVED", at=JUST_NOW)
+    pending, none = pair(OrderStatus.PENDING, None, at=JUST_NOW)
+    racing, approved = pair(OrderStatus.CANCELLED, PaymentStatus.APPROVED, at=JUST_NOW)
 
     report = check([pending, racing], [*none, *approved])
 
@@ -139,8 +148,8 @@ def test_work_changed_within_the_stuck_deadline_is_in_flight_and_not_judged() ->
 
 
 def test_an_order_is_in_flight_while_its_payment_changed_recently() -> None:
-    order = OrderRecord(uuid.uuid4(), "PENDING", LONG_AGO)
-    payment = PaymentRecord(uuid.uuid4(), order.id, "APPROVED", JUST_NOW)
+    order = OrderRecord(uuid.uuid4(), OrderStatus.PENDING, LONG_AGO)
+    payment = PaymentRecord(uuid.uuid4(), order.id, PaymentStatus.APPROVED, JUST_NOW)
 
     report = check([order], [payment])
 
@@ -149,9 +158,9 @@ def test_an_order_is_in_flight_while_its_payment_changed_recently() -> None:
 
 
 def test_the_summary_counts_each_kind_and_problems_are_listed_by_kind() -> None:
-    good, good_payments = pair("PAID", "APPROVED")
-    bad, bad_payments = pair("PAID", "DECLINED")
-    stuck, _ = pair("PENDING", None)
+    good, good_payments = pair(OrderStatus.PAID, PaymentStatus.APPROVED)
+    bad, bad_payments = pair(OrderStatus.PAID, PaymentStatus.DECLINED)
+    stuck, _ = pair(OrderStatus.PENDING, None)
     lost = uuid.uuid4()
 
     report = check(

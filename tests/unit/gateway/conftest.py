@@ -1,4 +1,4 @@
-"""A gateway app on fakes, and its test client."""
+"""The gateway as the composition root builds it, on fakes, and its test client."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.gateway import create_app
-from tests.unit.gateway.fake_gateway import FakeGateway
+from app.config import Settings
+from tests.unit.gateway.fake_gateway import FakeGateway, unit_settings
 
 
 @pytest.fixture
@@ -16,8 +16,13 @@ def fakes() -> FakeGateway:
 
 
 @pytest.fixture
-def app(fakes: FakeGateway) -> Flask:
-    return create_app(fakes.deps())
+def settings() -> Settings:
+    return unit_settings()
+
+
+@pytest.fixture
+def app(fakes: FakeGateway, settings: Settings) -> Flask:
+    return fakes.build(settings)
 
 
 @pytest.fixture

@@ -1,86 +1,73 @@
-"""In-memory doubles for the gateway's ports: read sides, command store and an engine that never connects."""
+"""In-memory doubles of the gateway's ports (the modules' queries, the command store) and the gateway built
+on them through the composition root, with settings that point at no reachable database or broker."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import SimpleNamespace
-from typing import Any, Generic, TypeVar, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+from flask import Flask
 
-from app.contracts import Envelope
-from app.gateway import Command, GatewayDeps, OrderReads, PaymentReads
+from app.bootstrap import build_gateway
+from app.config import Settings
+from app.contracts import Envelope, Event, read_message
+from app.gateway import Command, GatewayDeps
+from app.orders import OrderPage, OrderStatus, OrderView
+from app.payments import PaymentPage, PaymentStatus, PaymentView, StatusTotal
 
-T = TypeVar("T")
 CREATED = datetime(2026, 2, 15, 1, 42, 19, tzinfo=UTC)
 UPDATED = datetime(2026, 2, 15, 1, 42, 21, 500000, tzinfo=UTC)
+USER = uuid.UUID("d55fa6d6-63c2-4633-aeaf-ecf0c80fb48f")
+# Nothing listens on port 9: a read or write that slipped past the fakes fails at once instead of
+# reaching a real database.
+NO_DATABASE = "postgresql+psycopg2://payflow-unit-tests@127.0.0.1:9/never"
 
 
-@dataclass(frozen=True)
-class Order:
-    id: uuid.UUID
-    user_id: uuid.UUID
-    total: Decimal
-    status: str
-    created_at: datetime = CREATED
-    updated_at: datetime = UPDATED
+def unit_settings(**overrides: Any) -> Settings:
+    """The defaults, whatever the environment says, with no reachable database and the memory broker."""
+    return Settings.from_env({}, database_url=NO_DATABASE, broker_url="memory://", **overrides)
 
 
-@dataclass(frozen=True)
-class Payment:
-    id: uuid.UUID
-    order_id: uuid.UUID
-    amount: Decimal
-    status: str
-    reason: str | None = None
-    created_at: datetime = CREATED
-    updated_at: datetime = UPDATED
+def an_order(status: OrderStatus = OrderStatus.PAID, total: str = "999") -> OrderView:
+    return OrderView(uuid.uuid4(), USER, Decimal(total), status, CREATED, UPDATED)
 
 
-@dataclass(frozen=True)
-class Listing(Generic[T]):
-    items: list[T]
-    total: int
+def a_payment(
+    status: PaymentStatus = PaymentStatus.APPROVED, reason: str | None = None, amount: str = "999.00"
+) -> PaymentView:
+    return PaymentView(uuid.uuid4(), uuid.uuid4(), Decimal(amount), status, reason, CREATED, UPDATED)
 
 
-@dataclass(frozen=True)
-class StatusTotal:
-    status: str
-    count: int
-    total_amount: Decimal
+def _window(found: list[Any], page: int, limit: int) -> list[Any]:
+    return found[(page - 1) * limit : page * limit]
 
 
 @dataclass
-class FakeOrderReads:
-    orders: list[Order] = field(default_factory=list)
+class FakeOrderQueries:
+    """app.orders.OrderQueries over a list; `failures` are raised, one per read, before answering."""
+
+    orders: list[OrderView] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
 
-    def get_order(self, conn: Connection, order_id: uuid.UUID) -> Order | None:
+    def get(self, order_id: uuid.UUID) -> OrderView | None:
         self._maybe_fail()
         return next((o for o in self.orders if o.id == order_id), None)
 
-    def list_orders(
-        self,
-        conn: Connection,
-        *,
-        page: int,
-        limit: int,
-        status: str | None = None,
-        user_id: uuid.UUID | None = None,
-    ) -> Listing[Order]:
+    def page(
+        self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
+    ) -> OrderPage:
         self._maybe_fail()
         self.calls.append({"page": page, "limit": limit, "status": status, "user_id": user_id})
         found = [o for o in self.orders if status in (None, o.status) and user_id in (None, o.user_id)]
-        return Listing(found[(page - 1) * limit : page * limit], len(found))
+        return OrderPage(_window(found, page, limit), len(found))
 
-    def is_cancellable(self, status: str) -> bool:
-        return status in {"PENDING", "PAID"}
+    def statuses(self, since: datetime | None = None) -> list[tuple[uuid.UUID, OrderStatus, datetime]]:
+        self._maybe_fail()
+        return [(o.id, o.status, o.updated_at) for o in self.orders if since is None or o.created_at >= since]
 
     def _maybe_fail(self) -> None:
         if self.failures:
@@ -88,93 +75,110 @@ class FakeOrderReads:
 
 
 @dataclass
-class FakePaymentReads:
-    payments: list[Payment] = field(default_factory=list)
-    stats: list[StatusTotal] = field(default_factory=list)
+class FakePaymentQueries:
+    """app.payments.PaymentQueries over a list; `failures` are raised, one per read, before answering."""
 
-    def get_payment(self, conn: Connection, payment_id: uuid.UUID) -> Payment | None:
+    payments: list[PaymentView] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+
+    def get(self, payment_id: uuid.UUID) -> PaymentView | None:
+        self._maybe_fail()
         return next((p for p in self.payments if p.id == payment_id), None)
 
-    def get_payment_for_order(self, conn: Connection, order_id: uuid.UUID) -> Payment | None:
+    def for_order(self, order_id: uuid.UUID) -> PaymentView | None:
+        self._maybe_fail()
         return next((p for p in self.payments if p.order_id == order_id), None)
 
-    def list_payments(
-        self, conn: Connection, *, page: int, limit: int, status: str | None = None
-    ) -> Listing[Payment]:
+    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> PaymentPage:
+        self._maybe_fail()
+        self.calls.append({"page": page, "limit": limit, "status": status})
         found = [p for p in self.payments if status in (None, p.status)]
-        return Listing(found[(page - 1) * limit : page * limit], len(found))
+        return PaymentPage(_window(found, page, limit), len(found))
 
-    def payment_stats(self, conn: Connection) -> list[StatusTotal]:
-        return self.stats
+    def stats(self) -> list[StatusTotal]:
+        """Like the real one: every status in the enum's order, zero for statuses nobody is in."""
+        self._maybe_fail()
+        return [self._total(status) for status in PaymentStatus]
+
+    def statuses(
+        self, since: datetime | None = None
+    ) -> list[tuple[uuid.UUID, uuid.UUID, PaymentStatus, datetime]]:
+        self._maybe_fail()
+        kept = [p for p in self.payments if since is None or p.created_at >= since]
+        return [(p.id, p.order_id, p.status, p.updated_at) for p in kept]
+
+    def _total(self, status: PaymentStatus) -> StatusTotal:
+        amounts = [p.amount for p in self.payments if p.status == status]
+        return StatusTotal(status, len(amounts), sum(amounts, Decimal("0.00")))
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
 
 
 @dataclass
 class FakeCommandStore:
-    """Keeps commands and their events in lists, with the SQL store's key semantics."""
+    """app.gateway.CommandStore in memory with the SQL store's semantics: one row per command carrying its
+    one event, (kind, idempotency_key) unique when a key is given; while `unavailable` is set every call
+    raises it."""
 
-    commands: list[Command] = field(default_factory=list)
-    events: list[Envelope] = field(default_factory=list)
+    rows: list[tuple[Command, Envelope]] = field(default_factory=list)
     unavailable: Exception | None = None
 
-    def record(self, command: Command, events: Sequence[Envelope]) -> Command:
-        if self.unavailable is not None:
-            raise self.unavailable
-        earlier = self.find(command.kind, command.idempotency_key) if command.idempotency_key else None
+    @property
+    def commands(self) -> list[Command]:
+        return [command for command, _ in self.rows]
+
+    @property
+    def events(self) -> list[Envelope]:
+        return [event for _, event in self.rows]
+
+    def recorded_events(self) -> list[Event]:
+        """The events as a consumer reads them off the bus."""
+        return [read_message(event.to_json().encode()).event for event in self.events]
+
+    def record(self, command: Command, event: Envelope) -> Command:
+        self._maybe_fail()
+        earlier = (
+            None if command.idempotency_key is None else self.find(command.kind, command.idempotency_key)
+        )
         if earlier is not None:
             return earlier
-        self.commands.append(command)
-        self.events.extend(events)
+        self.rows.append((command, event))
         return command
 
     def find(self, kind: str, idempotency_key: str) -> Command | None:
+        self._maybe_fail()
         return next(
             (c for c in self.commands if (c.kind, c.idempotency_key) == (kind, idempotency_key)), None
         )
 
     def order_was_accepted(self, order_id: uuid.UUID) -> bool:
+        self._maybe_fail()
         return any(c.order_id == order_id and c.kind == "create_order" for c in self.commands)
 
-
-class FakeEngine:
-    """Hands out placeholder connections: the fake read sides never use them (the reads only switch
-    the driver connection to autocommit and back)."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-
-    @contextlib.contextmanager
-    def connect(self) -> Iterator[Connection]:
-        self.connections += 1
-        driver = SimpleNamespace(autocommit=False, closed=False)
-        yield cast(Connection, SimpleNamespace(connection=SimpleNamespace(dbapi_connection=driver)))
+    def _maybe_fail(self) -> None:
+        if self.unavailable is not None:
+            raise self.unavailable
 
 
 @dataclass
 class FakeGateway:
-    """Every double create_app is wired with in unit tests."""
+    """Every double the gateway is built with in unit tests."""
 
-    orders: FakeOrderReads = field(default_factory=FakeOrderReads)
-    payments: FakePaymentReads = field(default_factory=FakePaymentReads)
+    orders: FakeOrderQueries = field(default_factory=FakeOrderQueries)
+    payments: FakePaymentQueries = field(default_factory=FakePaymentQueries)
     commands: FakeCommandStore = field(default_factory=FakeCommandStore)
-    engine: FakeEngine = field(default_factory=FakeEngine)
     readiness: dict[str, str] = field(
         default_factory=lambda: {"database": "ok", "broker": "ok", "migrations": "ok"}
     )
 
+    def build(self, settings: Settings) -> Flask:
+        """The app the composition root builds on these fakes (its jobs are not started)."""
+        return build_gateway(settings, queries=(self.orders, self.payments), commands=self.commands).app
+
     def deps(self) -> GatewayDeps:
-        return GatewayDeps(
-            engine=cast(Engine, self.engine),
-            orders=OrderReads(
-                get=self.orders.get_order,
-                list=self.orders.list_orders,
-                is_cancellable=self.orders.is_cancellable,
-            ),
-            payments=PaymentReads(
-                get=self.payments.get_payment,
-                for_order=self.payments.get_payment_for_order,
-                list=self.payments.list_payments,
-                stats=self.payments.payment_stats,
-            ),
-            readiness=lambda: dict(self.readiness),
-            commands=self.commands,
-        )
+        """The same fakes plus a fake readiness check, for create_app: build_gateway always checks the
+        real database and broker, which unit tests must not reach."""
+        return GatewayDeps(self.orders, self.payments, self.commands, lambda: dict(self.readiness))

@@ -8,9 +8,7 @@ import uuid
 import pytest
 from flask.testing import FlaskClient
 
-from tests.unit.gateway.fake_gateway import FakeGateway
-
-USER = "d55fa6d6-63c2-4633-aeaf-ecf0c80fb48f"
+from tests.unit.gateway.fake_gateway import USER, FakeGateway
 
 
 def test_a_well_formed_correlation_id_is_echoed(client: FlaskClient) -> None:
@@ -41,9 +39,20 @@ def test_error_responses_carry_the_correlation_id_in_header_and_body(client: Fla
 
 
 def test_a_generated_correlation_id_travels_in_the_event(client: FlaskClient, fakes: FakeGateway) -> None:
-    reply = client.post("/api/orders", json={"userId": USER, "total": 1})
+    reply = client.post("/api/orders", json={"userId": str(USER), "total": 1})
 
-    assert fakes.commands.events[0].correlation_id == reply.headers["X-Correlation-Id"]
+    [event] = fakes.commands.events
+    assert event.correlation_id == reply.headers["X-Correlation-Id"]
+
+
+def test_the_correlation_id_sent_with_a_cancel_travels_in_its_event(
+    client: FlaskClient, fakes: FakeGateway
+) -> None:
+    accepted = client.post("/api/orders", json={"userId": str(USER), "total": 1}).get_json()
+
+    client.patch(f"/api/orders/{accepted['orderId']}/cancel", headers={"X-Correlation-Id": "cancel-9"})
+
+    assert [event.correlation_id for event in fakes.commands.events][1:] == ["cancel-9"]
 
 
 def test_each_request_logs_one_line_with_method_path_status_and_time(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from decimal import Decimal
+from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from tests.unit.gateway.fake_gateway import FakeGateway, Order
-
-USER = uuid.UUID("d55fa6d6-63c2-4633-aeaf-ecf0c80fb48f")
+from app.persistence import read_with_retry
+from tests.unit.gateway.fake_gateway import USER, FakeGateway
 
 
 class PgError(Exception):
@@ -27,21 +29,72 @@ def dropped() -> DBAPIError:
     return OperationalError("SELECT 1", {}, PgError(None), connection_invalidated=True)
 
 
-def test_a_read_on_a_dropped_connection_is_retried_once_and_succeeds(
-    client: FlaskClient, fakes: FakeGateway
+def statement_timeout() -> DBAPIError:
+    return OperationalError("SELECT 1", {}, PgError("57014"))
+
+
+class FakeEngine:
+    """Counts the connections handed out; the queries below never touch them."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        self.connections += 1
+        yield cast(Connection, object())
+
+
+def failing(*failures: Exception) -> Callable[[Connection], str]:
+    """A query raising `failures` one per call, then answering "rows"."""
+    pending = list(failures)
+
+    def query(conn: Connection) -> str:
+        if pending:
+            raise pending.pop(0)
+        return "rows"
+
+    return query
+
+
+# The modules' queries (what the gateway reads through) run every read with read_with_retry.
+def test_a_read_on_a_dropped_connection_is_retried_once_on_a_new_connection_and_succeeds() -> None:
+    engine = FakeEngine()
+
+    answer = read_with_retry(cast(Engine, engine), failing(dropped()))
+
+    assert answer == "rows"
+    assert engine.connections == 2
+
+
+def test_a_read_failing_on_its_retry_too_raises_the_second_failure() -> None:
+    engine, second = FakeEngine(), dropped()
+
+    with pytest.raises(OperationalError) as raised:
+        read_with_retry(cast(Engine, engine), failing(dropped(), second))
+
+    assert raised.value is second
+    assert engine.connections == 2
+
+
+def test_a_statement_timeout_is_not_retried() -> None:
+    engine = FakeEngine()
+
+    with pytest.raises(OperationalError):
+        read_with_retry(cast(Engine, engine), failing(statement_timeout()))
+
+    assert engine.connections == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [dropped(), PoolTimeout("QueuePool limit reached"), statement_timeout()],
+    ids=["dropped_connection", "no_free_pooled_connection", "statement_timeout"],
+)
+def test_a_read_the_database_cannot_answer_is_503_with_retry_after(
+    client: FlaskClient, fakes: FakeGateway, failure: Exception
 ) -> None:
-    order = Order(uuid.uuid4(), USER, Decimal(5), "PAID")
-    fakes.orders.orders = [order]
-    fakes.orders.failures = [dropped()]
-
-    reply = client.get(f"/api/orders/{order.id}")
-
-    assert reply.status_code == 200
-    assert fakes.engine.connections == 2
-
-
-def test_a_read_failing_twice_is_503_with_retry_after(client: FlaskClient, fakes: FakeGateway) -> None:
-    fakes.orders.failures = [dropped(), dropped()]
+    fakes.orders.failures = [failure]
 
     reply = client.get("/api/orders")
 
@@ -50,22 +103,13 @@ def test_a_read_failing_twice_is_503_with_retry_after(client: FlaskClient, fakes
     assert reply.get_json()["message"] == "The database is unavailable; retry shortly"
 
 
-def test_no_free_pooled_connection_is_503_not_500(client: FlaskClient, fakes: FakeGateway) -> None:
-    fakes.orders.failures = [PoolTimeout("QueuePool limit reached"), PoolTimeout("QueuePool limit reached")]
+def test_a_payments_read_while_the_database_is_down_is_503(client: FlaskClient, fakes: FakeGateway) -> None:
+    fakes.payments.failures = [dropped()]
 
-    reply = client.get("/api/orders")
+    reply = client.get("/api/payments/stats")
 
     assert reply.status_code == 503
     assert reply.headers["Retry-After"] == "5"
-
-
-def test_a_statement_timeout_is_503_and_not_retried(client: FlaskClient, fakes: FakeGateway) -> None:
-    fakes.orders.failures = [OperationalError("SELECT 1", {}, PgError("57014"))]
-
-    reply = client.get("/api/orders")
-
-    assert reply.status_code == 503
-    assert fakes.engine.connections == 1
 
 
 def test_a_write_while_the_database_is_down_is_503_and_records_nothing(
@@ -78,6 +122,15 @@ def test_a_write_while_the_database_is_down_is_503_and_records_nothing(
     assert reply.status_code == 503
     assert reply.headers["Retry-After"] == "5"
     assert fakes.commands.commands == []
+
+
+def test_a_cancel_while_the_database_is_down_is_503(client: FlaskClient, fakes: FakeGateway) -> None:
+    fakes.commands.unavailable = OperationalError("SELECT", {}, PgError(None))
+
+    reply = client.patch(f"/api/orders/{uuid.uuid4()}/cancel", headers={"Idempotency-Key": "k-1"})
+
+    assert reply.status_code == 503
+    assert reply.headers["Retry-After"] == "5"
 
 
 def test_an_unexpected_error_is_a_json_500_without_details(

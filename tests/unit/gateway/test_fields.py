@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from marshmallow import ValidationError
 
-from app.contracts import events as contract_events
-from app.gateway.fields import MAX_AMOUNT, Amount, Timestamp
+from app.contracts import MAX_AMOUNT
+from app.gateway.fields import Amount, Money, Timestamp
 
 
 @pytest.mark.parametrize(
@@ -42,4 +43,10 @@ def test_times_are_written_in_utc_with_milliseconds_and_z(moment: datetime) -> N
 
 
 def test_the_http_bound_on_amounts_is_the_event_contracts_bound() -> None:
-    assert MAX_AMOUNT == contract_events.MAX_AMOUNT
+    money = Money()
+
+    accepted = money.deserialize(MAX_AMOUNT)
+
+    assert accepted == MAX_AMOUNT
+    with pytest.raises(ValidationError, match="at most"):
+        money.deserialize(MAX_AMOUNT + Decimal("0.01"))

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.unit.gateway.fake_gateway import FakeGateway
+from tests.unit.gateway.fake_gateway import USER, FakeGateway
 
-USER = "d55fa6d6-63c2-4633-aeaf-ecf0c80fb48f"
 ERROR_KEYS = {"statusCode", "error", "message", "correlationId"}
 
 
@@ -26,8 +25,8 @@ def post_raw(
     [
         b'{"userId": ',
         b"not json",
-        b'{"userId": "%s", "total": NaN}' % USER.encode(),
-        b'{"userId": "%s", "total": Infinity}' % USER.encode(),
+        b'{"userId": "%s", "total": NaN}' % str(USER).encode(),
+        b'{"userId": "%s", "total": Infinity}' % str(USER).encode(),
         b"\xff\xfe{}",
         b'{"total": 1' + b"0" * 5000 + b"}",
     ],

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.unit.gateway.fake_gateway import FakeGateway
-
-USER = "d55fa6d6-63c2-4633-aeaf-ecf0c80fb48f"
+from tests.unit.gateway.fake_gateway import USER, FakeGateway
 
 
 @pytest.mark.parametrize("path", ["/api/orders?statu=PAID", "/api/payments?page=1&sort=amount"])
@@ -36,7 +34,9 @@ def test_a_query_parameter_out_of_bounds_is_422_before_any_read(
 def test_an_idempotency_key_that_is_too_long_or_not_printable_ascii_is_400(
     client: FlaskClient, fakes: FakeGateway, key: str
 ) -> None:
-    reply = client.post("/api/orders", json={"userId": USER, "total": 1}, headers={"Idempotency-Key": key})
+    reply = client.post(
+        "/api/orders", json={"userId": str(USER), "total": 1}, headers={"Idempotency-Key": key}
+    )
 
     assert reply.status_code == 400
     assert fakes.commands.commands == []

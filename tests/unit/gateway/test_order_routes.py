@@ -1,4 +1,4 @@
-"""The orders routes on fakes: seed shapes, Location, events written with the command, 404/409/422."""
+"""The orders routes on fakes: seed shapes, Location, one event recorded per command, 404/409/422."""
 
 from __future__ import annotations
 
@@ -6,16 +6,13 @@ import json
 import uuid
 from decimal import Decimal
 
+import pytest
 from flask.testing import FlaskClient
 
-from app.contracts import OrderCancelled, OrderCreated, parse_event
-from tests.unit.gateway.fake_gateway import FakeGateway, Order
-
-USER = uuid.UUID("d55fa6d6-63c2-4633-aeaf-ecf0c80fb48f")
-
-
-def an_order(status: str = "PAID", total: str = "999") -> Order:
-    return Order(uuid.uuid4(), USER, Decimal(total), status)
+from app.contracts import OrderCancelled, OrderCreated
+from app.gateway.schemas import CancelAcceptedSchema, OrderAcceptedSchema
+from app.orders import OrderStatus
+from tests.unit.gateway.fake_gateway import USER, FakeGateway, an_order
 
 
 def test_creating_an_order_answers_202_in_the_seed_shape_with_a_location(client: FlaskClient) -> None:
@@ -32,7 +29,7 @@ def test_creating_an_order_answers_202_in_the_seed_shape_with_a_location(client:
     assert reply.headers["Location"] == f"/api/orders/{body['orderId']}"
 
 
-def test_creating_an_order_records_one_command_and_one_order_created_event(
+def test_creating_an_order_records_one_command_with_its_one_order_created_event(
     client: FlaskClient, fakes: FakeGateway
 ) -> None:
     reply = client.post(
@@ -40,11 +37,24 @@ def test_creating_an_order_records_one_command_and_one_order_created_event(
     )
 
     order_id = uuid.UUID(reply.get_json()["orderId"])
-    [command] = fakes.commands.commands
-    [envelope] = fakes.commands.events
+    [(command, envelope)] = fakes.commands.rows
     assert (command.kind, command.order_id, command.response_status) == ("create_order", order_id, 202)
+    assert command.response_body == reply.get_data(as_text=True)
     assert envelope.correlation_id == "req-1"
-    assert parse_event(envelope) == OrderCreated(order_id, USER, Decimal("25.10"))
+    assert fakes.commands.recorded_events() == [OrderCreated(order_id, USER, Decimal("25.10"))]
+
+
+def test_the_202_answers_are_exactly_what_their_schemas_document(
+    client: FlaskClient, fakes: FakeGateway
+) -> None:
+    order = an_order(OrderStatus.PENDING)
+    fakes.orders.orders = [order]
+
+    created = client.post("/api/orders", json={"userId": str(USER), "total": 999}).get_json()
+    cancelled = client.patch(f"/api/orders/{order.id}/cancel").get_json()
+
+    for body, schema in ((created, OrderAcceptedSchema()), (cancelled, CancelAcceptedSchema())):
+        assert list(schema.dump(schema.load(body)).items()) == list(body.items())
 
 
 def test_listing_orders_answers_the_seed_paging_shape(client: FlaskClient, fakes: FakeGateway) -> None:
@@ -54,11 +64,17 @@ def test_listing_orders_answers_the_seed_paging_shape(client: FlaskClient, fakes
 
     body = reply.get_json()
     assert reply.status_code == 200
-    assert len(body["data"]) == 1
+    assert [order["id"] for order in body["data"]] == [str(fakes.orders.orders[2].id)]
     assert body["meta"] == {"page": 2, "limit": 2, "total": 3, "totalPages": 2}
 
 
-def test_listing_orders_defaults_to_page_1_of_10_and_passes_the_filters(
+def test_an_empty_list_of_orders_has_no_pages(client: FlaskClient) -> None:
+    reply = client.get("/api/orders")
+
+    assert reply.get_json() == {"data": [], "meta": {"page": 1, "limit": 10, "total": 0, "totalPages": 0}}
+
+
+def test_listing_orders_defaults_to_page_1_of_10_and_passes_the_filters_as_the_modules_types(
     client: FlaskClient, fakes: FakeGateway
 ) -> None:
     client.get("/api/orders")
@@ -66,8 +82,9 @@ def test_listing_orders_defaults_to_page_1_of_10_and_passes_the_filters(
 
     assert fakes.orders.calls == [
         {"page": 1, "limit": 10, "status": None, "user_id": None},
-        {"page": 1, "limit": 10, "status": "PAID", "user_id": USER},
+        {"page": 1, "limit": 10, "status": OrderStatus.PAID, "user_id": USER},
     ]
+    assert type(fakes.orders.calls[1]["status"]) is OrderStatus
 
 
 def test_an_order_is_shown_with_json_number_totals_and_millisecond_utc_times(
@@ -91,6 +108,18 @@ def test_an_order_is_shown_with_json_number_totals_and_millisecond_utc_times(
     assert second["total"] == 25.01
 
 
+@pytest.mark.parametrize("status", list(OrderStatus))
+def test_every_order_status_is_shown_as_its_value(
+    client: FlaskClient, fakes: FakeGateway, status: OrderStatus
+) -> None:
+    order = an_order(status)
+    fakes.orders.orders = [order]
+
+    reply = client.get(f"/api/orders/{order.id}")
+
+    assert reply.get_json()["status"] == status.value
+
+
 def test_an_unknown_order_is_404_with_a_json_message(client: FlaskClient) -> None:
     reply = client.get(f"/api/orders/{uuid.uuid4()}")
 
@@ -101,24 +130,25 @@ def test_an_unknown_order_is_404_with_a_json_message(client: FlaskClient) -> Non
 def test_cancelling_by_patching_the_status_answers_202_and_emits_order_cancelled(
     client: FlaskClient, fakes: FakeGateway
 ) -> None:
-    order = an_order("PAID")
+    order = an_order(OrderStatus.PAID)
     fakes.orders.orders = [order]
 
     reply = client.patch(f"/api/orders/{order.id}", json={"status": "CANCELLED"})
 
     assert reply.status_code == 202
     assert reply.get_json() == {"orderId": str(order.id), "message": "Order cancellation request accepted"}
-    assert [parse_event(e) for e in fakes.commands.events] == [OrderCancelled(order.id)]
+    assert reply.headers["Location"] == f"/api/orders/{order.id}"
+    assert fakes.commands.recorded_events() == [OrderCancelled(order.id)]
 
 
 def test_cancelling_through_the_cancel_route_needs_no_body(client: FlaskClient, fakes: FakeGateway) -> None:
-    order = an_order("PENDING")
+    order = an_order(OrderStatus.PENDING)
     fakes.orders.orders = [order]
 
     reply = client.patch(f"/api/orders/{order.id}/cancel")
 
     assert reply.status_code == 202
-    assert fakes.commands.commands[0].kind == "cancel_order"
+    assert [(c.kind, c.order_id) for c in fakes.commands.commands] == [("cancel_order", order.id)]
 
 
 def test_an_accepted_order_not_yet_stored_by_the_orders_worker_can_be_cancelled(client: FlaskClient) -> None:
@@ -136,19 +166,22 @@ def test_cancelling_an_order_that_was_never_created_is_404(client: FlaskClient, 
     assert fakes.commands.events == []
 
 
-def test_cancelling_a_failed_order_is_a_409_conflict(client: FlaskClient, fakes: FakeGateway) -> None:
-    order = an_order("FAILED")
+@pytest.mark.parametrize("status", [OrderStatus.FAILED, OrderStatus.CANCELLED])
+def test_cancelling_an_order_in_a_final_status_is_a_409_conflict(
+    client: FlaskClient, fakes: FakeGateway, status: OrderStatus
+) -> None:
+    order = an_order(status)
     fakes.orders.orders = [order]
 
     reply = client.patch(f"/api/orders/{order.id}", json={"status": "CANCELLED"})
 
     assert reply.status_code == 409
-    assert reply.get_json()["message"] == f"Order {order.id} is FAILED and cannot be cancelled"
+    assert reply.get_json()["message"] == f"Order {order.id} is {status.value} and cannot be cancelled"
     assert fakes.commands.events == []
 
 
 def test_patching_any_status_other_than_cancelled_is_422(client: FlaskClient, fakes: FakeGateway) -> None:
-    order = an_order("PENDING")
+    order = an_order(OrderStatus.PENDING)
     fakes.orders.orders = [order]
 
     replies = [client.patch(f"/api/orders/{order.id}", json=body) for body in ({"status": "PAID"}, {})]

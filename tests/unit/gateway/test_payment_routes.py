@@ -1,24 +1,21 @@
-"""The payments routes on fakes: seed shapes, reason exposed, stats, 404s."""
+"""The payments routes on fakes: seed shapes, reason exposed, stats for every status, 404s."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from decimal import Decimal
 
+import pytest
 from flask.testing import FlaskClient
 
-from tests.unit.gateway.fake_gateway import FakeGateway, Payment, StatusTotal
-
-
-def a_payment(status: str = "APPROVED", reason: str | None = None) -> Payment:
-    return Payment(uuid.uuid4(), uuid.uuid4(), Decimal("999.00"), status, reason)
+from app.payments import PaymentStatus
+from tests.unit.gateway.fake_gateway import FakeGateway, a_payment
 
 
 def test_a_payment_is_shown_in_the_seed_shape_with_its_reason(
     client: FlaskClient, fakes: FakeGateway
 ) -> None:
-    payment = a_payment("DECLINED", "card_declined")
+    payment = a_payment(PaymentStatus.DECLINED, "card_declined")
     fakes.payments.payments = [payment]
 
     reply = client.get(f"/api/payments/{payment.id}")
@@ -35,9 +32,21 @@ def test_a_payment_is_shown_in_the_seed_shape_with_its_reason(
     }
 
 
+@pytest.mark.parametrize("status", list(PaymentStatus))
+def test_every_payment_status_is_shown_as_its_value(
+    client: FlaskClient, fakes: FakeGateway, status: PaymentStatus
+) -> None:
+    payment = a_payment(status)
+    fakes.payments.payments = [payment]
+
+    reply = client.get(f"/api/payments/{payment.id}")
+
+    assert reply.get_json()["status"] == status.value
+
+
 def test_a_payment_is_found_by_its_order(client: FlaskClient, fakes: FakeGateway) -> None:
     payment = a_payment()
-    fakes.payments.payments = [payment]
+    fakes.payments.payments = [a_payment(), payment]
 
     reply = client.get(f"/api/payments/order/{payment.order_id}")
 
@@ -54,7 +63,11 @@ def test_unknown_payments_and_orders_without_payment_are_404(client: FlaskClient
 
 
 def test_listing_payments_pages_and_filters_by_status(client: FlaskClient, fakes: FakeGateway) -> None:
-    fakes.payments.payments = [a_payment("APPROVED"), a_payment("DECLINED"), a_payment("APPROVED")]
+    fakes.payments.payments = [
+        a_payment(PaymentStatus.APPROVED),
+        a_payment(PaymentStatus.DECLINED),
+        a_payment(PaymentStatus.APPROVED),
+    ]
 
     reply = client.get("/api/payments?status=APPROVED&limit=1")
 
@@ -64,19 +77,31 @@ def test_listing_payments_pages_and_filters_by_status(client: FlaskClient, fakes
     assert body["meta"] == {"page": 1, "limit": 1, "total": 2, "totalPages": 2}
 
 
-def test_an_unknown_payment_status_filter_is_422(client: FlaskClient) -> None:
+def test_the_status_filter_reaches_the_payments_module_as_its_enum(
+    client: FlaskClient, fakes: FakeGateway
+) -> None:
+    client.get("/api/payments?status=REFUNDED")
+
+    [call] = fakes.payments.calls
+    assert call == {"page": 1, "limit": 10, "status": PaymentStatus.REFUNDED}
+    assert type(call["status"]) is PaymentStatus
+
+
+def test_an_unknown_payment_status_filter_is_422(client: FlaskClient, fakes: FakeGateway) -> None:
     reply = client.get("/api/payments?status=LOST")
 
     assert reply.status_code == 422
     assert "status" in reply.get_json()["errors"]
+    assert fakes.payments.calls == []
 
 
-def test_stats_list_count_and_total_amount_per_status_as_numbers(
+def test_stats_list_count_and_total_amount_of_every_status_in_order_as_numbers(
     client: FlaskClient, fakes: FakeGateway
 ) -> None:
-    fakes.payments.stats = [
-        StatusTotal("APPROVED", 2, Decimal("1998.00")),
-        StatusTotal("DECLINED", 1, Decimal("10.50")),
+    fakes.payments.payments = [
+        a_payment(PaymentStatus.APPROVED, amount="999.00"),
+        a_payment(PaymentStatus.DECLINED, "card_declined", amount="10.50"),
+        a_payment(PaymentStatus.APPROVED, amount="999.00"),
     ]
 
     reply = client.get("/api/payments/stats")
@@ -84,7 +109,11 @@ def test_stats_list_count_and_total_amount_per_status_as_numbers(
     assert reply.status_code == 200
     assert json.loads(reply.data) == {
         "byStatus": [
+            {"status": "PROCESSING", "count": 0, "totalAmount": 0},
             {"status": "APPROVED", "count": 2, "totalAmount": 1998},
             {"status": "DECLINED", "count": 1, "totalAmount": 10.5},
+            {"status": "FAILED", "count": 0, "totalAmount": 0},
+            {"status": "REFUNDED", "count": 0, "totalAmount": 0},
+            {"status": "CANCELLED", "count": 0, "totalAmount": 0},
         ]
     }

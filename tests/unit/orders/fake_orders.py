@@ -1,87 +1,96 @@
-"""FakeOrdersUnitOfWork: the orders unit of work on dictionaries, with commit and rollback."""
+"""FakeOrdersUnitOfWork: the orders unit of work on an in-memory state that keeps nothing unless committed."""
 
 from __future__ import annotations
 
-import copy
+import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from app.contracts import Envelope
-from app.orders.domain import OrderStatus, can_move
-from app.orders.unit_of_work import Applied
+from app.contracts import Incoming
+from app.orders.domain import Change, OrderStatus, Plan
+
+LOCK_TIMEOUT_S = 10.0
 
 
-@dataclass
-class HistoryRow:
-    order_id: uuid.UUID
-    from_status: OrderStatus | None
-    to_status: OrderStatus
-    event_type: str
-    reason: str | None
+class StorageFailure(Exception):
+    """Stands in for the database refusing a write."""
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    user_id: uuid.UUID
+    total: Decimal
+    status: OrderStatus
 
 
 @dataclass
 class OrdersState:
-    """What the fake has committed."""
+    """What the fake has committed; `broken_saves` makes that many next saves raise StorageFailure."""
 
-    statuses: dict[uuid.UUID, OrderStatus] = field(default_factory=dict)
-    totals: dict[uuid.UUID, Decimal] = field(default_factory=dict)
-    history: list[HistoryRow] = field(default_factory=list)
-    inbox: set[uuid.UUID] = field(default_factory=set)
+    orders: dict[uuid.UUID, StoredOrder] = field(default_factory=dict)
+    history: list[Change] = field(default_factory=list)
+    claimed: set[uuid.UUID] = field(default_factory=set)
+    broken_saves: int = 0
+    serial: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def history_of(self, order_id: uuid.UUID) -> list[HistoryRow]:
-        return [row for row in self.history if row.order_id == order_id]
+    def status_of(self, order_id: uuid.UUID) -> OrderStatus | None:
+        stored = self.orders.get(order_id)
+        return None if stored is None else stored.status
+
+    def history_of(self, order_id: uuid.UUID) -> list[Change]:
+        return [change for change in self.history if change.order_id == order_id]
 
 
 class FakeOrdersUnitOfWork:
-    """Works on a copy of the committed state; `commit` publishes the copy."""
+    """One transaction on `state`: reads see committed state, writes are staged until `commit`.
+
+    Transactions on one state never overlap (like the row locks of the SQL one, only coarser)."""
 
     def __init__(self, state: OrdersState) -> None:
-        self.committed = state
-        self._work = OrdersState()
+        self._state = state
+        self._claims: set[uuid.UUID] = set()
+        self._plans: list[Plan] = []
 
     def __enter__(self) -> Self:
-        self._work = copy.deepcopy(self.committed)
+        if not self._state.serial.acquire(timeout=LOCK_TIMEOUT_S):
+            raise AssertionError("a transaction waited for another one on the same state for too long")
+        self._claims, self._plans = set(), []
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._work = OrdersState()
+    def __exit__(self, *exc_info: object) -> None:
+        self._claims, self._plans = set(), []
+        self._state.serial.release()
 
-    def commit(self) -> None:
-        self.committed.__dict__.update(copy.deepcopy(self._work).__dict__)
+    def lock(self, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, OrderStatus]:
+        stored = self._state.orders
+        return {order_id: stored[order_id].status for order_id in order_ids if order_id in stored}
 
-    def add_order(self, order_id: uuid.UUID, user_id: uuid.UUID, total: Decimal, cause: Envelope) -> Applied:
-        claimed = self._claim(cause)
-        if order_id in self._work.statuses:
-            return Applied(claimed, False, None)
-        self._work.statuses[order_id] = OrderStatus.PENDING
-        self._work.totals[order_id] = total
-        self._work.history.append(HistoryRow(order_id, None, OrderStatus.PENDING, cause.type, None))
-        return Applied(claimed, True, OrderStatus.PENDING)
-
-    def move_order(
-        self, order_id: uuid.UUID, target: OrderStatus, cause: Envelope, reason: str | None
-    ) -> Applied:
-        claimed = self._claim(cause)
-        current = self._work.statuses.get(order_id)
-        if current is None or not can_move(current, target):
-            return Applied(claimed, False, current)
-        self._work.statuses[order_id] = target
-        self._work.history.append(HistoryRow(order_id, current, target, cause.type, reason))
-        return Applied(claimed, True, target)
-
-    def _claim(self, envelope: Envelope) -> bool:
-        fresh = envelope.id not in self._work.inbox
-        self._work.inbox.add(envelope.id)
+    def claim(self, batch: Sequence[Incoming[Any]]) -> set[uuid.UUID]:
+        fresh = {m.id for m in batch if m.id not in self._state.claimed and m.id not in self._claims}
+        self._claims |= fresh
         return fresh
 
+    def save(self, plan: Plan) -> None:
+        if self._state.broken_saves:
+            self._state.broken_saves -= 1
+            raise StorageFailure("the database refused the batch")
+        existing = [event.order_id for event in plan.created if event.order_id in self._state.orders]
+        if existing:
+            raise StorageFailure(f"orders {existing} exist already (primary key)")
+        self._plans.append(plan)
 
-def fake_uow_factory(state: OrdersState) -> Callable[[], FakeOrdersUnitOfWork]:
-    """A factory handing out fresh units of work over one shared committed state."""
-    return lambda: FakeOrdersUnitOfWork(state)
+    def commit(self) -> None:
+        state = self._state
+        state.claimed |= self._claims
+        for plan in self._plans:
+            for event in plan.created:
+                state.orders[event.order_id] = StoredOrder(
+                    event.user_id, event.total, plan.final[event.order_id]
+                )
+            for order_id, status in plan.final.items():
+                state.orders[order_id] = replace(state.orders[order_id], status=status)
+            state.history.extend(plan.history)
+        self._claims, self._plans = set(), []

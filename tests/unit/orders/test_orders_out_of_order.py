@@ -1,16 +1,17 @@
-"""Orders handlers on the fake: late, repeated and early events never corrupt an order."""
+"""The orders handler on the fake: early, late and repeated events never corrupt an order."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from app.contracts import Envelope, NotYetApplicable
+from app.contracts import Incoming
 from app.orders import OrderStatus
 from tests.unit.orders.fake_orders import OrdersState
-from tests.unit.orders.order_events import apply, approved, cancelled, created, declined
+from tests.unit.orders.order_events import apply, apply_each, approved, cancelled, created, declined
 
 
 @pytest.fixture
@@ -21,48 +22,62 @@ def state() -> OrdersState:
 def test_a_late_approval_never_moves_a_cancelled_order(state: OrdersState) -> None:
     order_id = uuid.uuid4()
 
-    apply(state, created(order_id), cancelled(order_id), approved(order_id))
+    apply_each(state, created(order_id), cancelled(order_id), approved(order_id))
 
-    assert state.statuses[order_id] is OrderStatus.CANCELLED
+    assert state.status_of(order_id) is OrderStatus.CANCELLED
     assert len(state.history_of(order_id)) == 2
 
 
 def test_a_decline_after_payment_never_moves_a_paid_order(state: OrdersState) -> None:
     order_id = uuid.uuid4()
 
-    apply(state, created(order_id), approved(order_id), declined(order_id))
+    apply_each(state, created(order_id), approved(order_id), declined(order_id))
 
-    assert state.statuses[order_id] is OrderStatus.PAID
-
-
-def test_a_duplicate_payment_result_writes_one_history_row(state: OrdersState) -> None:
-    order_id = uuid.uuid4()
-    envelope = approved(order_id)
-
-    apply(state, created(order_id), envelope, envelope)
-
-    assert len(state.history_of(order_id)) == 2
+    assert state.status_of(order_id) is OrderStatus.PAID
 
 
 @pytest.mark.parametrize("early", [approved, declined, cancelled])
-def test_an_event_about_an_order_not_stored_yet_is_retried_later(
-    state: OrdersState, early: Callable[[uuid.UUID], Envelope]
+def test_an_event_about_an_order_not_created_yet_waits_and_is_not_claimed(
+    state: OrdersState, early: Callable[[uuid.UUID], Incoming[Any]]
 ) -> None:
     order_id = uuid.uuid4()
-    envelope = early(order_id)
+    message = early(order_id)
 
-    with pytest.raises(NotYetApplicable):
-        apply(state, envelope)
+    waiting = apply(state, message)
 
-    assert envelope.id not in state.inbox
+    assert waiting == {message.id}
+    assert message.id not in state.claimed
+    assert order_id not in state.orders
+    assert state.history == []
 
 
-def test_a_retried_event_applies_once_the_order_exists(state: OrdersState) -> None:
+def test_an_event_waits_only_for_its_own_order(state: OrdersState) -> None:
+    known, unknown = uuid.uuid4(), uuid.uuid4()
+    apply(state, created(known))
+    ready, early = approved(known), approved(unknown)
+
+    waiting = apply(state, early, ready)
+
+    assert waiting == {early.id}
+    assert state.status_of(known) is OrderStatus.PAID
+    assert ready.id in state.claimed
+
+
+def test_an_event_delivered_with_its_order_creation_in_one_batch_does_not_wait(state: OrdersState) -> None:
+    order_id = uuid.uuid4()
+
+    waiting = apply(state, cancelled(order_id), created(order_id))
+
+    assert waiting == frozenset()
+    assert state.status_of(order_id) is OrderStatus.CANCELLED
+
+
+def test_a_waiting_event_applies_once_the_order_exists(state: OrdersState) -> None:
     order_id = uuid.uuid4()
     early = approved(order_id)
-    with pytest.raises(NotYetApplicable):
-        apply(state, early)
+    apply(state, early)
 
-    apply(state, created(order_id), early)
+    apply_each(state, created(order_id), early)
 
-    assert state.statuses[order_id] is OrderStatus.PAID
+    assert state.status_of(order_id) is OrderStatus.PAID
+    assert early.id in state.claimed

@@ -1,162 +1,187 @@
-"""Fakes for the payments module: a unit of work on dictionaries and a scriptable payment provider."""
+"""Fakes of the payments module's ports: a unit of work on an in-memory state, and a scriptable provider."""
 
 from __future__ import annotations
 
-import copy
+import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from app.contracts import Envelope, Event
+from app.contracts import Envelope
 from app.payments import ChargeResult, PaymentStatus
-from app.payments.domain import Cause, Payment, can_move
-from app.payments.unit_of_work import Applied, OrderState
+from app.payments.domain import ConcurrentChange, Payment
+from app.payments.ledger import Book, Ledger, Line
+
+LOCK_TIMEOUT_S = 10.0
+APPROVED = ChargeResult(PaymentStatus.APPROVED)
 
 
-@dataclass
-class HistoryRow:
-    payment_id: uuid.UUID
-    from_status: PaymentStatus | None
-    to_status: PaymentStatus
-    reason: str | None
-    cause: Cause
+class StorageFailure(Exception):
+    """Stands in for the database refusing a write."""
 
 
 @dataclass
 class PaymentsState:
-    """What the fake has committed; `now` is the clock the sweeper's deadline is measured on."""
+    """What the fake has committed. `now` is its clock (every write stamps the payment's `updated_at`
+    with it); `broken_saves` makes that many next saves raise StorageFailure."""
 
-    payments: dict[uuid.UUID, Payment] = field(default_factory=dict)
-    reasons: dict[uuid.UUID, str | None] = field(default_factory=dict)
-    updated_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
-    history: list[HistoryRow] = field(default_factory=list)
-    tombstones: set[uuid.UUID] = field(default_factory=set)
-    outbox: list[tuple[Event, str]] = field(default_factory=list)
-    inbox: set[uuid.UUID] = field(default_factory=set)
+    payments: dict[uuid.UUID, Payment] = field(default_factory=dict)  # by order id
+    updated_at: dict[uuid.UUID, datetime] = field(default_factory=dict)  # by payment id
+    history: list[Line] = field(default_factory=list)
+    tombstones: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # order id -> cancel's event id
+    claimed: set[uuid.UUID] = field(default_factory=set)
+    outbox: list[Envelope] = field(default_factory=list)
     now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    broken_saves: int = 0
+    serial: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
     def events_of(self, order_id: uuid.UUID) -> list[str]:
-        return [event.TYPE for event, _ in self.outbox if getattr(event, "order_id", None) == order_id]
+        return [envelope.type for envelope in self._outbox_of(order_id)]
+
+    def correlations_of(self, order_id: uuid.UUID) -> list[str]:
+        return [envelope.correlation_id for envelope in self._outbox_of(order_id)]
+
+    def lines_of(self, order_id: uuid.UUID) -> list[Line]:
+        payment_id = self.payments[order_id].id
+        return [line for line in self.history if line.payment_id == payment_id]
 
     def notes_of(self, order_id: uuid.UUID) -> list[str | None]:
-        payment_id = self.payments[order_id].id
-        return [row.reason for row in self.history if row.payment_id == payment_id]
+        return [line.reason for line in self.lines_of(order_id)]
+
+    def _outbox_of(self, order_id: uuid.UUID) -> list[Envelope]:
+        return [envelope for envelope in self.outbox if envelope.payload["orderId"] == str(order_id)]
 
 
 class FakePaymentsUnitOfWork:
-    """Works on a copy of the committed state; `commit` publishes the copy."""
+    """One transaction on `state`: reads see committed state, a saved ledger is kept only by `commit`.
+
+    Transactions on one state never overlap (like the SQL one's per-process lock and order locks)."""
 
     def __init__(self, state: PaymentsState) -> None:
-        self.committed = state
-        self._work = PaymentsState()
+        self._state = state
+        self._saved: list[Ledger] = []
 
     def __enter__(self) -> Self:
-        self._work = copy.deepcopy(self.committed)
+        if not self._state.serial.acquire(timeout=LOCK_TIMEOUT_S):
+            raise AssertionError("a transaction waited for another one on the same state for too long")
+        self._saved = []
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._work = PaymentsState()
+    def __exit__(self, *exc_info: object) -> None:
+        self._saved = []
+        self._state.serial.release()
+
+    def read(self, order_ids: Sequence[uuid.UUID], event_ids: Sequence[uuid.UUID]) -> Ledger:
+        state = self._state  # every order is locked already: this transaction holds the whole state
+        books = {
+            order_id: Book(order_id in state.tombstones, state.payments.get(order_id))
+            for order_id in set(order_ids)
+        }
+        return Ledger(books, {event_id for event_id in event_ids if event_id in state.claimed})
+
+    def stuck(self, older_than_s: int, limit: int) -> list[uuid.UUID]:
+        deadline = self._state.now - timedelta(seconds=older_than_s)
+        processing = [p for p in self._state.payments.values() if p.status is PaymentStatus.PROCESSING]
+        late = sorted(
+            (self._state.updated_at[p.id], p.order_id)
+            for p in processing
+            if self._state.updated_at[p.id] < deadline
+        )
+        return [order_id for _, order_id in late[:limit]]
+
+    def save(self, ledger: Ledger) -> None:
+        """Refuse what the SQL constraints would refuse; keep the ledger for `commit`."""
+        state = self._state
+        if state.broken_saves:
+            state.broken_saves -= 1
+            raise StorageFailure("the database refused the batch")
+        if twice := [order_id for order_id, _ in ledger.tombstones if order_id in state.tombstones]:
+            raise StorageFailure(f"orders {twice} tombstoned already (primary key)")
+        if second := [p.order_id for p in ledger.opened.values() if p.order_id in state.payments]:
+            raise StorageFailure(f"orders {second} have a payment already (one payment per order)")
+        for before, after in ledger.changed.values():
+            if state.payments[after.order_id].status is not before:
+                raise ConcurrentChange(f"payment {after.id} changed under its order's lock")
+        self._saved.append(ledger)
 
     def commit(self) -> None:
-        self.committed.__dict__.update(copy.deepcopy(self._work).__dict__)
+        for ledger in self._saved:
+            self._keep(ledger)
+        self._saved = []
 
-    def lock_order(self, order_id: uuid.UUID) -> None:
-        return None
-
-    def read_order(self, order_id: uuid.UUID, event_id: uuid.UUID) -> OrderState:
-        claimed = event_id in self._work.inbox
-        return OrderState(claimed, order_id in self._work.tombstones, self._work.payments.get(order_id))
-
-    def claim(self, envelope: Envelope) -> bool:
-        fresh = envelope.id not in self._work.inbox
-        self._work.inbox.add(envelope.id)
-        return fresh
-
-    def add_tombstone(self, order_id: uuid.UUID, event_id: uuid.UUID) -> None:
-        self._work.tombstones.add(order_id)
-
-    def add_payment(self, payment: Payment, reason: str | None, cause: Cause) -> bool:
-        if payment.order_id in self._work.payments:
-            return False
-        self._store(payment, reason)
-        self._work.history.append(HistoryRow(payment.id, None, payment.status, reason, cause))
-        return True
-
-    def payment_for_order(self, order_id: uuid.UUID) -> Payment | None:
-        return self._work.payments.get(order_id)
-
-    def move_payment(self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause) -> bool:
-        current = self._work.payments[payment.order_id]
-        if not can_move(current.status, target):
-            return False
-        self._store(replace(current, status=target), reason)
-        self._work.history.append(HistoryRow(payment.id, current.status, target, reason, cause))
-        return True
-
-    def claim_and_move(
-        self, payment: Payment, target: PaymentStatus, reason: str | None, cause: Cause
-    ) -> Applied:
-        claimed = cause.event_id not in self._work.inbox
-        if cause.event_id is not None:
-            self._work.inbox.add(cause.event_id)
-        return Applied(claimed, self.move_payment(payment, target, reason, cause))
-
-    def note(self, payment: Payment, reason: str, cause: Cause) -> None:
-        status = self._work.payments[payment.order_id].status
-        self._work.history.append(HistoryRow(payment.id, status, status, reason, cause))
-
-    def stuck_payments(self, older_than_s: int, limit: int) -> list[Payment]:
-        deadline = self._work.now - timedelta(seconds=older_than_s)
-        stuck = [
-            payment
-            for payment in self._work.payments.values()
-            if payment.status is PaymentStatus.PROCESSING and self._work.updated_at[payment.id] < deadline
-        ]
-        return stuck[:limit]
-
-    def emit(self, event: Event, correlation_id: str) -> None:
-        self._work.outbox.append((event, correlation_id))
-
-    def _store(self, payment: Payment, reason: str | None) -> None:
-        self._work.payments[payment.order_id] = payment
-        self._work.reasons[payment.id] = reason
-        self._work.updated_at[payment.id] = self._work.now
+    def _keep(self, ledger: Ledger) -> None:
+        state = self._state
+        state.claimed |= {message.id for message in ledger.claims}
+        state.tombstones.update((order_id, event_id) for order_id, event_id in ledger.tombstones)
+        written = [*ledger.opened.values(), *(after for _, after in ledger.changed.values())]
+        for payment in written:
+            state.payments[payment.order_id] = payment
+            state.updated_at[payment.id] = state.now
+        state.history.extend(ledger.lines)
+        state.outbox.extend(ledger.events)
 
 
-def fake_uow_factory(state: PaymentsState) -> Callable[[], FakePaymentsUnitOfWork]:
-    """A factory handing out fresh units of work over one shared committed state."""
-    return lambda: FakePaymentsUnitOfWork(state)
+class ProviderUnreachable(ConnectionError):
+    """Stands in for the provider's endpoint failing a call."""
 
 
-@dataclass
-class FakePaymentGateway:
-    """Answers every charge with `answer`; `during_charge` runs while the provider is 'thinking'."""
+@dataclass(frozen=True)
+class Charge:
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: Decimal
 
-    answer: ChargeResult | None = field(default_factory=lambda: ChargeResult(PaymentStatus.APPROVED))
-    during_charge: Callable[[], None] | None = None
-    failing_calls: int = 0
-    charges: list[uuid.UUID] = field(default_factory=list)
-    refunds: list[tuple[uuid.UUID, Decimal]] = field(default_factory=list)
+
+class FakeProvider:
+    """Records every charge and refund. Answers `default` unless an order has an answer of its own (None:
+    the provider never answers); a hook set for an order runs once, after its charge was taken and before
+    the answer comes back; `unreachable_calls` makes that many next calls raise ProviderUnreachable
+    (a charge is recorded as taken even then: the request may have reached the provider)."""
+
+    def __init__(self, default: ChargeResult | None = APPROVED) -> None:
+        self.default = default
+        self.answers: dict[uuid.UUID, ChargeResult | None] = {}
+        self.charges: list[Charge] = []
+        self.refunds: list[tuple[uuid.UUID, Decimal]] = []
+        self.unreachable_calls = 0
+        self._hooks: dict[uuid.UUID, Callable[[], Any]] = {}
+        self._lock = threading.Lock()
+
+    def answer(self, order_id: uuid.UUID, result: ChargeResult | None) -> None:
+        self.answers[order_id] = result
+
+    def before_answering(self, order_id: uuid.UUID, hook: Callable[[], Any]) -> None:
+        self._hooks[order_id] = hook
+
+    def charged(self, order_id: uuid.UUID) -> list[uuid.UUID]:
+        """The payment id of every charge taken for the order."""
+        return [charge.payment_id for charge in self.charges if charge.order_id == order_id]
 
     def charge(self, payment_id: uuid.UUID, order_id: uuid.UUID, amount: Decimal) -> ChargeResult | None:
-        self.charges.append(payment_id)
-        self._maybe_fail()
-        if self.during_charge is not None:
-            hook, self.during_charge = self.during_charge, None
+        with self._lock:
+            self.charges.append(Charge(payment_id, order_id, amount))
+            unreachable = self._unreachable()
+            hook = self._hooks.pop(order_id, None)
+        if unreachable:
+            raise ProviderUnreachable("the provider did not take the call")
+        if hook is not None:
             hook()
-        return self.answer
+        return self.answers.get(order_id, self.default)
 
     def refund(self, payment_id: uuid.UUID, amount: Decimal) -> None:
-        self._maybe_fail()
-        self.refunds.append((payment_id, amount))
+        with self._lock:
+            if self._unreachable():
+                raise ProviderUnreachable("the provider did not take the call")
+            self.refunds.append((payment_id, amount))
 
-    def _maybe_fail(self) -> None:
-        if self.failing_calls:
-            self.failing_calls -= 1
-            raise ConnectionError("provider unreachable")
+    def _unreachable(self) -> bool:
+        if self.unreachable_calls:
+            self.unreachable_calls -= 1
+            return True
+        return False

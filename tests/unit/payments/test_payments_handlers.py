@@ -1,4 +1,4 @@
-"""Payments handlers on fakes: charging once, every answer, duplicates, crashes and the sweeper."""
+"""The payments batch handler on fakes: one payment per order, every answer, duplicates, failures."""
 
 from __future__ import annotations
 
@@ -6,101 +6,201 @@ import uuid
 
 import pytest
 
-from app.payments import ChargeResult, PaymentsError, PaymentStatus, payment_handlers
-from tests.unit.payments.fake_payments import FakePaymentGateway, PaymentsState, fake_uow_factory
-from tests.unit.payments.payment_events import created, deliver
+from app.contracts import OrderCancelled, OrderCreated
+from app.payments import ChargeResult, PaymentStatus
+from tests.unit.payments.fake_payments import FakeProvider, ProviderUnreachable, StorageFailure
+from tests.unit.payments.payment_events import (
+    AMOUNT,
+    CREATE_CORRELATION,
+    InMemoryPayments,
+    cancelled,
+    created,
+)
 
 
 @pytest.fixture
-def state() -> PaymentsState:
-    return PaymentsState()
+def system() -> InMemoryPayments:
+    return InMemoryPayments()
 
 
-@pytest.fixture
-def provider() -> FakePaymentGateway:
-    return FakePaymentGateway()
+def test_the_module_maps_order_events_to_one_batch_handler(system: InMemoryPayments) -> None:
+    handlers = system.module.handlers
+
+    assert set(handlers) == {OrderCreated, OrderCancelled}
+    assert len(set(handlers.values())) == 1
 
 
-def test_the_payments_module_consumes_order_events() -> None:
-    handlers = payment_handlers(fake_uow_factory(PaymentsState()), FakePaymentGateway())
-
-    assert set(handlers) == {"order.created", "order.cancelled"}
-
-
-def test_an_approved_charge_approves_the_payment_and_announces_it(
-    state: PaymentsState, provider: FakePaymentGateway
-) -> None:
+def test_an_approved_charge_approves_the_payment_and_announces_it(system: InMemoryPayments) -> None:
     order_id = uuid.uuid4()
+    message = created(order_id)
 
-    deliver(state, provider, created(order_id))
+    waiting = system.deliver_batch([message])
 
-    payment = state.payments[order_id]
-    assert payment.status is PaymentStatus.APPROVED
-    assert provider.charges == [payment.id]
-    assert state.events_of(order_id) == ["payment.approved"]
-    assert state.outbox[-1][1] == "corr-create"
+    payment = system.payment(order_id)
+    assert waiting == frozenset()
+    assert (payment.status, payment.amount, payment.reason) == (PaymentStatus.APPROVED, AMOUNT, None)
+    assert system.provider.charged(order_id) == [payment.id]
+    assert system.state.events_of(order_id) == ["payment.approved"]
+    assert system.state.correlations_of(order_id) == [CREATE_CORRELATION]
+    assert message.id in system.state.claimed
+
+
+def test_a_payment_keeps_its_history_from_processing_to_its_answer(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    message = created(order_id)
+
+    system.deliver(message)
+
+    lines = system.state.lines_of(order_id)
+    assert [(line.from_status, line.to_status) for line in lines] == [
+        (None, PaymentStatus.PROCESSING),
+        (PaymentStatus.PROCESSING, PaymentStatus.APPROVED),
+    ]
+    assert {(line.event_id, line.event_type) for line in lines} == {(message.id, "order.created")}
 
 
 @pytest.mark.parametrize(
     ("answer", "event_type"),
     [
         (ChargeResult(PaymentStatus.DECLINED, "card_declined"), "payment.declined"),
-        (ChargeResult(PaymentStatus.FAILED, "gateway_error"), "payment.failed"),
+        (ChargeResult(PaymentStatus.FAILED, "provider_error"), "payment.failed"),
     ],
 )
-def test_a_rejected_charge_keeps_its_reason_and_announces_it(
-    state: PaymentsState, answer: ChargeResult, event_type: str
+def test_a_rejected_charge_keeps_its_reason_and_announces_it(answer: ChargeResult, event_type: str) -> None:
+    system, order_id = InMemoryPayments(provider=FakeProvider(answer)), uuid.uuid4()
+
+    system.deliver(created(order_id))
+
+    payment = system.payment(order_id)
+    assert (payment.status, payment.reason) == (answer.status, answer.reason)
+    assert system.state.events_of(order_id) == [event_type]
+
+
+def test_each_order_of_a_batch_gets_the_answer_the_provider_gave_it(system: InMemoryPayments) -> None:
+    approved, declined, unanswered = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    system.provider.answer(declined, ChargeResult(PaymentStatus.DECLINED, "card_declined"))
+    system.provider.answer(unanswered, None)
+
+    system.deliver_batch([created(approved), created(declined), created(unanswered)])
+
+    statuses = {order_id: system.payment(order_id).status for order_id in (approved, declined, unanswered)}
+    assert statuses == {
+        approved: PaymentStatus.APPROVED,
+        declined: PaymentStatus.DECLINED,
+        unanswered: PaymentStatus.PROCESSING,
+    }
+    assert len(system.provider.charges) == 3
+
+
+def test_a_duplicate_order_created_across_batches_charges_once(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    message = created(order_id)
+
+    system.deliver(message, message)
+
+    assert len(system.provider.charges) == 1
+    assert system.state.events_of(order_id) == ["payment.approved"]
+
+
+def test_a_duplicate_within_one_batch_opens_one_payment_and_charges_only_its_id(
+    system: InMemoryPayments,
 ) -> None:
     order_id = uuid.uuid4()
+    message = created(order_id)
 
-    deliver(state, FakePaymentGateway(answer=answer), created(order_id))
+    system.deliver_batch([message, message])
 
-    payment = state.payments[order_id]
-    assert payment.status is answer.status
-    assert state.reasons[payment.id] == answer.reason
-    assert state.events_of(order_id) == [event_type]
+    payment = system.payment(order_id)
+    assert set(system.provider.charged(order_id)) == {payment.id}
+    assert payment.status is PaymentStatus.APPROVED
+    assert system.state.events_of(order_id) == ["payment.approved"]
 
 
-def test_a_duplicate_order_created_charges_once(state: PaymentsState, provider: FakePaymentGateway) -> None:
+def test_a_second_order_created_for_the_same_order_opens_no_second_payment(system: InMemoryPayments) -> None:
     order_id = uuid.uuid4()
-    envelope = created(order_id)
 
-    deliver(state, provider, envelope, envelope)
+    system.deliver(created(order_id), created(order_id))
 
-    assert len(provider.charges) == 1
-    assert state.events_of(order_id) == ["payment.approved"]
+    assert len(system.provider.charges) == 1
+    assert list(system.state.payments) == [order_id]
 
 
-def test_a_second_order_created_for_the_same_order_opens_no_second_payment(
-    state: PaymentsState, provider: FakePaymentGateway
+def test_two_creations_of_one_order_in_one_batch_share_its_one_payment(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    batch = [created(order_id), created(order_id)]
+
+    system.deliver_batch(batch)
+
+    payment = system.payment(order_id)
+    assert set(system.provider.charged(order_id)) == {payment.id}
+    assert system.state.events_of(order_id) == ["payment.approved"]
+    assert {message.id for message in batch} <= system.state.claimed
+
+
+def test_an_unreachable_provider_keeps_the_payment_processing_and_the_event_unclaimed(
+    system: InMemoryPayments,
 ) -> None:
     order_id = uuid.uuid4()
+    message = created(order_id)
+    system.provider.unreachable_calls = 1
 
-    deliver(state, provider, created(order_id), created(order_id))
+    with pytest.raises(ProviderUnreachable):
+        system.deliver(message)
 
-    assert len(provider.charges) == 1
-    assert len(state.payments) == 1
+    assert system.payment(order_id).status is PaymentStatus.PROCESSING
+    assert message.id not in system.state.claimed
+    assert system.state.events_of(order_id) == []
 
 
 def test_a_crash_before_recording_the_answer_retries_the_charge_with_the_same_payment_id(
-    state: PaymentsState,
+    system: InMemoryPayments,
 ) -> None:
     order_id = uuid.uuid4()
-    envelope = created(order_id)
-    provider = FakePaymentGateway(failing_calls=1)
-    with pytest.raises(ConnectionError):
-        deliver(state, provider, envelope)
+    message = created(order_id)
+    system.provider.unreachable_calls = 1
+    with pytest.raises(ProviderUnreachable):
+        system.deliver(message)
 
-    deliver(state, provider, envelope)
+    system.deliver(message)
 
-    assert provider.charges == [state.payments[order_id].id] * 2
-    assert state.payments[order_id].status is PaymentStatus.APPROVED
+    payment = system.payment(order_id)
+    assert system.provider.charged(order_id) == [payment.id, payment.id]
+    assert payment.status is PaymentStatus.APPROVED
+    assert message.id in system.state.claimed
 
 
-def test_a_handler_handed_the_wrong_event_type_refuses_it(
-    state: PaymentsState, provider: FakePaymentGateway
-) -> None:
-    handlers = payment_handlers(fake_uow_factory(state), provider)
+def test_a_batch_whose_first_save_fails_keeps_nothing_and_charges_nothing(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    batch = [created(order_id), cancelled(uuid.uuid4())]
+    system.state.broken_saves = 1
 
-    with pytest.raises(PaymentsError):
-        handlers["order.cancelled"](created(uuid.uuid4()))
+    with pytest.raises(StorageFailure):
+        system.deliver_batch(batch)
+
+    assert system.state.payments == {}
+    assert system.state.tombstones == {}
+    assert system.state.claimed == set()
+    assert system.provider.charges == []
+
+
+def test_an_answer_that_could_not_be_saved_is_asked_again_on_redelivery(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    message = created(order_id)
+    system.provider.before_answering(order_id, lambda: setattr(system.state, "broken_saves", 1))
+    with pytest.raises(StorageFailure):
+        system.deliver(message)
+
+    system.deliver(message)
+
+    payment = system.payment(order_id)
+    assert payment.status is PaymentStatus.APPROVED
+    assert system.provider.charged(order_id) == [payment.id, payment.id]
+    assert system.state.events_of(order_id) == ["payment.approved"]
+
+
+def test_payments_never_wait_for_another_event(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+
+    waiting = system.deliver_batch([cancelled(order_id), created(uuid.uuid4())])
+
+    assert waiting == frozenset()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import pytest
 
-from app.payments import PaymentStatus, fail_stuck_payments
-from tests.unit.payments.fake_payments import FakePaymentGateway, PaymentsState, fake_uow_factory
-from tests.unit.payments.payment_events import AMOUNT, cancelled, created, deliver
+from app.payments import ChargeResult, PaymentStatus
+from tests.unit.payments.fake_payments import ProviderUnreachable
+from tests.unit.payments.payment_events import AMOUNT, DEADLINE_S, InMemoryPayments, cancelled, created
 
 
 class WorkerCrashed(Exception):
@@ -21,52 +20,104 @@ def crash() -> None:
 
 
 @pytest.fixture
-def state() -> PaymentsState:
-    return PaymentsState()
+def system() -> InMemoryPayments:
+    return InMemoryPayments()
+
+
+def test_a_redelivered_creation_whose_payment_was_cancelled_meanwhile_releases_it(
+    system: InMemoryPayments,
+) -> None:
+    order_id = uuid.uuid4()
+    message = created(order_id)
+    system.provider.before_answering(order_id, crash)
+    with pytest.raises(WorkerCrashed):
+        system.deliver(message)
+    system.deliver(cancelled(order_id))
+
+    system.deliver(message)
+
+    payment = system.payment(order_id)
+    assert payment.status is PaymentStatus.CANCELLED
+    assert system.provider.refunds == [(payment.id, AMOUNT), (payment.id, AMOUNT)]
+    assert system.state.notes_of(order_id)[-1] == "released_on_redelivery"
+    assert system.state.events_of(order_id) == ["payment.cancelled"]
+    assert message.id in system.state.claimed
 
 
 def test_a_late_approval_whose_refund_failed_is_refunded_when_the_event_comes_again(
-    state: PaymentsState,
+    system: InMemoryPayments,
 ) -> None:
     order_id = uuid.uuid4()
-    provider = FakePaymentGateway()
-    envelope = created(order_id)
+    message = created(order_id)
 
     def cancel_then_break_the_next_refund() -> None:
-        deliver(state, provider, cancelled(order_id))
-        provider.failing_calls = 1
+        system.deliver(cancelled(order_id))
+        system.provider.unreachable_calls = 1
 
-    provider.during_charge = cancel_then_break_the_next_refund
-    with pytest.raises(ConnectionError):
-        deliver(state, provider, envelope)
-    assert envelope.id not in state.inbox
+    system.provider.before_answering(order_id, cancel_then_break_the_next_refund)
+    with pytest.raises(ProviderUnreachable):
+        system.deliver(message)
 
-    deliver(state, provider, envelope)
+    system.deliver(message)
 
-    payment = state.payments[order_id]
+    payment = system.payment(order_id)
     assert payment.status is PaymentStatus.CANCELLED
-    assert envelope.id in state.inbox
-    assert (payment.id, AMOUNT) in provider.refunds
-    assert state.notes_of(order_id)[-1] == "released_on_redelivery"
+    assert message.id in system.state.claimed
+    assert (payment.id, AMOUNT) in system.provider.refunds
+    assert system.state.notes_of(order_id)[-1] == "released_on_redelivery"
+
+
+def test_a_late_approval_whose_refund_failed_leaves_its_event_unclaimed(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    message = created(order_id)
+
+    def cancel_then_break_the_next_refund() -> None:
+        system.deliver(cancelled(order_id))
+        system.provider.unreachable_calls = 1
+
+    system.provider.before_answering(order_id, cancel_then_break_the_next_refund)
+
+    with pytest.raises(ProviderUnreachable):
+        system.deliver(message)
+
+    assert message.id not in system.state.claimed
+    assert "late_approval_voided" not in system.state.notes_of(order_id)
 
 
 def test_an_approval_lost_in_a_crash_is_given_back_after_the_sweeper_failed_the_payment(
-    state: PaymentsState,
+    system: InMemoryPayments,
 ) -> None:
     order_id = uuid.uuid4()
-    provider = FakePaymentGateway()
-    envelope = created(order_id)
-    provider.during_charge = crash
+    message = created(order_id)
+    system.provider.before_answering(order_id, crash)
     with pytest.raises(WorkerCrashed):
-        deliver(state, provider, envelope)
-    state.now += timedelta(seconds=31)
-    fail_stuck_payments(fake_uow_factory(state), provider, older_than_s=30)
+        system.deliver(message)
+    system.sweep_after(DEADLINE_S + 1)
 
-    deliver(state, provider, envelope)
+    system.deliver(message)
 
-    payment = state.payments[order_id]
+    payment = system.payment(order_id)
     assert payment.status is PaymentStatus.FAILED
-    assert provider.charges == [payment.id]
-    assert set(provider.refunds) == {(payment.id, AMOUNT)}
-    assert state.notes_of(order_id)[-1] == "released_on_redelivery"
-    assert envelope.id in state.inbox
+    assert system.provider.charged(order_id) == [payment.id]
+    assert set(system.provider.refunds) == {(payment.id, AMOUNT)}
+    assert system.state.notes_of(order_id)[-1] == "released_on_redelivery"
+    assert message.id in system.state.claimed
+
+
+def test_a_redelivered_creation_of_a_declined_payment_neither_charges_nor_refunds(
+    system: InMemoryPayments,
+) -> None:
+    order_id = uuid.uuid4()
+    message = created(order_id)
+    system.provider.answer(order_id, ChargeResult(PaymentStatus.DECLINED, "card_declined"))
+    system.provider.before_answering(order_id, crash)
+    with pytest.raises(WorkerCrashed):
+        system.deliver(message)
+    system.deliver(created(order_id))  # another creation event of the order gets the decline recorded
+
+    system.deliver(message)
+
+    assert len(system.provider.charges) == 2
+    assert system.provider.refunds == []
+    assert system.payment(order_id).status is PaymentStatus.DECLINED
+    assert message.id in system.state.claimed

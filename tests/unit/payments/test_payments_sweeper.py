@@ -1,96 +1,128 @@
-"""The sweeper on fakes: payments the provider never answered are failed once, after the deadline."""
+"""The sweeper on fakes: payments the provider never answered are released and failed once, after the
+deadline."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from app.payments import PaymentStatus, fail_stuck_payments
-from tests.unit.payments.fake_payments import FakePaymentGateway, PaymentsState, fake_uow_factory
-from tests.unit.payments.payment_events import AMOUNT, created, deliver
+from app.payments.domain import PaymentStatus
+from app.payments.sweeper import fail_stuck_payments
+from tests.unit.payments.fake_payments import FakePaymentsUnitOfWork, FakeProvider
+from tests.unit.payments.payment_events import (
+    AMOUNT,
+    CREATE_CORRELATION,
+    DEADLINE_S,
+    InMemoryPayments,
+    created,
+)
 
 
 @pytest.fixture
-def state() -> PaymentsState:
-    return PaymentsState()
+def system() -> InMemoryPayments:
+    return InMemoryPayments(provider=FakeProvider(None))
 
 
-def test_a_provider_that_never_answers_leaves_the_payment_processing(state: PaymentsState) -> None:
+def test_a_provider_that_never_answers_leaves_the_payment_processing(system: InMemoryPayments) -> None:
     order_id = uuid.uuid4()
-    envelope = created(order_id)
+    message = created(order_id)
 
-    deliver(state, FakePaymentGateway(answer=None), envelope)
+    system.deliver(message)
 
-    assert state.payments[order_id].status is PaymentStatus.PROCESSING
-    assert envelope.id in state.inbox
-    assert state.events_of(order_id) == []
+    assert system.payment(order_id).status is PaymentStatus.PROCESSING
+    assert message.id in system.state.claimed
+    assert system.state.events_of(order_id) == []
 
 
-def test_the_sweeper_fails_payments_stuck_beyond_the_deadline(state: PaymentsState) -> None:
+def test_the_sweeper_fails_payments_stuck_beyond_the_deadline(system: InMemoryPayments) -> None:
     order_id = uuid.uuid4()
-    deliver(state, FakePaymentGateway(answer=None), created(order_id))
-    state.now += timedelta(seconds=31)
+    system.deliver(created(order_id))
 
-    failed = fail_stuck_payments(fake_uow_factory(state), FakePaymentGateway(), older_than_s=30)
+    failed = system.sweep_after(DEADLINE_S + 1)
 
+    payment = system.payment(order_id)
     assert failed == 1
-    assert state.payments[order_id].status is PaymentStatus.FAILED
-    assert state.reasons[state.payments[order_id].id] == "gateway_timeout"
-    assert state.events_of(order_id) == ["payment.failed"]
-    assert state.outbox[-1][1] == "corr-create"
-
-
-def test_an_approval_arriving_after_the_sweeper_failed_the_payment_is_refunded(state: PaymentsState) -> None:
-    order_id = uuid.uuid4()
-    provider = FakePaymentGateway()
-    provider.during_charge = lambda: sweep_after(state, timedelta(minutes=1))
-
-    deliver(state, provider, created(order_id))
-
-    payment = state.payments[order_id]
-    assert payment.status is PaymentStatus.FAILED
-    assert provider.refunds == [(payment.id, AMOUNT)]
-    assert state.events_of(order_id) == ["payment.failed"]
-
-
-def sweep_after(state: PaymentsState, delay: timedelta) -> None:
-    state.now += delay
-    fail_stuck_payments(fake_uow_factory(state), FakePaymentGateway(), older_than_s=30)
-
-
-def test_the_sweeper_leaves_payments_younger_than_the_deadline(state: PaymentsState) -> None:
-    order_id = uuid.uuid4()
-    deliver(state, FakePaymentGateway(answer=None), created(order_id))
-    state.now += timedelta(seconds=29)
-
-    failed = fail_stuck_payments(fake_uow_factory(state), FakePaymentGateway(), older_than_s=30)
-
-    assert failed == 0
-    assert state.payments[order_id].status is PaymentStatus.PROCESSING
-
-
-def test_the_sweeper_fails_at_most_its_limit(state: PaymentsState) -> None:
-    for _ in range(3):
-        deliver(state, FakePaymentGateway(answer=None), created(uuid.uuid4()))
-    state.now += timedelta(minutes=5)
-
-    failed = fail_stuck_payments(fake_uow_factory(state), FakePaymentGateway(), older_than_s=30, limit=2)
-
-    assert failed == 2
+    assert (payment.status, payment.reason) == (PaymentStatus.FAILED, "provider_timeout")
+    assert system.state.events_of(order_id) == ["payment.failed"]
+    assert system.state.correlations_of(order_id) == [CREATE_CORRELATION]
+    assert system.state.lines_of(order_id)[-1].event_type == "payments.sweeper"
 
 
 def test_the_sweeper_releases_a_timed_out_payment_at_the_provider_before_failing_it(
-    state: PaymentsState,
+    system: InMemoryPayments,
 ) -> None:
     order_id = uuid.uuid4()
-    provider = FakePaymentGateway(answer=None)
-    deliver(state, provider, created(order_id))
-    state.now += timedelta(seconds=31)
+    system.deliver(created(order_id))
 
-    fail_stuck_payments(fake_uow_factory(state), provider, older_than_s=30)
+    system.sweep_after(DEADLINE_S + 1)
 
-    payment = state.payments[order_id]
+    payment = system.payment(order_id)
     assert payment.status is PaymentStatus.FAILED
-    assert provider.refunds == [(payment.id, AMOUNT)]
+    assert system.provider.refunds == [(payment.id, AMOUNT)]
+
+
+def test_the_sweeper_leaves_payments_younger_than_the_deadline(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    system.deliver(created(order_id))
+
+    failed = system.sweep_after(DEADLINE_S - 1)
+
+    assert failed == 0
+    assert system.payment(order_id).status is PaymentStatus.PROCESSING
+    assert system.provider.refunds == []
+
+
+def test_the_sweeper_fails_a_payment_only_once(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    system.deliver(created(order_id))
+    system.sweep_after(DEADLINE_S + 1)
+
+    failed_again = system.sweep_after(DEADLINE_S + 1)
+
+    assert failed_again == 0
+    assert system.state.events_of(order_id) == ["payment.failed"]
+
+
+def test_the_sweeper_leaves_answered_payments_alone() -> None:
+    system, order_id = InMemoryPayments(), uuid.uuid4()
+    system.deliver(created(order_id))
+
+    failed = system.sweep_after(DEADLINE_S * 10)
+
+    assert failed == 0
+    assert system.payment(order_id).status is PaymentStatus.APPROVED
+
+
+def test_the_sweeper_fails_at_most_its_limit_oldest_first(system: InMemoryPayments) -> None:
+    order_ids = [uuid.uuid4() for _ in range(3)]
+    for order_id in order_ids:
+        system.deliver(created(order_id))
+        system.state.advance(1)
+    system.state.advance(DEADLINE_S * 10)
+
+    with ThreadPoolExecutor(2) as calls:
+        failed = fail_stuck_payments(
+            lambda: FakePaymentsUnitOfWork(system.state), system.provider, calls, DEADLINE_S, limit=2
+        )
+
+    statuses = [system.payment(order_id).status for order_id in order_ids]
+    assert failed == 2
+    assert statuses == [PaymentStatus.FAILED, PaymentStatus.FAILED, PaymentStatus.PROCESSING]
+
+
+def test_an_approval_arriving_after_the_sweeper_failed_the_payment_is_given_back() -> None:
+    system, order_id = InMemoryPayments(), uuid.uuid4()
+    system.provider.before_answering(order_id, lambda: system.sweep_after(DEADLINE_S * 2))
+
+    system.deliver(created(order_id))
+
+    payment = system.payment(order_id)
+    assert payment.status is PaymentStatus.FAILED
+    assert system.provider.refunds == [
+        (payment.id, AMOUNT),
+        (payment.id, AMOUNT),
+    ]  # the sweeper's, the void's
+    assert system.state.events_of(order_id) == ["payment.failed"]
+    assert system.state.notes_of(order_id)[-1] == "late_approval_voided"

@@ -1,0 +1,90 @@
+"""The operator's console: argument types in; aligned text or one JSON document out; failures as one line."""
+
+import argparse
+import contextlib
+import json
+import sys
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import DBAPIError
+
+from app.bus import BROKER_FAILURES
+from app.config import Settings
+from app.persistence import redact_url
+
+
+class CommandError(Exception):
+    """An operator-facing failure: printed as one line, exit code 1."""
+
+
+@contextlib.contextmanager
+def reaching_services(settings: Settings) -> Iterator[None]:
+    """Report a database or broker failure inside the block as one line naming the (redacted) URL."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise CommandError(f"database {redact_url(settings.database_url)}: {_first_line(exc.orig)}") from None
+    except BROKER_FAILURES as exc:
+        reason = _first_line(exc) or type(exc).__name__
+        raise CommandError(f"broker {redact_url(settings.broker_url)}: {reason}") from None
+
+
+def iso_time(raw: str) -> datetime:
+    """An ISO 8601 timestamp; one without a zone is taken as UTC."""
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not an ISO 8601 time (e.g. 2026-11-26T09:00:00Z)"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a positive whole number")
+    return value
+
+
+def non_negative_int(raw: str) -> int:
+    if not raw.isdigit():
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number of zero or more")
+    return int(raw)
+
+
+def write(line: str = "") -> None:
+    """One line on stdout (logs go to stderr, so stdout stays clean for pipes)."""
+    sys.stdout.write(f"{line}\n")
+
+
+def write_json(document: object) -> None:
+    """The whole result as one JSON document; ids, times and amounts as strings."""
+    write(json.dumps(document, indent=2, default=_plain))
+
+
+def write_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Columns padded to their widest cell, with a header line."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=False)]
+    for row in [list(headers), *cells]:
+        write("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""

@@ -1,0 +1,114 @@
+"""A module's inbox (events applied) and outbox (events to publish), written in batches: one array per
+column, so one statement text serves a batch of any size."""
+
+import functools
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+from app.contracts import Envelope, Incoming
+
+_CLAIMED = ("event_id", "event_type")
+_EVENT = ("event_id", "event_type", "correlation_id", "body")
+
+
+def inbox_table(metadata: sa.MetaData) -> sa.Table:
+    """The `processed_events` table of the metadata's schema."""
+    return sa.Table(
+        "processed_events",
+        metadata,
+        sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+
+
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    """The `outbox` table of the metadata's schema; `published_at` is NULL until the relay confirmed it.
+    A statement-level trigger (the schema's migrations) NOTIFYs the relays when rows are inserted."""
+    table = sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=True),
+        sa.Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("correlation_id", sa.String(200), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+    )
+    unpublished = table.c.published_at.is_(None)
+    sa.Index(f"ix_{metadata.schema}_outbox_unpublished", table.c.seq, postgresql_where=unpublished)
+    sa.Index(f"ix_{metadata.schema}_outbox_created_at", table.c.created_at)
+    return table
+
+
+def notify_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel that wakes the relays of a schema's outbox."""
+    return f"outbox_{schema}"
+
+
+def claim_events(conn: sa.Connection, table: sa.Table, batch: Sequence[Incoming[Any]]) -> set[uuid.UUID]:
+    """Record the events as applied; the ids claimed now (the others were applied before: duplicates).
+    Sorted by id, so transactions claiming overlapping batches take the index locks in one order."""
+    if not batch:
+        return set()
+    rows = [{"event_id": m.id, "event_type": m.type} for m in sorted(batch, key=lambda m: m.id)]
+    return set(conn.execute(_claiming(table), arrays(rows, _CLAIMED)).scalars())
+
+
+def claimed_among(conn: sa.Connection, table: sa.Table, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these event ids were applied already."""
+    query = sa.select(table.c.event_id).where(in_array(table.c.event_id, "ids"))
+    return set(conn.execute(query, {"ids": list(ids)}).scalars()) if ids else set()
+
+
+def append_events(conn: sa.Connection, table: sa.Table, envelopes: Sequence[Envelope]) -> None:
+    """Insert the events in one statement; the relays wake when the surrounding transaction commits."""
+    rows = (
+        {"event_id": e.id, "event_type": e.type, "correlation_id": e.correlation_id, "body": e.to_json()}
+        for e in envelopes
+    )
+    if envelopes:
+        conn.execute(_appending(table), arrays(rows, _EVENT))
+
+
+def batch_of(table: sa.Table, names: Sequence[str], **like: str) -> TableValuedAlias:
+    """`unnest(:a::type[], :b::type[], ...) AS batch(a, b, ...)`, typed like `table`'s columns of those
+    names (`like` maps a name that is not a column to the column whose type it has)."""
+    # Bound as batch_<name>, not <name>: INSERT and UPDATE keep column names for their own values.
+    columns = [sa.bindparam(f"batch_{n}", type_=ARRAY(table.c[like.get(n, n)].type)) for n in names]
+    return sa.func.unnest(*columns).table_valued(*names).render_derived(name="batch")
+
+
+def insert_batch(table: sa.Table, names: Sequence[str], **computed: sa.ColumnElement[Any]) -> sa.Insert:
+    """INSERT the rows of `batch_of(table, names)`, and in each the `computed` columns' values."""
+    values = sa.select(*batch_of(table, names).c, *computed.values())
+    return sa.insert(table).from_select([*names, *computed], values)
+
+
+def arrays(rows: Iterable[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    """The parameters of a `batch_of` statement: one list per column, in row order."""
+    listed = list(rows)
+    return {f"batch_{name}": [row[name] for row in listed] for name in names}
+
+
+def in_array(column: Any, name: str) -> sa.ColumnElement[bool]:
+    """`column = ANY(:name)`, the array bound once whatever its length."""
+    return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _claiming(table: sa.Table) -> sa.Insert:
+    claimed = upsert(table).from_select(list(_CLAIMED), sa.select(*batch_of(table, _CLAIMED).c))
+    return claimed.on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)
+
+
+@functools.cache
+def _appending(table: sa.Table) -> sa.Insert:
+    return insert_batch(table, _EVENT)

@@ -1,0 +1,201 @@
+"""BatchConsumer on real RabbitMQ: retries through the TTL queues, dead letters listed without loss and
+replayed, a clean stop, and a reconnect after the broker dropped the link."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from kombu.connection import Connection
+
+from app.bus import (
+    BatchConsumer,
+    Batching,
+    RetryPolicy,
+    Topology,
+    connect,
+    list_dead_letters,
+    replay_dead_letters,
+)
+from app.bus.publisher import ConfirmingPublisher
+from app.contracts import ContractError, Envelope, Incoming, OrderCancelled
+from tests.integration.bus.conftest import RETRY_DELAYS_MS
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+INBOX = "test.inbox"
+ROUTES = Topology({INBOX: frozenset({OrderCancelled})}, RETRY_DELAYS_MS)
+
+
+class FakeHandler:
+    """A batch handler that raises `errors` one call after another, then applies (or keeps raising
+    `always`); records every event it is given; holds each call until `release` is set."""
+
+    def __init__(self, *errors: Exception, always: Exception | None = None) -> None:
+        self.errors = list(errors)
+        self.always = always
+        self.seen: list[Incoming[Any]] = []
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def __call__(self, batch: Sequence[Incoming[Any]]) -> frozenset[uuid.UUID]:
+        self.started.set()
+        self.release.wait(10)
+        self.seen.extend(batch)
+        if self.errors:
+            raise self.errors.pop(0)
+        if self.always is not None:
+            raise self.always
+        return frozenset()
+
+    def seen_ids(self) -> list[str]:
+        return [str(message.id) for message in self.seen]
+
+
+def consumer(broker_url: str, handler: FakeHandler) -> BatchConsumer:
+    return BatchConsumer(
+        broker_url,
+        ROUTES,
+        {OrderCancelled: handler},
+        Batching(size=10, wait_s=0.01),
+        RetryPolicy(INBOX, max_attempts=2, retry_delays_ms=RETRY_DELAYS_MS),
+    )
+
+
+@contextmanager
+def running(worker: BatchConsumer, after_stop: Callable[[], object] = lambda: None) -> Iterator[None]:
+    """The consumer running on a thread; asked to stop afterwards, then `after_stop` runs."""
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        after_stop()
+        thread.join(timeout=40)
+    assert not thread.is_alive(), "the consumer did not stop"
+
+
+@pytest.fixture
+def amqp(broker_url: str) -> Iterator[Connection]:
+    with connect(broker_url) as connection:
+        ROUTES.declare(connection)
+        yield connection
+
+
+def send(broker_url: str, count: int) -> list[Envelope]:
+    """`count` order.cancelled events straight into the inbox (on a link of their own)."""
+    envelopes = [OrderCancelled(order_id=uuid.uuid4()).to_envelope("corr-dlq") for _ in range(count)]
+    with connect(broker_url) as connection:
+        publisher = ConfirmingPublisher(connection)
+        for envelope in envelopes:
+            publisher.publish(
+                envelope.to_json(),
+                exchange="",
+                routing_key=INBOX,
+                headers={},
+                message_id=str(envelope.id),
+                correlation_id=envelope.correlation_id,
+            )
+        publisher.confirm()
+    return envelopes
+
+
+def dead_lettered(broker_url: str, count: int) -> list[Envelope]:
+    """`count` events dead-lettered by a handler that finds them malformed."""
+    envelopes = send(broker_url, count)
+    consumer(broker_url, FakeHandler(always=ContractError("bad"))).drain(idle_s=0.3)
+    return envelopes
+
+
+def depth(connection: Connection, queue: str) -> int:
+    return int(connection.default_channel.queue_declare(queue, passive=True).message_count)
+
+
+@pytest.mark.usefixtures("amqp")
+def test_a_transient_failure_is_retried_through_the_retry_queue(broker_url: str) -> None:
+    handler = FakeHandler(ConnectionError("database unreachable"))
+
+    with running(consumer(broker_url, handler)):
+        [envelope] = send(broker_url, 1)
+        wait_until(lambda: len(handler.seen) == 2, timeout=10, what="the retried delivery")
+
+    assert handler.seen_ids() == [str(envelope.id)] * 2
+    assert list_dead_letters(broker_url, INBOX) == []
+
+
+@pytest.mark.usefixtures("amqp")
+def test_dead_letters_are_listed_with_their_reason_and_stay_in_place(broker_url: str) -> None:
+    envelopes = dead_lettered(broker_url, 2)
+
+    first = list_dead_letters(broker_url, INBOX)
+    second = list_dead_letters(broker_url, INBOX)
+
+    assert first == second
+    assert [letter.message_id for letter in first] == [str(e.id) for e in envelopes]
+    assert (first[0].error, first[0].attempts, first[0].original_routing_key) == (
+        "ContractError: bad",
+        1,
+        INBOX,
+    )
+    assert first[0].dead_lettered_at is not None
+    assert Envelope.from_json(first[0].body) == envelopes[0]
+
+
+@pytest.mark.usefixtures("amqp")
+def test_chosen_dead_letters_are_replayed_to_their_queue_with_attempts_reset(broker_url: str) -> None:
+    envelopes = dead_lettered(broker_url, 3)
+    chosen = {str(envelopes[0].id), str(envelopes[2].id)}
+    progress: list[int] = []
+
+    replayed = replay_dead_letters(broker_url, INBOX, chosen, progress=progress.append)
+    fixed = FakeHandler()
+    consumer(broker_url, fixed).drain(idle_s=0.3)
+
+    assert (replayed, progress) == (2, [1, 2])
+    assert set(fixed.seen_ids()) == chosen
+    assert [letter.message_id for letter in list_dead_letters(broker_url, INBOX)] == [str(envelopes[1].id)]
+
+
+def test_stopping_a_consumer_finishes_the_batch_in_flight_and_acks_it(
+    broker_url: str, amqp: Connection
+) -> None:
+    handler = FakeHandler()
+    handler.release.clear()
+
+    with running(consumer(broker_url, handler), after_stop=handler.release.set):
+        send(broker_url, 1)
+        wait_until(handler.started.is_set, timeout=10, what="the batch to start")
+
+    assert len(handler.seen) == 1
+    assert depth(amqp, INBOX) == 0
+
+
+def test_a_consumer_reconnects_after_the_broker_drops_its_connection(
+    broker_url: str, amqp: Connection
+) -> None:
+    handler = FakeHandler()
+
+    with running(consumer(broker_url, handler)):
+        wait_until(lambda: _consumers(broker_url) == 1, timeout=10, what="the consumer to subscribe")
+        vhost = broker_url.rsplit("/", 1)[1]
+        subprocess.run(
+            ["rabbitmqctl", "-q", "close_all_connections", "-p", vhost, "test"], check=True, timeout=60
+        )
+        [envelope] = send(broker_url, 1)
+        wait_until(lambda: handler.seen, timeout=20, what="the delivery after the reconnect")
+
+    assert handler.seen_ids() == [str(envelope.id)]
+
+
+def _consumers(broker_url: str) -> int:
+    with connect(broker_url) as connection:
+        return int(connection.default_channel.queue_declare(INBOX, passive=True).consumer_count)

@@ -1,0 +1,237 @@
+"""BatchConsumer on the memory transport: batches by size and time, typed events, acks after the handler."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from app.bus import BatchConsumer, Batching, RetryPolicy, Topology
+from app.bus.publisher import ConfirmingPublisher, PublishNotConfirmed
+from app.contracts import OrderCancelled, OrderCreated
+from tests.support.waiting import wait_until
+from tests.unit.bus.memory_broker import (
+    DELAYS,
+    FakeBatchHandler,
+    MemoryBroker,
+    order_cancelled,
+    order_created,
+)
+
+
+class WorkerKilled(BaseException):
+    """Ends the worker in the middle of a batch, as a SIGKILL would: nothing after it runs."""
+
+
+def test_a_handled_message_is_acked_and_leaves_the_queue(broker: MemoryBroker) -> None:
+    handler = FakeBatchHandler()
+    envelope = order_created()
+    broker.publish_all([envelope])
+
+    settled = broker.consumer({OrderCreated: handler}).drain(idle_s=0.05)
+
+    assert settled == 1
+    assert handler.applied_ids == [envelope.id]
+    assert broker.waiting() == []
+    assert broker.all_retried() == []
+    assert broker.dead_letters() == []
+
+
+def test_the_handler_gets_typed_events_with_their_envelope_ids(broker: MemoryBroker) -> None:
+    handler = FakeBatchHandler()
+    envelope = order_created(correlation_id="corr-42")
+    broker.publish_all([envelope])
+
+    broker.consumer({OrderCreated: handler}).drain(idle_s=0.05)
+
+    [incoming] = handler.applied
+    assert incoming.event == OrderCreated.from_payload(envelope.payload)
+    assert (incoming.id, incoming.correlation_id, incoming.type) == (envelope.id, "corr-42", "order.created")
+
+
+def test_deliveries_are_applied_in_batches_of_at_most_the_batch_size(broker: MemoryBroker) -> None:
+    handler = FakeBatchHandler()
+    envelopes = [order_created() for _ in range(7)]
+    broker.publish_all(envelopes)
+
+    settled = broker.consumer({OrderCreated: handler}, size=3).drain(idle_s=0.05)
+
+    assert settled == 7
+    assert handler.batch_sizes == [3, 3, 1]
+    assert handler.applied_ids == [envelope.id for envelope in envelopes]
+
+
+def test_a_delivery_that_finds_the_worker_idle_is_applied_without_waiting_for_the_batch_time(
+    broker: MemoryBroker,
+) -> None:
+    started_at: list[float] = []
+    handler = FakeBatchHandler()
+
+    def timed(batch: Any) -> frozenset[Any]:
+        started_at.append(time.monotonic())
+        return handler(batch)
+
+    broker.publish_all([order_created()])
+    begun = time.monotonic()
+
+    broker.consumer({OrderCreated: timed}, size=10, wait_s=5.0).drain(idle_s=0.05)
+
+    assert handler.batch_sizes == [1]
+    assert started_at[0] - begun < 5.0
+
+
+def test_while_a_batch_runs_deliveries_wait_the_batch_time_to_share_the_next_batch(
+    broker: MemoryBroker,
+) -> None:
+    handler = FakeBatchHandler()
+    second_started = threading.Event()
+
+    def first_publishes_two_more(batch: Any) -> frozenset[Any]:
+        if not handler.batch_sizes:  # the first batch: two more deliveries arrive while it runs
+            broker.publish_all([order_created(), order_created()])
+            handled = handler(batch)
+            second_started.wait(timeout=5)
+            return handled
+        second_started.set()
+        return handler(batch)
+
+    broker.publish_all([order_created()])
+
+    broker.consumer({OrderCreated: first_publishes_two_more}, size=10, wait_s=0.2, parallel=2).drain(
+        idle_s=0.3
+    )
+
+    assert handler.batch_sizes == [1, 2]
+
+
+def test_a_worker_killed_while_applying_a_batch_leaves_every_message_of_it_to_be_redelivered(
+    broker: MemoryBroker,
+) -> None:
+    def killed(batch: Any) -> frozenset[Any]:
+        raise WorkerKilled
+
+    envelopes = [order_created() for _ in range(3)]
+    broker.publish_all(envelopes)
+
+    with pytest.raises(WorkerKilled):
+        broker.consumer({OrderCreated: killed}).drain(idle_s=0.05)
+
+    redelivered = broker.waiting()
+    assert sorted(message.properties["message_id"] for message in redelivered) == sorted(
+        str(envelope.id) for envelope in envelopes
+    )
+
+
+def test_events_are_grouped_by_handler_each_group_applied_on_its_own(broker: MemoryBroker) -> None:
+    created, cancelled = FakeBatchHandler(), FakeBatchHandler()
+    broker.publish_all([order_created(), order_cancelled(), order_created(), order_cancelled()])
+
+    broker.consumer({OrderCreated: created, OrderCancelled: cancelled}).drain(idle_s=0.05)
+
+    assert created.batch_sizes == [2]
+    assert cancelled.batch_sizes == [2]
+    assert {message.type for message in created.applied} == {"order.created"}
+
+
+def test_event_types_sharing_one_handler_are_applied_in_one_call(broker: MemoryBroker) -> None:
+    handler = FakeBatchHandler()
+    broker.publish_all([order_created(), order_cancelled(), order_created()])
+
+    broker.consumer({OrderCreated: handler, OrderCancelled: handler}).drain(idle_s=0.05)
+
+    assert handler.batch_sizes == [3]
+
+
+def test_duplicates_of_one_event_inside_one_batch_are_applied_once_and_all_acked(
+    broker: MemoryBroker,
+) -> None:
+    handler = FakeBatchHandler()
+    envelope = order_created()
+    broker.publish_all([envelope, envelope, envelope])
+
+    settled = broker.consumer({OrderCreated: handler}).drain(idle_s=0.05)
+
+    assert settled == 3
+    assert handler.applied_ids == [envelope.id]
+    assert broker.waiting() == []
+    assert broker.all_retried() == []
+
+
+def test_with_parallel_batches_two_batches_are_applied_at_the_same_time(broker: MemoryBroker) -> None:
+    both_running = threading.Barrier(2, timeout=5)
+    handler = FakeBatchHandler()
+
+    def meets_the_other(batch: Any) -> frozenset[Any]:
+        both_running.wait()  # a lone batch times out here, which fails it
+        return handler(batch)
+
+    broker.publish_all([order_created() for _ in range(4)])
+
+    broker.consumer({OrderCreated: meets_the_other}, size=2, parallel=2).drain(idle_s=0.05)
+
+    assert handler.batch_sizes == [2, 2]
+    assert broker.all_retried() == []
+
+
+def test_a_running_consumer_applies_what_arrives_until_it_is_stopped(broker: MemoryBroker) -> None:
+    handler = FakeBatchHandler()
+    consumer = broker.consumer({OrderCreated: handler})
+    stop = threading.Event()
+    running = threading.Thread(target=consumer.run, args=(stop,))
+    running.start()
+    envelopes = [order_created() for _ in range(3)]
+
+    broker.publish_all(envelopes)
+    wait_until(lambda: len(handler.applied) == 3, timeout=5, what="three events applied")
+    stop.set()
+    running.join(timeout=5)
+
+    assert not running.is_alive()
+    assert Counter(handler.applied_ids) == Counter(envelope.id for envelope in envelopes)
+    assert time.monotonic() - consumer.last_heartbeat < 5
+    assert broker.waiting() == []
+
+
+def test_a_consumer_declares_its_queue_with_its_retry_and_dead_letter_queues(broker: MemoryBroker) -> None:
+    fresh = f"{broker.queue}.fresh"
+    family = [fresh, f"{fresh}.dead-letters", *(f"{fresh}.retry.{delay}" for delay in DELAYS)]
+    consumer = BatchConsumer(
+        broker.url, Topology({}, DELAYS), {}, Batching(10, 0.01), RetryPolicy(fresh, 3, DELAYS)
+    )
+
+    consumer.drain(idle_s=0.01)
+
+    channel = broker.connection.default_channel
+    assert [channel.queue_declare(name, passive=True).message_count for name in family] == [0, 0, 0, 0]
+
+
+def test_a_retry_copy_the_broker_does_not_confirm_makes_the_consumer_reconnect_instead_of_dying(
+    broker: MemoryBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = FakeBatchHandler(error=RuntimeError("boom"))
+    consumer = broker.consumer({OrderCreated: handler})
+    broker.publish_all([order_created()])
+    confirms: list[str] = []
+
+    def refuse_the_first(publisher: ConfirmingPublisher, timeout_s: float = 10.0) -> None:
+        confirms.append("refused" if not confirms else "confirmed")
+        if confirms[-1] == "refused":  # as RabbitMQ does under a memory alarm, or when it nacks
+            raise PublishNotConfirmed("1 message(s) not confirmed in 10.0 s")
+
+    monkeypatch.setattr(ConfirmingPublisher, "confirm", refuse_the_first)
+    stop = threading.Event()
+    running = threading.Thread(target=consumer.run, args=(stop,))
+
+    running.start()
+    try:
+        wait_until(lambda: "confirmed" in confirms, timeout=10, what="a second, confirmed settlement")
+        alive = running.is_alive()
+    finally:
+        stop.set()
+        running.join(timeout=5)
+
+    assert alive
+    assert len(handler.calls) == 2  # the unconfirmed batch was never acked: redelivered, applied again
