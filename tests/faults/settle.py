@@ -10,14 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
+from app.cli.invariants import ALLOWED_PAYMENTS
 from tests.support.waiting import wait_until
 
-# What a settled order may be paired with. A cancelled order may also keep a payment that never took
-# money (declined or failed before the cancellation arrived).
+# What a settled order may be paired with: the invariants `payflow reconcile` checks.
 CONSISTENT = {
-    "PAID": {"APPROVED"},
-    "FAILED": {"DECLINED", "FAILED"},
-    "CANCELLED": {"CANCELLED", "REFUNDED", "DECLINED", "FAILED"},
+    order.value: {payment.value for payment in allowed} for order, allowed in ALLOWED_PAYMENTS.items()
 }
 
 
