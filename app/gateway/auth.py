@@ -4,9 +4,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Sequence
-from typing import Any
 
-from apispec import APISpec, BasePlugin
 from flask import request
 
 from app.gateway.blueprint import current_deps
@@ -14,7 +12,6 @@ from app.gateway.errors import ApiKeyRequired
 
 log = logging.getLogger(__name__)
 
-SCHEME_NAME = "bearerAuth"
 # Probes must answer without a key; the API's contract (OpenAPI document and its UI) is no secret.
 PUBLIC_PREFIXES = ("/api/health/", "/api/openapi.json", "/api/docs")
 MAX_KEY_LENGTH = 512
@@ -57,24 +54,3 @@ def warn_when_open(digests: Sequence[str]) -> None:
             "authentication is OFF: PAYFLOW_API_KEY_HASHES is empty, so every /api route answers anyone. "
             "Set it (see `payflow hash-key`) before exposing the gateway."
         )
-
-
-class BearerAuthPlugin(BasePlugin):
-    """Documents the bearer scheme, required everywhere except on the public routes (the probes)."""
-
-    def init_spec(self, spec: APISpec) -> None:
-        spec.components.security_scheme(
-            SCHEME_NAME, {"type": "http", "scheme": "bearer", "description": "An API key (see the README)."}
-        )
-
-    def operation_helper(
-        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
-    ) -> None:
-        if path is not None and path.startswith(PUBLIC_PREFIXES):
-            for operation in (operations or {}).values():
-                operation["security"] = []
-
-
-def spec_kwargs() -> dict[str, Any]:
-    """What create_app hands flask-smorest's Api so the OpenAPI document states the authentication."""
-    return {"extra_plugins": [BearerAuthPlugin()], "security": [{SCHEME_NAME: []}]}

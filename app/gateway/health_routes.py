@@ -18,6 +18,7 @@ blp = Blueprint("health", __name__, url_prefix="/api/health", description="Liven
 
 @blp.route("/live")
 class Liveness(MethodView):
+    @blp.doc(security=[])  # probes answer without a key
     @blp.response(200, LivenessSchema, example={"status": "ok"})
     def get(self) -> dict[str, str]:
         """The process is up and serving HTTP."""
@@ -26,6 +27,7 @@ class Liveness(MethodView):
 
 @blp.route("/ready")
 class Readiness(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, ReadinessSchema, example=examples.READY)
     @blp.alt_response(
         503, schema=ReadinessSchema, description="A dependency is not ready", example=examples.NOT_READY
