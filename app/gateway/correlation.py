@@ -19,15 +19,6 @@ _INCOMING = ("HTTP_X_CORRELATION_ID", "HTTP_X_REQUEST_ID")
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 
-def pick_correlation_id(environ: WSGIEnvironment) -> str:
-    """The caller's id when it is 1-100 safe characters, otherwise a fresh uuid4."""
-    for key in _INCOMING:
-        candidate = environ.get(key)
-        if isinstance(candidate, str) and _WELL_FORMED.fullmatch(candidate):
-            return candidate
-    return str(uuid.uuid4())
-
-
 def correlation_id() -> str:
     """The id of the request being handled (a fresh one for a request that did not pass the middleware)."""
     return str(request.environ.get(_ENVIRON_KEY) or uuid.uuid4())
@@ -40,7 +31,9 @@ class CorrelationMiddleware:
         self._app = app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        cid = pick_correlation_id(environ)
+        # The caller's id when it is 1-100 safe characters, otherwise a fresh uuid4.
+        sent = (environ.get(key) for key in _INCOMING)
+        cid = next((c for c in sent if isinstance(c, str) and _WELL_FORMED.fullmatch(c)), str(uuid.uuid4()))
         environ[_ENVIRON_KEY] = cid
         started = time.perf_counter()
 

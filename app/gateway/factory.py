@@ -53,7 +53,7 @@ def create_app(deps: GatewayDeps) -> Flask:
     app.url_map.converters["id"] = UuidConverter
     app.extensions[EXTENSION_KEY] = deps
     api = GatewayApi(app)
-    api.register_converter(UuidConverter, UuidConverter.openapi_schema)
+    api.register_converter(UuidConverter, lambda _: {"type": "string", "format": "uuid"})
     for field, openapi_type, openapi_format in FIELD_TYPES:
         api.register_field(field, openapi_type, openapi_format)
     for module in (order_routes, payment_routes, health_routes):

@@ -6,7 +6,6 @@ import time
 from flask import Flask, Response, request
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, exposition, multiprocess
 
-METRICS_PATH = "/metrics"
 UNMATCHED = "unmatched"  # 404s share one label value, so scanners cannot blow up the series count
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STARTED = "payflow.metrics.started"
@@ -28,7 +27,7 @@ def instrument(app: Flask) -> None:
     """Time and count every request and serve /metrics; call before other before_request hooks."""
     app.before_request(_start_timer)
     app.after_request(_record)
-    app.add_url_rule(METRICS_PATH, "metrics", metrics_view, methods=["GET"])
+    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
 
 
 def _start_timer() -> None:

@@ -1,18 +1,26 @@
 """The command store on PostgreSQL: each command and the event it emits, one row, one statement."""
 
-import functools
 import uuid
 from dataclasses import asdict, fields
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, Select, bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.sql.dml import ReturningInsert
 
 from app.contracts import Envelope
 from app.gateway.commands import CREATE_ORDER, Command
 from app.gateway.tables import commands
+
+# A concurrent insert with the same key blocks on the unique index until the first commits; DO NOTHING
+# then returns no row and the SELECT by key that follows sees the winner.
+_RECORDING = (
+    insert(commands)
+    .on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
+    .returning(commands.c.id)
+)
+_BY_KEY = select(*(commands.c[field.name] for field in fields(Command))).where(
+    commands.c.kind == bindparam("kind"), commands.c.idempotency_key == bindparam("key")
+)
 
 
 class SqlCommandStore:
@@ -23,19 +31,17 @@ class SqlCommandStore:
         self._engine = engine
 
     def record(self, command: Command, event: Envelope) -> Command:
-        # A concurrent insert with the same key blocks on the unique index until the first commits;
-        # DO NOTHING then returns no row and the SELECT that follows sees the winner.
         values = asdict(command) | {"event_id": event.id, "event_type": event.type, "body": event.to_json()}
         values["correlation_id"] = event.correlation_id
         with self._engine.connect() as conn:
-            if conn.execute(_recording(), values).first():
+            if conn.execute(_RECORDING, values).first():
                 return command
-            earlier = conn.execute(_by_key(), {"kind": command.kind, "key": command.idempotency_key}).one()
+            earlier = conn.execute(_BY_KEY, {"kind": command.kind, "key": command.idempotency_key}).one()
         return Command(*earlier)
 
     def find(self, kind: str, idempotency_key: str) -> Command | None:
         with self._engine.connect() as conn:
-            row = conn.execute(_by_key(), {"kind": kind, "key": idempotency_key}).first()
+            row = conn.execute(_BY_KEY, {"kind": kind, "key": idempotency_key}).first()
         return None if row is None else Command(*row)
 
     def order_was_accepted(self, order_id: uuid.UUID) -> bool:
@@ -51,15 +57,3 @@ class SqlCommandStore:
             query = query.where(commands.c.created_at >= since)
         with self._engine.connect() as conn:
             return {row.order_id: row.created_at for row in conn.execute(query)}
-
-
-@functools.cache
-def _recording() -> ReturningInsert[Any]:
-    inserted = insert(commands).on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
-    return inserted.returning(commands.c.id)
-
-
-@functools.cache
-def _by_key() -> Select[Any]:
-    matching = (commands.c.kind == bindparam("kind"), commands.c.idempotency_key == bindparam("key"))
-    return select(*(commands.c[field.name] for field in fields(Command))).where(*matching)
