@@ -29,7 +29,6 @@ class GatewayDeps:
 
 
 def current_deps() -> GatewayDeps:
-    """The dependencies create_app was given."""
     return cast(GatewayDeps, current_app.extensions[EXTENSION_KEY])
 
 

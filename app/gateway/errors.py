@@ -21,6 +21,7 @@ _MESSAGES = {
 }
 # Headers HTTP asks for with some statuses: when to retry, and which credentials to send.
 _STATUS_HEADERS = {503: {"Retry-After": "5"}, 401: {"WWW-Authenticate": 'Bearer realm="payflow"'}}
+Answer = tuple[Response, int, Mapping[str, str]]
 
 
 class GatewayError(Exception):
@@ -84,19 +85,16 @@ def register_error_handlers(app: Flask) -> None:
 
 def _respond(
     status: int, message: str, errors: dict[str, Any] | None = None, headers: Mapping[str, str] | None = None
-) -> Response:
-    response = jsonify(error_body(status, message, correlation_id(), errors))
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
+) -> Answer:
+    return jsonify(error_body(status, message, correlation_id(), errors)), status, headers or {}
 
 
-def _on_gateway_error(error: GatewayError) -> Response:
+def _on_gateway_error(error: GatewayError) -> Answer:
     status = ERROR_STATUS[type(error)]
     return _respond(status, str(error), headers=_STATUS_HEADERS.get(status))
 
 
-def _on_http_exception(error: HTTPException) -> Response:
+def _on_http_exception(error: HTTPException) -> Answer:
     """Werkzeug and webargs errors; webargs nests field errors under their location ("json", "query"),
     and clients only need the fields."""
     status = error.code or 500
@@ -110,7 +108,7 @@ def _on_http_exception(error: HTTPException) -> Response:
     return _respond(status, str(message), errors, headers)
 
 
-def _on_unexpected(error: Exception) -> Response:
+def _on_unexpected(error: Exception) -> Answer:
     """Database outages become 503 with Retry-After; anything else is logged once and becomes 500."""
     if is_unavailable(error):
         log.warning(

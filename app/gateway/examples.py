@@ -13,16 +13,11 @@ CORRELATION_ID = "3f1c2b9e-5d4a-4e7b-9c1d-2a6f8e0b7c45"
 
 
 def _times(created: str, updated: str) -> dict[str, str]:
-    """When a resource was created and last updated, on the seed's day (UTC)."""
     return {"createdAt": f"2026-02-15T{created}Z", "updatedAt": f"2026-02-15T{updated}Z"}
 
 
 def _page(*items: dict[str, Any]) -> dict[str, Any]:
     return {"data": list(items), "meta": {"page": 1, "limit": 10, "total": len(items), "totalPages": 1}}
-
-
-def _error(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
-    return error_body(status, message, CORRELATION_ID, errors)
 
 
 CREATE_ORDER: dict[str, Any] = {"userId": USER_ID, "total": 999}
@@ -57,10 +52,10 @@ PAYMENT_STATS: dict[str, Any] = {
 
 READY: dict[str, Any] = {"status": "ok", "database": "ok", "broker": "ok", "migrations": "ok"}
 NOT_READY = READY | {"status": "unavailable", "broker": "unreachable: ConnectionRefusedError"}
-ORDER_NOT_FOUND = _error(404, f"Order {ORDER_ID} not found")
-PAYMENT_NOT_FOUND = _error(404, f"Payment {PAYMENT_ID} not found")
-NO_PAYMENT_FOR_ORDER = _error(404, f"No payment for order {ORDER_ID}")
-NOT_CANCELLABLE = _error(409, f"Order {ORDER_ID} is PAID and cannot be cancelled")
-INVALID_BODY = _error(422, "Validation failed", {"total": ["Must be greater than 0."]})
+ORDER_NOT_FOUND = error_body(404, f"Order {ORDER_ID} not found", CORRELATION_ID)
+PAYMENT_NOT_FOUND = error_body(404, f"Payment {PAYMENT_ID} not found", CORRELATION_ID)
+NO_PAYMENT_FOR_ORDER = error_body(404, f"No payment for order {ORDER_ID}", CORRELATION_ID)
+NOT_CANCELLABLE = error_body(409, f"Order {ORDER_ID} is PAID and cannot be cancelled", CORRELATION_ID)
+INVALID_BODY = error_body(422, "Validation failed", CORRELATION_ID, {"total": ["Must be greater than 0."]})
 LIMIT_RANGE = "Must be greater than or equal to 1 and less than or equal to 100."
-INVALID_QUERY = _error(422, "Validation failed", {"limit": [LIMIT_RANGE]})
+INVALID_QUERY = error_body(422, "Validation failed", CORRELATION_ID, {"limit": [LIMIT_RANGE]})

@@ -13,7 +13,6 @@ from app.gateway.errors import MalformedBody, UnsupportedBody
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 32
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def strict_loads(text: str | bytes) -> Any:
@@ -59,7 +58,7 @@ class StrictParser(FlaskParser):
 def require_json_content_type() -> None:
     """before_request hook: a body on a write must be declared as JSON (415 otherwise)."""
     has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get("Transfer-Encoding", "")
-    if request.method in _BODY_METHODS and has_body and not request.is_json:
+    if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
         raise UnsupportedBody(f"Content-Type must be application/json, got {request.mimetype or 'none'!r}")
 
 
