@@ -22,20 +22,8 @@ OPENAPI_CONFIG: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-    # Every operation needs a key, except the probes (health_routes documents `security: []`).
-    "API_SPEC_OPTIONS": {
-        "security": [{"bearerAuth": []}],
-        "components": {
-            "securitySchemes": {
-                "bearerAuth": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "An API key (see the README).",
-                }
-            }
-        },
-    },
 }
+BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API key (see the README)."}
 FIELD_TYPES = ((Money, "number", None), (Amount, "number", None), (Timestamp, "string", "date-time"))
 
 
@@ -52,7 +40,9 @@ def create_app(deps: GatewayDeps) -> Flask:
     app.config.update(OPENAPI_CONFIG, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.url_map.converters["id"] = UuidConverter
     app.extensions[EXTENSION_KEY] = deps
-    api = GatewayApi(app)
+    # Every operation needs a key, except the probes (health_routes documents `security: []`).
+    api = GatewayApi(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     api.register_converter(UuidConverter, lambda _: {"type": "string", "format": "uuid"})
     for field, openapi_type, openapi_format in FIELD_TYPES:
         api.register_field(field, openapi_type, openapi_format)
