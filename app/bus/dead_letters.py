@@ -1,5 +1,7 @@
 """Inspecting and replaying a queue's dead letters without ever losing one."""
 
+import functools
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,7 +62,10 @@ def replay_dead_letters(
                 if message_ids is not None and message.properties.get("message_id") not in message_ids:
                     skipped.append(message)
                     continue
-                _send_back(publisher, message, queue)  # returns once the broker confirmed the copy
+                headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
+                back_to = str(headers.get(settlement.ORIGINAL_QUEUE) or queue)
+                settlement.publish_copy(publisher, message, "", back_to, headers)
+                publisher.confirm()
                 message.ack()
                 replayed += 1
                 if progress is not None:
@@ -73,18 +78,7 @@ def replay_dead_letters(
 
 def _take(source: Any, limit: int) -> Iterator[Any]:
     """Up to `limit` messages, fetched unacknowledged (the caller acks or requeues each)."""
-    for _ in range(limit):
-        message = source.get(no_ack=False)
-        if message is None:
-            return
-        yield message
-
-
-def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None:
-    headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
-    back_to = str(headers.get(settlement.ORIGINAL_QUEUE) or queue)
-    settlement.publish_copy(publisher, message, "", back_to, headers)
-    publisher.confirm()
+    return itertools.islice(iter(functools.partial(source.get, no_ack=False), None), limit)
 
 
 def _describe(message: Any) -> DeadLetter:

@@ -39,7 +39,6 @@ class BatchSession:
         runners: Executor,
         apply: Callable[[list[bytes]], list[Outcome]],
     ) -> None:
-        self.uri = connection.as_uri()  # password masked
         self._connection, self._batching, self._runners, self._apply = connection, batching, runners, apply
         self._amqp = connection.transport.driver_type == "amqp"
         self._settler = Settler(ConfirmingPublisher(connection), policy)
