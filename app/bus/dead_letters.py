@@ -27,9 +27,8 @@ class DeadLetter:
 
 
 def list_dead_letters(broker_url: str, queue: str, limit: int = 100) -> list[DeadLetter]:
-    """Up to `limit` dead letters of `queue` (the main queue's name), oldest first, left in place: fetched
-    unacknowledged and all requeued at the end, so a crash while listing cannot lose any (the broker
-    requeues unacked messages when the channel closes)."""
+    """Up to `limit` dead letters of `queue`, oldest first, left in place: held unacked and requeued at the
+    end, so a crash while listing loses none (the broker requeues unacked messages of a closed channel)."""
     with connect(broker_url) as connection:
         source = dead_letter_queue(queue)(connection.default_channel)
         held: list[Any] = []
@@ -47,10 +46,9 @@ def replay_dead_letters(
     message_ids: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Send dead letters of `queue` (all, or those with the given message ids) back to the queue they
-    came from with their attempt count reset. Each is acked from the dead-letter queue only after the
-    broker confirmed the copy. Only messages present at the start are visited, so one that fails
-    again during the replay is not replayed twice. Returns how many were replayed."""
+    """Send dead letters of `queue` (all, or those with the given ids) back where they came from, attempts
+    reset, each acked only after the broker confirmed its copy; how many. Only those present at the start
+    are visited, so one that fails again during the replay is not replayed twice."""
     with connect(broker_url) as connection:
         source = dead_letter_queue(queue)(connection.default_channel)
         _, waiting, _ = source.queue_declare(passive=True)
@@ -77,7 +75,6 @@ def replay_dead_letters(
 
 
 def _take(source: Any, limit: int) -> Iterator[Any]:
-    """Up to `limit` messages, fetched unacknowledged (the caller acks or requeues each)."""
     return itertools.islice(iter(functools.partial(source.get, no_ack=False), None), limit)
 
 

@@ -31,8 +31,7 @@ class RetryPolicy:
     retry_delays_ms: tuple[int, ...]
 
     def gives_up(self, failure: Failure, attempt: int) -> bool:
-        """True when attempt `attempt` (from 1) was the last this kind of failure gets: a contract error
-        at once, a transient failure never, a message waiting for another after twice max_attempts."""
+        """True when attempt `attempt` (from 1) was the last this kind of failure gets."""
         if failure in (Failure.CONTRACT, Failure.TRANSIENT):
             return failure is Failure.CONTRACT
         return attempt >= (2 * self.max_attempts if failure is Failure.NOT_YET else self.max_attempts)
@@ -54,7 +53,6 @@ def body_bytes(message: Any) -> bytes:
 
 
 def describe(exc: BaseException, limit: int = 1000) -> str:
-    """`Type: message`, truncated so it fits a header."""
     return f"{type(exc).__name__}: {exc}"[:limit]
 
 

@@ -17,10 +17,6 @@ def inbox_name(role: str) -> str:
     return f"{role}.inbox"
 
 
-def dead_letter_queue_name(queue: str) -> str:
-    return f"{queue}.dead-letters"
-
-
 def retry_queue_name(queue: str, delay_ms: int) -> str:
     return f"{queue}.retry.{delay_ms}"
 
@@ -65,7 +61,7 @@ class Topology:
 
 
 def dead_letter_queue(queue: str) -> Queue:
-    return Queue(dead_letter_queue_name(queue), DEAD_LETTERS, routing_key=queue, durable=True)
+    return Queue(f"{queue}.dead-letters", DEAD_LETTERS, routing_key=queue, durable=True)
 
 
 def _retry_queue(queue: str, delay_ms: int) -> Queue:

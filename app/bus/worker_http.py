@@ -25,7 +25,6 @@ class WorkerProbes:
     database_problem: Callable[[], str | None]
 
     def readiness(self) -> dict[str, str]:
-        """Each dependency mapped to "ok" or the reason it is not usable."""
         silent_s = time.monotonic() - self.heartbeat()
         broker = "ok" if silent_s <= HEARTBEAT_STALE_S else f"no broker heartbeat for {silent_s:.0f} s"
         return {"broker": broker, "database": self.database_problem() or "ok"}
