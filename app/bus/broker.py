@@ -47,7 +47,6 @@ def drain_ready(connection: Connection, limit: int) -> None:
 
 
 def declare_topology_at(broker_url: str, topology: Topology) -> None:
-    """Connect (retrying briefly), declare every exchange, queue and binding, disconnect."""
     with connect(broker_url) as connection:
         connection.ensure_connection(max_retries=3)
         topology.declare(connection)
