@@ -1,6 +1,5 @@
 """Logging set-up: one line per event, JSON or text, always carrying the correlation, event and order ids."""
 
-import contextlib
 import json
 import logging
 import re
@@ -21,13 +20,13 @@ def redact_secrets(text: str) -> str:
     return _URL_CREDENTIALS.sub(r"\g<head>:***@", text)
 
 
-class _LogContext:
-    """Sets the merged ids on entry and restores the previous ones on exit (a plain class: the
-    generator-based contextmanager cost a measurable share of a worker's CPU, once per message)."""
+class log_context:  # noqa: N801 - used as a function: `with log_context(order_id=...):`
+    """Attach ids to every log line emitted inside the block (and in code it calls). A plain class: the
+    generator-based contextmanager cost a measurable share of a worker's CPU, once per message."""
 
     __slots__ = ("_token", "_values")
 
-    def __init__(self, values: dict[str, object]) -> None:
+    def __init__(self, **values: object) -> None:
         self._values = values
 
     def __enter__(self) -> None:
@@ -39,16 +38,6 @@ class _LogContext:
 
     def __exit__(self, *exc_info: object) -> None:
         _CONTEXT.reset(self._token)
-
-
-def log_context(**values: object) -> contextlib.AbstractContextManager[None]:
-    """Attach ids to every log line emitted inside the block (and in code it calls)."""
-    return _LogContext(values)
-
-
-def current_correlation_id() -> str | None:
-    """The correlation id of the request or message being handled, if any."""
-    return _CONTEXT.get().get("correlation_id")
 
 
 class _ContextFilter(logging.Filter):
@@ -99,15 +88,6 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(level: str, fmt: str, process: str) -> None:
     """Install the root handler once per process; `fmt` is json, text or auto (text on a terminal)."""
-    root = logging.getLogger()
-    root.handlers[:] = [payflow_handler(fmt, process)]
-    root.setLevel(level.upper())
-    for noisy in ("amqp", "kombu", "urllib3", "alembic", "sqlalchemy"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
-def payflow_handler(fmt: str, process: str) -> logging.Handler:
-    """A stderr handler with this system's format, context ids and password redaction."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_ContextFilter())
@@ -117,7 +97,11 @@ def payflow_handler(fmt: str, process: str) -> logging.Handler:
         if use_json
         else TextFormatter(f"%(asctime)s %(levelname)s [{process}] %(name)s: %(message)s")
     )
-    return handler
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("amqp", "kombu", "urllib3", "alembic", "sqlalchemy"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def route_gunicorn_logs() -> None:
