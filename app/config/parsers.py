@@ -1,39 +1,29 @@
 """Parsers of setting values: each returns the value or raises ValueError saying what it must be."""
 
+import math
 import re
 from collections.abc import Callable
+from typing import TypeVar
+
+N = TypeVar("N", int, float)
 
 
-def positive_int(raw: str) -> int:
-    """A whole number above zero."""
-    value = int(raw)
-    if value <= 0:
-        raise ValueError("must be a positive integer")
-    return value
+def bounded(kind: Callable[[str], N], low: float, high: float, must: str) -> Callable[[str], N]:
+    """A parser of a number of `kind` between `low` and `high`, inclusive; `must` says so when not."""
+
+    def parse(raw: str) -> N:
+        value = kind(raw)
+        if not low <= value <= high:
+            raise ValueError(must)
+        return value
+
+    return parse
 
 
-def non_negative_int(raw: str) -> int:
-    """A whole number, zero or more."""
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must be zero or a positive integer")
-    return value
-
-
-def rate(raw: str) -> float:
-    """A share between 0 and 1."""
-    value = float(raw)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError("must be a number between 0 and 1")
-    return value
-
-
-def port(raw: str) -> int:
-    """A TCP port; 0 disables what listens on it."""
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be a TCP port between 0 and 65535 (0 disables)")
-    return value
+positive_int = bounded(int, 1, math.inf, "must be a positive integer")
+non_negative_int = bounded(int, 0, math.inf, "must be zero or a positive integer")
+rate = bounded(float, 0.0, 1.0, "must be a number between 0 and 1")
+port = bounded(int, 0, 65535, "must be a TCP port between 0 and 65535 (0 disables)")
 
 
 def choice(*allowed: str) -> Callable[[str], str]:
