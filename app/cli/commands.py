@@ -14,10 +14,11 @@ from typing import Any
 
 from app.bootstrap import ROLES, build_worker, process_urls, topology
 from app.bus import declare_topology_at
+from app.cli.console import owner_engine
 from app.config import Settings
 from app.jobs import Background
 from app.logs import configure_logging
-from app.persistence import build_engine, redact_url
+from app.persistence import redact_url
 from app.persistence.migrations import ensure_database, upgrade_all
 from app.persistence.roles import role_passwords, secure_database
 
@@ -67,13 +68,10 @@ def prepare(settings: Settings) -> None:
 
 def apply_migrations(settings: Settings) -> None:
     """Every module's migrations, then each process role's grants."""
-    engine = build_engine(settings.database_url, application_name="payflow-migrate")
-    try:
+    with owner_engine(settings, "migrate", pool_size=5) as engine:
         upgrade_all(engine)
         # Re-granted after every migration, so new tables are covered too.
         secure_database(engine, role_passwords(process_urls(settings)))
-    finally:
-        engine.dispose()
     log.info("migrations applied on %s", redact_url(settings.database_url))
 
 

@@ -8,12 +8,14 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from app.bus import BROKER_FAILURES
 from app.config import Settings
-from app.persistence import redact_url
+from app.persistence import build_engine, redact_url
 
 
 class CommandError(Exception):
@@ -30,6 +32,18 @@ def reaching_services(settings: Settings) -> Iterator[None]:
     except BROKER_FAILURES as exc:
         reason = _first_line(exc) or type(exc).__name__
         raise CommandError(f"broker {redact_url(settings.broker_url)}: {reason}") from None
+
+
+@contextlib.contextmanager
+def owner_engine(settings: Settings, process: str, pool_size: int = 1, **options: Any) -> Iterator[Engine]:
+    """An engine on PAYFLOW_DATABASE_URL (operator tools act as the owner), disposed on exit."""
+    engine = build_engine(
+        settings.database_url, application_name=f"payflow-{process}", pool_size=pool_size, **options
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def iso_time(raw: str) -> datetime:

@@ -6,9 +6,8 @@ from typing import Any
 from app.bootstrap import OUTBOXES, topology
 from app.bus import OutboxBacklog, connect, outbox_backlog
 from app.cli.commands import load_settings
-from app.cli.console import reaching_services, write, write_json, write_table
+from app.cli.console import owner_engine, reaching_services, write, write_json, write_table
 from app.config import Settings
-from app.persistence import build_engine
 
 
 def register(sub: Any) -> None:
@@ -35,11 +34,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def read_backlogs(settings: Settings) -> list[OutboxBacklog]:
     """The backlog of every outbox a relay publishes."""
-    engine = build_engine(settings.database_url, application_name="payflow-status", pool_size=1)
-    try:
+    with owner_engine(settings, "status") as engine:
         return [outbox_backlog(engine, table) for table in OUTBOXES.values()]
-    finally:
-        engine.dispose()
 
 
 def _row(backlog: OutboxBacklog) -> tuple[object, ...]:
