@@ -14,10 +14,9 @@ from typing import Any
 
 from app.bootstrap import ROLES, build_worker, process_urls, topology
 from app.bus import declare_topology_at
-from app.cli.console import owner_engine
+from app.cli.console import load_settings, owner_engine
 from app.config import Settings
 from app.jobs import Background
-from app.logs import configure_logging
 from app.persistence import redact_url
 from app.persistence.migrations import ensure_database, upgrade_all
 from app.persistence.roles import role_passwords, secure_database
@@ -49,13 +48,6 @@ def register(sub: Any) -> None:
     run = sub.add_parser("run", help="set up, then run gateway + orders and payments workers until Ctrl-C")
     run.add_argument("--skip-setup", action="store_true", help="do not create/migrate/declare first")
     run.set_defaults(handler=run_all)
-
-
-def load_settings(process: str) -> Settings:
-    """The settings, with logging configured for `process`."""
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format, process)
-    return settings
 
 
 def prepare(settings: Settings) -> None:

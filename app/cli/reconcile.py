@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.cli.commands import load_settings
 from app.cli.console import (
     iso_time,
     non_negative_int,
@@ -46,8 +45,7 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings("reconcile")
-    with reaching_services(settings):
+    with reaching_services("reconcile") as settings:
         report = check(settings, args.since, timedelta(seconds=args.stuck_after))
     if args.json:
         write_json(_document(report, args.stuck_after))

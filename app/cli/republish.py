@@ -6,7 +6,6 @@ from typing import Any
 
 from app.bootstrap import OUTBOXES
 from app.bus import mark_for_republish
-from app.cli.commands import load_settings
 from app.cli.console import CommandError, iso_time, owner_engine, reaching_services, write
 
 
@@ -30,8 +29,7 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError("say which events: --event-id ID ... or --since ISO [--until ISO] (not both)")
     if args.until is not None and args.since is None:
         raise CommandError("--until needs --since")
-    settings = load_settings("republish")
-    with reaching_services(settings), owner_engine(settings, "republish") as engine:
+    with reaching_services("republish") as settings, owner_engine(settings, "republish") as engine:
         marked = mark_for_republish(
             engine, OUTBOXES[args.schema], event_ids=args.event_id, since=args.since, until=args.until
         )

@@ -5,7 +5,6 @@ from typing import Any
 
 from app.bootstrap import OUTBOXES, topology
 from app.bus import OutboxBacklog, connect, outbox_backlog
-from app.cli.commands import load_settings
 from app.cli.console import owner_engine, reaching_services, write, write_json, write_table
 from app.config import Settings
 
@@ -17,8 +16,7 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings("status")
-    with reaching_services(settings):
+    with reaching_services("status") as settings:
         backlogs = read_backlogs(settings)
         with connect(settings.broker_url) as connection:
             depths = topology(settings).depths(connection)
