@@ -40,12 +40,11 @@ class log_context:  # noqa: N801 - used as a function: `with log_context(order_i
         _CONTEXT.reset(self._token)
 
 
-class _ContextFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        context = _CONTEXT.get()
-        for name in CONTEXT_FIELDS:
-            setattr(record, name, context.get(name, getattr(record, name, None)))
-        return True
+def _ids(record: logging.LogRecord) -> dict[str, object]:
+    """The ids of the enclosing log_context blocks, else those passed as `extra=`, leaving out the unset."""
+    context = _CONTEXT.get()
+    found = ((name, context.get(name, getattr(record, name, None))) for name in CONTEXT_FIELDS)
+    return {name: value for name, value in found if value}
 
 
 class RedactingFilter(logging.Filter):
@@ -69,11 +68,10 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            **_ids(record),
         }
-        line.update({name: getattr(record, name) for name in CONTEXT_FIELDS if getattr(record, name, None)})
-        error = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else None)
-        if error:
-            line["error"] = error
+        if record.exc_text:  # rendered and redacted by RedactingFilter
+            line["error"] = record.exc_text
         return json.dumps(line)
 
 
@@ -82,7 +80,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
-        extras = " ".join(f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if getattr(record, n, None))
+        extras = " ".join(f"{name}={value}" for name, value in _ids(record).items())
         return f"{base} {extras}".rstrip()
 
 
@@ -90,7 +88,6 @@ def configure_logging(level: str, fmt: str, process: str) -> None:
     """Install the root handler once per process; `fmt` is json, text or auto (text on a terminal)."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_ContextFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter()
