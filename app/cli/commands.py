@@ -51,7 +51,6 @@ def register(sub: Any) -> None:
 
 
 def prepare(settings: Settings) -> None:
-    """Everything a fresh machine lacks: the database when missing, migrations, the broker topology."""
     if ensure_database(settings.database_url):
         log.info("created database %s", redact_url(settings.database_url))
     apply_migrations(settings)
@@ -59,7 +58,6 @@ def prepare(settings: Settings) -> None:
 
 
 def apply_migrations(settings: Settings) -> None:
-    """Every module's migrations, then each process role's grants."""
     with owner_engine(settings, "migrate", pool_size=5) as engine:
         upgrade_all(engine)
         # Re-granted after every migration, so new tables are covered too.
@@ -106,23 +104,18 @@ def run_all(args: argparse.Namespace) -> int:
         name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True) for name, cmd in CHILDREN.items()
     }
     run_log.info("running %s; Ctrl-C stops everything", ", ".join(children))
-    failed = _wait_for_stop_or_exit(children, stop)
+    exited = None
+    while exited is None and not stop.wait(0.5):
+        exited = next((name for name, child in children.items() if child.poll() is not None), None)
+    if exited is not None:
+        run_log.error("%s exited with code %s; stopping the others", exited, children[exited].returncode)
     _terminate(children)
-    return 1 if failed else 0
+    return 0 if exited is None else 1
 
 
 def _step(step: Callable[[Settings], None], args: argparse.Namespace) -> int:
     step(load_settings(args.command))
     return 0
-
-
-def _wait_for_stop_or_exit(children: dict[str, subprocess.Popen[bytes]], stop: threading.Event) -> bool:
-    while not stop.wait(0.5):
-        for name, child in children.items():
-            if child.poll() is not None:
-                run_log.error("%s exited with code %s; stopping the others", name, child.returncode)
-                return True
-    return False
 
 
 def _terminate(children: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -22,8 +22,6 @@ from app.gateway import SqlCommandStore
 from app.orders import OrderQueries
 from app.payments import PaymentQueries
 
-DEFAULT_STUCK_AFTER_S = 60
-
 
 def register(sub: Any) -> None:
     parser = sub.add_parser(
@@ -35,9 +33,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--stuck-after",
         type=non_negative_int,
-        default=DEFAULT_STUCK_AFTER_S,
+        default=60,
         metavar="SECONDS",
-        help=f"unsettled work unchanged this long counts as stuck (default {DEFAULT_STUCK_AFTER_S})",
+        help="unsettled work unchanged this long counts as stuck (default %(default)s)",
     )
     parser.add_argument("--since", type=iso_time, metavar="ISO", help="only orders accepted at or after this")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
