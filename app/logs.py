@@ -14,7 +14,6 @@ _URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^
 
 
 def redact_secrets(text: str) -> str:
-    """The text with every password in a `scheme://user:password@host` URL replaced by ***."""
     if "://" not in text:  # most lines: skip the regular expression (every log line passes here)
         return text
     return _URL_CREDENTIALS.sub(r"\g<head>:***@", text)
@@ -60,8 +59,6 @@ class RedactingFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line with the context ids that apply."""
-
     def format(self, record: logging.LogRecord) -> str:
         line = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -76,8 +73,6 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """Human-readable lines; context ids appended as key=value."""
-
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
         extras = " ".join(f"{name}={value}" for name, value in _ids(record).items())

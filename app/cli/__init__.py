@@ -11,7 +11,6 @@ from app.logs import redact_secrets
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Every subcommand, each added by the module that runs it."""
     parser = argparse.ArgumentParser(prog="payflow", description="Order and payment processing backend.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (commands, api, reconcile, dlq, republish, status):

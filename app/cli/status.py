@@ -31,7 +31,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def read_backlogs(settings: Settings) -> list[OutboxBacklog]:
-    """The backlog of every outbox a relay publishes."""
     with owner_engine(settings, "status") as engine:
         return [outbox_backlog(engine, table) for table in OUTBOXES.values()]
 

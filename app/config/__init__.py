@@ -23,7 +23,6 @@ class Setting:
     secret: bool = False  # never echo the value in an error: it may hold a password or a raw key
 
     def read(self, environ: Mapping[str, str]) -> Any:
-        """The parsed value; a bad one raises ConfigError naming the variable."""
         raw = environ.get(self.env, self.default)
         try:
             return self.parse(raw)
@@ -77,7 +76,6 @@ class Settings:
         return cls(**({name: spec.read(env) for name, spec in SETTINGS.items()} | overrides))
 
 
-# Settings field name -> its environment variable, default and parser.
 SETTINGS: dict[str, Setting] = {
     field.name: Setting(f"PAYFLOW_{field.name.upper()}", **field.metadata)
     for field in dataclasses.fields(Settings)

@@ -27,8 +27,6 @@ port = bounded(int, 0, 65535, "must be a TCP port between 0 and 65535 (0 disable
 
 
 def choice(*allowed: str) -> Callable[[str], str]:
-    """A parser accepting one of `allowed`, in any case, and returning it in lower case."""
-
     def parse(raw: str) -> str:
         if raw.lower() not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
@@ -38,7 +36,6 @@ def choice(*allowed: str) -> Callable[[str], str]:
 
 
 def delays(raw: str) -> tuple[int, ...]:
-    """Comma-separated positive milliseconds, never decreasing."""
     values = tuple(positive_int(part.strip()) for part in raw.split(","))
     if list(values) != sorted(values):
         raise ValueError("must be a comma-separated, non-decreasing list of milliseconds")
@@ -46,14 +43,12 @@ def delays(raw: str) -> tuple[int, ...]:
 
 
 def text(raw: str) -> str:
-    """Any text that is not blank."""
     if not raw.strip():
         raise ValueError("must not be empty")
     return raw
 
 
 def key_hashes(raw: str) -> tuple[str, ...]:
-    """Comma-separated `sha256:<64 hex digits>` digests, lower-cased; empty is none."""
     hashes = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
     if not all(re.fullmatch(r"sha256:[0-9a-f]{64}", digest) for digest in hashes):
         raise ValueError("must be a comma-separated list of sha256:<64 hex digits> (see `payflow hash-key`)")
