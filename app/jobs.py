@@ -18,7 +18,6 @@ class Job:
 
     @classmethod
     def every(cls, name: str, interval_s: float, fn: Callable[[], object]) -> Self:
-        """A job calling `fn` now and then every `interval_s` (see run_periodically)."""
         return cls(name, lambda stop: run_periodically(stop, interval_s, fn, name))
 
 

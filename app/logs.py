@@ -1,6 +1,5 @@
 """Logging set-up: one line per event, JSON or text, always carrying the correlation, event and order ids."""
 
-import contextlib
 import json
 import logging
 import re
@@ -15,19 +14,18 @@ _URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^
 
 
 def redact_secrets(text: str) -> str:
-    """The text with every password in a `scheme://user:password@host` URL replaced by ***."""
     if "://" not in text:  # most lines: skip the regular expression (every log line passes here)
         return text
     return _URL_CREDENTIALS.sub(r"\g<head>:***@", text)
 
 
-class _LogContext:
-    """Sets the merged ids on entry and restores the previous ones on exit (a plain class: the
-    generator-based contextmanager cost a measurable share of a worker's CPU, once per message)."""
+class log_context:  # noqa: N801 - used as a function: `with log_context(order_id=...):`
+    """Attach ids to every log line emitted inside the block (and in code it calls). A plain class: the
+    generator-based contextmanager cost a measurable share of a worker's CPU, once per message."""
 
     __slots__ = ("_token", "_values")
 
-    def __init__(self, values: dict[str, object]) -> None:
+    def __init__(self, **values: object) -> None:
         self._values = values
 
     def __enter__(self) -> None:
@@ -41,22 +39,11 @@ class _LogContext:
         _CONTEXT.reset(self._token)
 
 
-def log_context(**values: object) -> contextlib.AbstractContextManager[None]:
-    """Attach ids to every log line emitted inside the block (and in code it calls)."""
-    return _LogContext(values)
-
-
-def current_correlation_id() -> str | None:
-    """The correlation id of the request or message being handled, if any."""
-    return _CONTEXT.get().get("correlation_id")
-
-
-class _ContextFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        context = _CONTEXT.get()
-        for name in CONTEXT_FIELDS:
-            setattr(record, name, context.get(name, getattr(record, name, None)))
-        return True
+def _ids(record: logging.LogRecord) -> dict[str, object]:
+    """The ids of the enclosing log_context blocks, else those passed as `extra=`, leaving out the unset."""
+    context = _CONTEXT.get()
+    found = ((name, context.get(name, getattr(record, name, None))) for name in CONTEXT_FIELDS)
+    return {name: value for name, value in found if value}
 
 
 class RedactingFilter(logging.Filter):
@@ -72,52 +59,41 @@ class RedactingFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line with the context ids that apply."""
-
     def format(self, record: logging.LogRecord) -> str:
         line = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            **_ids(record),
         }
-        line.update({name: getattr(record, name) for name in CONTEXT_FIELDS if getattr(record, name, None)})
-        error = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else None)
-        if error:
-            line["error"] = error
+        if record.exc_text:  # rendered and redacted by RedactingFilter
+            line["error"] = record.exc_text
         return json.dumps(line)
 
 
 class TextFormatter(logging.Formatter):
-    """Human-readable lines; context ids appended as key=value."""
-
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
-        extras = " ".join(f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if getattr(record, n, None))
+        extras = " ".join(f"{name}={value}" for name, value in _ids(record).items())
         return f"{base} {extras}".rstrip()
 
 
 def configure_logging(level: str, fmt: str, process: str) -> None:
     """Install the root handler once per process; `fmt` is json, text or auto (text on a terminal)."""
-    root = logging.getLogger()
-    root.handlers[:] = [payflow_handler(fmt, process)]
-    root.setLevel(level.upper())
-    for noisy in ("amqp", "kombu", "urllib3", "alembic", "sqlalchemy"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
-def payflow_handler(fmt: str, process: str) -> logging.Handler:
-    """A stderr handler with this system's format, context ids and password redaction."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_ContextFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter()
         if use_json
         else TextFormatter(f"%(asctime)s %(levelname)s [{process}] %(name)s: %(message)s")
     )
-    return handler
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("amqp", "kombu", "urllib3", "alembic", "sqlalchemy"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def route_gunicorn_logs() -> None:

@@ -63,7 +63,12 @@ def handle_batch(bodies: Sequence[bytes], handlers: Handlers) -> list[Outcome]:
         except Exception as exc:  # noqa: BLE001 - a bad message is its own outcome, not the batch's
             outcomes.append(Outcome(exc))
             continue
-        context = context_of(message)
+        context = {
+            "correlation_id": message.correlation_id,
+            "event_id": str(message.id),
+            "event_type": message.type,
+            "order_id": str(message.event.order_id),
+        }
         handler = handlers.get(type(message.event))
         if handler is None:
             outcomes.append(Outcome(UnknownEventType(f"no handler here for {message.type!r}"), context))
@@ -95,13 +100,3 @@ def _apply(handler: BatchHandler, items: list[tuple[int, Incoming[Any]]], outcom
         if message.id in waiting:
             error = NotYetApplicable(f"{message.type} {message.id} waits for an earlier event of its order")
             outcomes[index] = Outcome(error, outcomes[index].context)
-
-
-def context_of(message: Incoming[Any]) -> dict[str, str | None]:
-    """The ids every log line about this message carries."""
-    return {
-        "correlation_id": message.correlation_id,
-        "event_id": str(message.id),
-        "event_type": message.type,
-        "order_id": str(message.event.order_id),
-    }

@@ -7,7 +7,6 @@ from amqp.exceptions import AMQPError
 from kombu.connection import Connection
 from kombu.exceptions import OperationalError
 
-from app.bus.publisher import PublishNotConfirmed
 from app.bus.topology import Topology
 
 HEARTBEAT_S = 30
@@ -40,12 +39,6 @@ def connect(broker_url: str) -> Connection:
     return Connection(broker_url, transport_options={"polling_interval": MEMORY_POLLING_INTERVAL_S})
 
 
-def broker_errors(connection: Connection) -> tuple[type[BaseException], ...]:
-    """Exceptions meaning "the broker or the link to it failed", worth a reconnect rather than a crash."""
-    failures = (OperationalError, OSError, PublishNotConfirmed)
-    return (*connection.connection_errors, *connection.channel_errors, *failures)
-
-
 def drain_ready(connection: Connection, limit: int) -> None:
     """Dispatch up to `limit` deliveries (and any heartbeats) already received, without waiting."""
     with contextlib.suppress(TimeoutError):
@@ -54,7 +47,6 @@ def drain_ready(connection: Connection, limit: int) -> None:
 
 
 def declare_topology_at(broker_url: str, topology: Topology) -> None:
-    """Connect (retrying briefly), declare every exchange, queue and binding, disconnect."""
     with connect(broker_url) as connection:
         connection.ensure_connection(max_retries=3)
         topology.declare(connection)
@@ -65,6 +57,6 @@ def broker_problem(broker_url: str) -> str | None:
     with connect(broker_url) as connection:
         try:
             connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_S)
-        except broker_errors(connection) as exc:
+        except BROKER_FAILURES as exc:
             return f"unreachable: {type(exc).__name__}"
     return None

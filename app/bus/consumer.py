@@ -9,7 +9,8 @@ from kombu.connection import Connection
 
 from app.bus import metrics
 from app.bus.batches import Handlers, Outcome, handle_batch
-from app.bus.broker import Backoff, broker_errors, connect
+from app.bus.broker import BROKER_FAILURES, Backoff, connect
+from app.bus.publisher import PublishNotConfirmed
 from app.bus.session import Batching, BatchSession
 from app.bus.settlement import RetryPolicy
 from app.bus.topology import Topology
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 
 IDLE_S = 0.5  # with nothing to do, how long to wait for a delivery before looking at the stop flag again
 STOP_GRACE_S = 25.0
+# The broker or the link to it failed, or did not confirm a copy: worth a reconnect rather than a crash.
+RECONNECT_ON: tuple[type[Exception], ...] = (*BROKER_FAILURES, PublishNotConfirmed)
 
 
 class BatchConsumer:
@@ -37,11 +40,16 @@ class BatchConsumer:
         backoff, runners = Backoff(), self._runners()
         try:
             while not stop.is_set():
-                connection = connect(self.broker_url)
                 try:
-                    with connection:
-                        self._serve(self._session(connection, runners), stop, backoff)
-                except broker_errors(connection) as exc:
+                    with connect(self.broker_url) as connection:
+                        session = self._session(connection, runners)
+                        backoff.reset()
+                        log.info("consuming %s on %s", self.queue, connection.as_uri())
+                        while not stop.is_set():
+                            self.last_heartbeat = time.monotonic()
+                            session.pump(IDLE_S)
+                        session.stop(STOP_GRACE_S)
+                except RECONNECT_ON as exc:
                     delay = backoff.next()
                     log.warning(
                         "broker connection for %s lost (%s); reconnecting in %.1f s", self.queue, exc, delay
@@ -58,14 +66,6 @@ class BatchConsumer:
             while session.pump(idle_s) or session.busy:
                 self.last_heartbeat = time.monotonic()
             return session.settled
-
-    def _serve(self, session: BatchSession, stop: threading.Event, backoff: Backoff) -> None:
-        backoff.reset()
-        log.info("consuming %s on %s", self.queue, session.uri)
-        while not stop.is_set():
-            self.last_heartbeat = time.monotonic()
-            session.pump(IDLE_S)
-        session.stop(STOP_GRACE_S)
 
     def _session(self, connection: Connection, runners: Executor) -> BatchSession:
         connection.connect()

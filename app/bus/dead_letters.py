@@ -1,5 +1,7 @@
 """Inspecting and replaying a queue's dead letters without ever losing one."""
 
+import functools
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,9 +27,8 @@ class DeadLetter:
 
 
 def list_dead_letters(broker_url: str, queue: str, limit: int = 100) -> list[DeadLetter]:
-    """Up to `limit` dead letters of `queue` (the main queue's name), oldest first, left in place: fetched
-    unacknowledged and all requeued at the end, so a crash while listing cannot lose any (the broker
-    requeues unacked messages when the channel closes)."""
+    """Up to `limit` dead letters of `queue`, oldest first, left in place: held unacked and requeued at the
+    end, so a crash while listing loses none (the broker requeues unacked messages of a closed channel)."""
     with connect(broker_url) as connection:
         source = dead_letter_queue(queue)(connection.default_channel)
         held: list[Any] = []
@@ -45,10 +46,9 @@ def replay_dead_letters(
     message_ids: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Send dead letters of `queue` (all, or those with the given message ids) back to the queue they
-    came from with their attempt count reset. Each is acked from the dead-letter queue only after the
-    broker confirmed the copy. Only messages present at the start are visited, so one that fails
-    again during the replay is not replayed twice. Returns how many were replayed."""
+    """Send dead letters of `queue` (all, or those with the given ids) back where they came from, attempts
+    reset, each acked only after the broker confirmed its copy; how many. Only those present at the start
+    are visited, so one that fails again during the replay is not replayed twice."""
     with connect(broker_url) as connection:
         source = dead_letter_queue(queue)(connection.default_channel)
         _, waiting, _ = source.queue_declare(passive=True)
@@ -60,7 +60,10 @@ def replay_dead_letters(
                 if message_ids is not None and message.properties.get("message_id") not in message_ids:
                     skipped.append(message)
                     continue
-                _send_back(publisher, message, queue)  # returns once the broker confirmed the copy
+                headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
+                back_to = str(headers.get(settlement.ORIGINAL_QUEUE) or queue)
+                settlement.publish_copy(publisher, message, "", back_to, headers)
+                publisher.confirm()
                 message.ack()
                 replayed += 1
                 if progress is not None:
@@ -72,19 +75,7 @@ def replay_dead_letters(
 
 
 def _take(source: Any, limit: int) -> Iterator[Any]:
-    """Up to `limit` messages, fetched unacknowledged (the caller acks or requeues each)."""
-    for _ in range(limit):
-        message = source.get(no_ack=False)
-        if message is None:
-            return
-        yield message
-
-
-def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None:
-    headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
-    back_to = str(headers.get(settlement.ORIGINAL_QUEUE) or queue)
-    settlement.publish_copy(publisher, message, "", back_to, headers)
-    publisher.confirm()
+    return itertools.islice(iter(functools.partial(source.get, no_ack=False), None), limit)
 
 
 def _describe(message: Any) -> DeadLetter:

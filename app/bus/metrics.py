@@ -59,7 +59,6 @@ OUTBOX_OLDEST_AGE = Gauge(
 
 
 def event_label(event_type: str | None) -> str:
-    """The event type when it is a known contract, else `unknown`."""
     return event_type if event_type in KNOWN_EVENT_TYPES else UNKNOWN
 
 

@@ -50,7 +50,6 @@ def refresh_outbox_gauges(engine: Engine, table: Table) -> None:
 
 
 def purge_published(engine: Engine, table: Table, older_than_h: int) -> int:
-    """Delete rows published more than `older_than_h` hours ago; the number deleted."""
     cutoff = func.now() - timedelta(hours=older_than_h)
     with engine.begin() as conn:
         return int(conn.execute(table.delete().where(table.c.published_at < cutoff)).rowcount)

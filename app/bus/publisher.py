@@ -75,7 +75,6 @@ class ConfirmingPublisher:
             raise PublishNotConfirmed("the broker refused (nacked) a message")
 
     def _settle(self, nacked: bool, delivery_tag: int, multiple: bool) -> None:
-        """The broker's ack (or nack) of one delivery tag, or of every one up to it when `multiple`."""
         self._nacked |= nacked
         confirmed = {t for t in self._unconfirmed if t <= delivery_tag} if multiple else {delivery_tag}
         self._unconfirmed -= confirmed

@@ -20,12 +20,9 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    """Relays `table` (an outbox: seq, event_id, event_type, correlation_id, body, published_at) with an
-    engine that runs real transactions; several may run at once, as batches are claimed with FOR UPDATE
-    SKIP LOCKED. With a `topology`, each new broker connection first declares it: the broker confirms a
-    message no queue is bound to yet and drops it, so a relay started before any worker (or after a broker
-    reset) must not publish into nothing. It waits for a NOTIFY (or `idle_wait_s`) only when nothing is left
-    to relay, and pauses `linger_s` after each batch it relayed."""
+    """Relays an outbox `table`; several may run at once (batches are claimed with SKIP LOCKED). With a
+    `topology`, each new broker connection declares it first: the broker confirms and drops a message no
+    queue is bound to yet, so a relay started before any worker must not publish into nothing."""
 
     def __init__(
         self,
@@ -67,9 +64,8 @@ class OutboxRelay:
             self._disconnect()
 
     def drain_once(self) -> int:
-        """Mark one batch of unpublished rows published, publish them in `seq` order, and commit once the
-        broker confirmed them all; the number relayed. A nack, a timeout or a broken link raises before
-        the commit: the rows stay unpublished (and locked by nobody) and are relayed again."""
+        """Publish one claimed batch in `seq` order and commit once the broker confirmed it all; the number
+        relayed. A nack, a timeout or a broken link raises before the commit: the rows are relayed again."""
         publisher = self._ensure_publisher()
         with self._engine.begin() as conn:
             rows = sorted(conn.execute(self._claim).all(), key=lambda row: row.seq)

@@ -1,5 +1,6 @@
 """One consuming session on one connection: deliveries gathered into batches, run, settled, acked."""
 
+import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -39,7 +40,6 @@ class BatchSession:
         runners: Executor,
         apply: Callable[[list[bytes]], list[Outcome]],
     ) -> None:
-        self.uri = connection.as_uri()  # password masked
         self._connection, self._batching, self._runners, self._apply = connection, batching, runners, apply
         self._amqp = connection.transport.driver_type == "amqp"
         self._settler = Settler(ConfirmingPublisher(connection), policy)
@@ -62,11 +62,9 @@ class BatchSession:
         """Wait for deliveries (briefly while batches run), settle finished batches, start due ones;
         True when something arrived or was settled."""
         before = (self.received, self.settled)
-        try:
+        with contextlib.suppress(TimeoutError):
             self._connection.drain_events(timeout=self._wait_s(idle_s))
             drain_ready(self._connection, self._prefetch)
-        except TimeoutError:
-            pass
         self._connection.heartbeat_check()
         self._settle_finished()
         self._start_due()

@@ -19,10 +19,7 @@ ORIGINAL_EXCHANGE = "x-original-exchange"
 ORIGINAL_ROUTING_KEY = "x-original-routing-key"
 ORIGINAL_QUEUE = "x-original-queue"
 # Broker bookkeeping that must not follow a copy around (it would only grow, and feed cycle detection).
-_DROPPED = {
-    "x-death",
-    *(f"x-{when}-death-{part}" for when in ("first", "last") for part in ("exchange", "queue", "reason")),
-}
+_DROPPED = ("x-death", "x-first-death-", "x-last-death-")
 
 
 @dataclass(frozen=True)
@@ -34,8 +31,7 @@ class RetryPolicy:
     retry_delays_ms: tuple[int, ...]
 
     def gives_up(self, failure: Failure, attempt: int) -> bool:
-        """True when attempt `attempt` (from 1) was the last this kind of failure gets: a contract error
-        at once, a transient failure never, a message waiting for another after twice max_attempts."""
+        """True when attempt `attempt` (from 1) was the last this kind of failure gets."""
         if failure in (Failure.CONTRACT, Failure.TRANSIENT):
             return failure is Failure.CONTRACT
         return attempt >= (2 * self.max_attempts if failure is Failure.NOT_YET else self.max_attempts)
@@ -57,7 +53,6 @@ def body_bytes(message: Any) -> bytes:
 
 
 def describe(exc: BaseException, limit: int = 1000) -> str:
-    """`Type: message`, truncated so it fits a header."""
     return f"{type(exc).__name__}: {exc}"[:limit]
 
 
@@ -124,7 +119,7 @@ def _copy_headers(message: Any, queue: str, attempt: int) -> dict[str, Any]:
     retries, which come back via the default exchange) and the attempt just made."""
     headers, info = message.headers or {}, message.delivery_info or {}
     return {
-        **{key: value for key, value in headers.items() if key not in _DROPPED},
+        **{key: value for key, value in headers.items() if not key.startswith(_DROPPED)},
         ORIGINAL_EXCHANGE: headers.get(ORIGINAL_EXCHANGE, info.get("exchange", "")),
         ORIGINAL_ROUTING_KEY: headers.get(ORIGINAL_ROUTING_KEY, info.get("routing_key", "")),
         ORIGINAL_QUEUE: headers.get(ORIGINAL_QUEUE, queue),

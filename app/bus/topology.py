@@ -17,10 +17,6 @@ def inbox_name(role: str) -> str:
     return f"{role}.inbox"
 
 
-def dead_letter_queue_name(queue: str) -> str:
-    return f"{queue}.dead-letters"
-
-
 def retry_queue_name(queue: str, delay_ms: int) -> str:
     return f"{queue}.retry.{delay_ms}"
 
@@ -45,12 +41,11 @@ class Topology:
         return [main, dead_letter_queue(queue), *retries]
 
     def declare(self, connection: Connection, extra_queues: Iterable[str] = ()) -> None:
-        """Declare every exchange, queue and binding (and queue families of `extra_queues`); idempotent."""
-        bound = {exchange for queue in self.inboxes for exchange, _ in self.bindings(queue)}
+        """Declare every exchange, queue and binding (and queue families of `extra_queues`); idempotent.
+        A queue's declare also declares its exchange and those of its bindings."""
         with connection.channel() as channel:
-            for name in sorted(bound | set(OUTBOX_EXCHANGES.values())):
+            for name in sorted(OUTBOX_EXCHANGES.values()):  # relayed to even when nothing is bound yet
                 Exchange(name, type="topic", durable=True)(channel).declare()
-            DEAD_LETTERS(channel).declare()
             for queue in [*self.inboxes, *extra_queues]:
                 for entity in self.family(queue):
                     entity(channel).declare()
@@ -66,7 +61,7 @@ class Topology:
 
 
 def dead_letter_queue(queue: str) -> Queue:
-    return Queue(dead_letter_queue_name(queue), DEAD_LETTERS, routing_key=queue, durable=True)
+    return Queue(f"{queue}.dead-letters", DEAD_LETTERS, routing_key=queue, durable=True)
 
 
 def _retry_queue(queue: str, delay_ms: int) -> Queue:

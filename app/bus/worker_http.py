@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from prometheus_client import make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,6 @@ class WorkerProbes:
     database_problem: Callable[[], str | None]
 
     def readiness(self) -> dict[str, str]:
-        """Each dependency mapped to "ok" or the reason it is not usable."""
         silent_s = time.monotonic() - self.heartbeat()
         broker = "ok" if silent_s <= HEARTBEAT_STALE_S else f"no broker heartbeat for {silent_s:.0f} s"
         return {"broker": broker, "database": self.database_problem() or "ok"}
@@ -59,10 +58,6 @@ def _json(start_response: StartResponse, status: int, body: dict[str, str]) -> l
     return [payload]
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True  # a slow scraper never holds the process open
-
-
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Probes every few seconds would drown the log; Prometheus records scrape failures itself."""
@@ -71,8 +66,8 @@ class _QuietHandler(WSGIRequestHandler):
 def serve_worker_http(host: str, port: int, app: WSGIApplication, stop: threading.Event) -> None:
     """Answer requests on `port` until `stop` is set; a taken port (a second worker of the role on one
     host) is logged, not fatal: the worker runs on without the endpoint."""
-    try:
-        server = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+    try:  # request threads are daemons: a slow scraper never holds the process open
+        server = make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler)
     except OSError as exc:
         log.error("no /metrics or /health endpoint: port %d unusable: %s", port, exc)
         return

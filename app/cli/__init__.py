@@ -11,7 +11,6 @@ from app.logs import redact_secrets
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Every subcommand, each added by the module that runs it."""
     parser = argparse.ArgumentParser(prog="payflow", description="Order and payment processing backend.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (commands, api, reconcile, dlq, republish, status):
@@ -24,17 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result: int = args.handler(args)
-    except (ConfigError, CommandError) as exc:
-        _say(f"payflow {args.command}: {exc}")
-        return 2 if isinstance(exc, ConfigError) else 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - the operator gets one line, never a traceback
-        _say(f"payflow {args.command}: {type(exc).__name__}: {exc}".splitlines()[0])
-        return 1
+        known = isinstance(exc, ConfigError | CommandError)
+        reason = str(exc) if known else f"{type(exc).__name__}: {exc}".splitlines()[0]
+        # A URL in a message keeps no password.
+        print(redact_secrets(f"payflow {args.command}: {reason}"), file=sys.stderr)  # noqa: T201 - error channel
+        return 2 if isinstance(exc, ConfigError) else 1
     return result
-
-
-def _say(line: str) -> None:
-    # A URL in a message keeps no password.
-    print(redact_secrets(line), file=sys.stderr)  # noqa: T201 - the CLI's error channel

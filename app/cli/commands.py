@@ -14,10 +14,10 @@ from typing import Any
 
 from app.bootstrap import ROLES, build_worker, process_urls, topology
 from app.bus import declare_topology_at
+from app.cli.console import load_settings, owner_engine
 from app.config import Settings
 from app.jobs import Background
-from app.logs import configure_logging
-from app.persistence import build_engine, redact_url
+from app.persistence import redact_url
 from app.persistence.migrations import ensure_database, upgrade_all
 from app.persistence.roles import role_passwords, secure_database
 
@@ -50,15 +50,7 @@ def register(sub: Any) -> None:
     run.set_defaults(handler=run_all)
 
 
-def load_settings(process: str) -> Settings:
-    """The settings, with logging configured for `process`."""
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format, process)
-    return settings
-
-
 def prepare(settings: Settings) -> None:
-    """Everything a fresh machine lacks: the database when missing, migrations, the broker topology."""
     if ensure_database(settings.database_url):
         log.info("created database %s", redact_url(settings.database_url))
     apply_migrations(settings)
@@ -66,14 +58,10 @@ def prepare(settings: Settings) -> None:
 
 
 def apply_migrations(settings: Settings) -> None:
-    """Every module's migrations, then each process role's grants."""
-    engine = build_engine(settings.database_url, application_name="payflow-migrate")
-    try:
+    with owner_engine(settings, "migrate", pool_size=5) as engine:
         upgrade_all(engine)
         # Re-granted after every migration, so new tables are covered too.
         secure_database(engine, role_passwords(process_urls(settings)))
-    finally:
-        engine.dispose()
     log.info("migrations applied on %s", redact_url(settings.database_url))
 
 
@@ -116,23 +104,18 @@ def run_all(args: argparse.Namespace) -> int:
         name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True) for name, cmd in CHILDREN.items()
     }
     run_log.info("running %s; Ctrl-C stops everything", ", ".join(children))
-    failed = _wait_for_stop_or_exit(children, stop)
+    exited = None
+    while exited is None and not stop.wait(0.5):
+        exited = next((name for name, child in children.items() if child.poll() is not None), None)
+    if exited is not None:
+        run_log.error("%s exited with code %s; stopping the others", exited, children[exited].returncode)
     _terminate(children)
-    return 1 if failed else 0
+    return 0 if exited is None else 1
 
 
 def _step(step: Callable[[Settings], None], args: argparse.Namespace) -> int:
     step(load_settings(args.command))
     return 0
-
-
-def _wait_for_stop_or_exit(children: dict[str, subprocess.Popen[bytes]], stop: threading.Event) -> bool:
-    while not stop.wait(0.5):
-        for name, child in children.items():
-            if child.poll() is not None:
-                run_log.error("%s exited with code %s; stopping the others", name, child.returncode)
-                return True
-    return False
 
 
 def _terminate(children: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -4,32 +4,53 @@ import argparse
 import contextlib
 import json
 import sys
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from app.bus import BROKER_FAILURES
 from app.config import Settings
-from app.persistence import redact_url
+from app.logs import configure_logging
+from app.persistence import build_engine, redact_url
 
 
 class CommandError(Exception):
     """An operator-facing failure: printed as one line, exit code 1."""
 
 
+def load_settings(process: str) -> Settings:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format, process)
+    return settings
+
+
 @contextlib.contextmanager
-def reaching_services(settings: Settings) -> Iterator[None]:
-    """Report a database or broker failure inside the block as one line naming the (redacted) URL."""
+def reaching_services(process: str) -> Iterator[Settings]:
+    """The settings of `process`; a database or broker failure inside the block becomes one line naming
+    the (redacted) URL."""
+    settings = load_settings(process)
     try:
-        yield
+        yield settings
     except DBAPIError as exc:
         raise CommandError(f"database {redact_url(settings.database_url)}: {_first_line(exc.orig)}") from None
     except BROKER_FAILURES as exc:
         reason = _first_line(exc) or type(exc).__name__
         raise CommandError(f"broker {redact_url(settings.broker_url)}: {reason}") from None
+
+
+@contextlib.contextmanager
+def owner_engine(settings: Settings, process: str, pool_size: int = 1, **options: Any) -> Iterator[Engine]:
+    """An engine on PAYFLOW_DATABASE_URL (operator tools act as the owner), disposed on exit."""
+    engine = build_engine(
+        settings.database_url, application_name=f"payflow-{process}", pool_size=pool_size, **options
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def iso_time(raw: str) -> datetime:
@@ -44,13 +65,10 @@ def iso_time(raw: str) -> datetime:
 
 
 def positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a positive whole number")
-    return value
+    with contextlib.suppress(ValueError):
+        if (value := int(raw)) > 0:
+            return value
+    raise argparse.ArgumentTypeError(f"{raw!r} is not a positive whole number")
 
 
 def non_negative_int(raw: str) -> int:
@@ -66,25 +84,17 @@ def write(line: str = "") -> None:
 
 def write_json(document: object) -> None:
     """The whole result as one JSON document; ids, times and amounts as strings."""
-    write(json.dumps(document, indent=2, default=_plain))
+    write(
+        json.dumps(document, indent=2, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
+    )
 
 
 def write_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Columns padded to their widest cell, with a header line."""
     cells = [[str(cell) for cell in row] for row in rows]
     widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=False)]
     for row in [list(headers), *cells]:
         write("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())
 
 
-def _plain(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID | Decimal):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
 def _first_line(error: object) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else ""
+    return next(iter(str(error).strip().splitlines()), "")

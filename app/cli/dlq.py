@@ -7,7 +7,6 @@ from typing import Any
 
 from app.bootstrap import ROLES
 from app.bus import DeadLetter, inbox_name, list_dead_letters, replay_dead_letters
-from app.cli.commands import load_settings
 from app.cli.console import CommandError, positive_int, reaching_services, write, write_json, write_table
 
 QUEUES = tuple(map(inbox_name, ROLES))
@@ -32,9 +31,8 @@ def register(sub: Any) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    settings = load_settings("dlq")
     queues = QUEUES if args.queue == "all" else (args.queue,)
-    with reaching_services(settings):
+    with reaching_services("dlq") as settings:
         found = {queue: list_dead_letters(settings.broker_url, queue, args.limit) for queue in queues}
     if args.json:
         write_json({queue: [asdict(letter) for letter in letters] for queue, letters in found.items()})
@@ -50,9 +48,8 @@ def _list(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     if args.all == bool(args.ids):
         raise CommandError("say which messages: --id MESSAGE_ID ... or --all (not both)")
-    settings = load_settings("dlq")
     chosen = None if args.all else set(args.ids)
-    with reaching_services(settings):
+    with reaching_services("dlq") as settings:
         replayed = replay_dead_letters(settings.broker_url, args.queue, chosen, progress=_show_progress)
     write(f"replayed {replayed} dead letter(s) of {args.queue}")
     if chosen is not None and replayed < len(chosen):

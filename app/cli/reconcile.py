@@ -7,16 +7,20 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.cli.commands import load_settings
-from app.cli.console import iso_time, non_negative_int, reaching_services, write, write_json, write_table
+from app.cli.console import (
+    iso_time,
+    non_negative_int,
+    owner_engine,
+    reaching_services,
+    write,
+    write_json,
+    write_table,
+)
 from app.cli.invariants import KINDS, OrderRecord, PaymentRecord, Report, reconcile
 from app.config import Settings
 from app.gateway import SqlCommandStore
 from app.orders import OrderQueries
 from app.payments import PaymentQueries
-from app.persistence import build_engine
-
-DEFAULT_STUCK_AFTER_S = 60
 
 
 def register(sub: Any) -> None:
@@ -29,9 +33,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--stuck-after",
         type=non_negative_int,
-        default=DEFAULT_STUCK_AFTER_S,
+        default=60,
         metavar="SECONDS",
-        help=f"unsettled work unchanged this long counts as stuck (default {DEFAULT_STUCK_AFTER_S})",
+        help="unsettled work unchanged this long counts as stuck (default %(default)s)",
     )
     parser.add_argument("--since", type=iso_time, metavar="ISO", help="only orders accepted at or after this")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
@@ -39,8 +43,7 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings("reconcile")
-    with reaching_services(settings):
+    with reaching_services("reconcile") as settings:
         report = check(settings, args.since, timedelta(seconds=args.stuck_after))
     if args.json:
         write_json(_document(report, args.stuck_after))
@@ -53,20 +56,12 @@ def check(settings: Settings, since: datetime | None, stuck_after: timedelta) ->
     """Read the gateway's, orders' and payments' views one after the other, then compare them. The reads
     are not one snapshot: what changes meanwhile was changed just now, so is in flight (unless stuck_after
     is 0, meant for a quiet system)."""
-    engine = build_engine(
-        settings.database_url,
-        application_name="payflow-reconcile",
-        connect_timeout_s=settings.db_connect_timeout_s,
-        pool_size=1,
-    )
-    try:
+    with owner_engine(settings, "reconcile", connect_timeout_s=settings.db_connect_timeout_s) as engine:
         with engine.connect() as conn:
             now = conn.execute(select(func.now())).scalar_one()  # by the database clock
         accepted = SqlCommandStore(engine).accepted_orders(since)
         orders = [OrderRecord(*row) for row in OrderQueries(engine).statuses(since)]
         payments = [PaymentRecord(*row) for row in PaymentQueries(engine).statuses(since)]
-    finally:
-        engine.dispose()
     return reconcile(accepted, orders, payments, now=now, stuck_after=stuck_after)
 
 

@@ -6,9 +6,7 @@ from typing import Any
 
 from app.bootstrap import OUTBOXES
 from app.bus import mark_for_republish
-from app.cli.commands import load_settings
-from app.cli.console import CommandError, iso_time, reaching_services, write
-from app.persistence import build_engine
+from app.cli.console import CommandError, iso_time, owner_engine, reaching_services, write
 
 
 def register(sub: Any) -> None:
@@ -31,15 +29,10 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError("say which events: --event-id ID ... or --since ISO [--until ISO] (not both)")
     if args.until is not None and args.since is None:
         raise CommandError("--until needs --since")
-    settings = load_settings("republish")
-    engine = build_engine(settings.database_url, application_name="payflow-republish", pool_size=1)
-    try:
-        with reaching_services(settings):
-            marked = mark_for_republish(
-                engine, OUTBOXES[args.schema], event_ids=args.event_id, since=args.since, until=args.until
-            )
-    finally:
-        engine.dispose()
+    with reaching_services("republish") as settings, owner_engine(settings, "republish") as engine:
+        marked = mark_for_republish(
+            engine, OUTBOXES[args.schema], event_ids=args.event_id, since=args.since, until=args.until
+        )
     write(
         f"queued {marked} event(s) of the {args.schema} outbox for re-publishing (running relays send them)"
     )

@@ -5,10 +5,8 @@ from typing import Any
 
 from app.bootstrap import OUTBOXES, topology
 from app.bus import OutboxBacklog, connect, outbox_backlog
-from app.cli.commands import load_settings
-from app.cli.console import reaching_services, write, write_json, write_table
+from app.cli.console import owner_engine, reaching_services, write, write_json, write_table
 from app.config import Settings
-from app.persistence import build_engine
 
 
 def register(sub: Any) -> None:
@@ -18,8 +16,7 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings("status")
-    with reaching_services(settings):
+    with reaching_services("status") as settings:
         backlogs = read_backlogs(settings)
         with connect(settings.broker_url) as connection:
             depths = topology(settings).depths(connection)
@@ -34,12 +31,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def read_backlogs(settings: Settings) -> list[OutboxBacklog]:
-    """The backlog of every outbox a relay publishes."""
-    engine = build_engine(settings.database_url, application_name="payflow-status", pool_size=1)
-    try:
+    with owner_engine(settings, "status") as engine:
         return [outbox_backlog(engine, table) for table in OUTBOXES.values()]
-    finally:
-        engine.dispose()
 
 
 def _row(backlog: OutboxBacklog) -> tuple[object, ...]:

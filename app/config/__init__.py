@@ -1,16 +1,66 @@
 """Settings read once from the environment into a frozen object, with working local defaults."""
 
 import dataclasses
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from app.config.parsers import choice, delays, key_hashes, non_negative_int, port, positive_int, rate, text
+N = TypeVar("N", int, float)
 
 
 class ConfigError(ValueError):
     """A setting in the environment has a value the system cannot run with."""
+
+
+# Parsers of setting values: each returns the value or raises ValueError saying what it must be.
+def bounded(kind: Callable[[str], N], low: float, high: float, must: str) -> Callable[[str], N]:
+    """A parser of a number of `kind` between `low` and `high`, inclusive; `must` says so when not."""
+
+    def parse(raw: str) -> N:
+        value = kind(raw)
+        if not low <= value <= high:
+            raise ValueError(must)
+        return value
+
+    return parse
+
+
+positive_int = bounded(int, 1, math.inf, "must be a positive integer")
+non_negative_int = bounded(int, 0, math.inf, "must be zero or a positive integer")
+rate = bounded(float, 0.0, 1.0, "must be a number between 0 and 1")
+port = bounded(int, 0, 65535, "must be a TCP port between 0 and 65535 (0 disables)")
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.lower() not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return raw.lower()
+
+    return parse
+
+
+def delays(raw: str) -> tuple[int, ...]:
+    values = tuple(positive_int(part.strip()) for part in raw.split(","))
+    if list(values) != sorted(values):
+        raise ValueError("must be a comma-separated, non-decreasing list of milliseconds")
+    return values
+
+
+def text(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("must not be empty")
+    return raw
+
+
+def key_hashes(raw: str) -> tuple[str, ...]:
+    hashes = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    if not all(re.fullmatch(r"sha256:[0-9a-f]{64}", digest) for digest in hashes):
+        raise ValueError("must be a comma-separated list of sha256:<64 hex digits> (see `payflow hash-key`)")
+    return hashes
 
 
 @dataclass(frozen=True)
@@ -23,7 +73,6 @@ class Setting:
     secret: bool = False  # never echo the value in an error: it may hold a password or a raw key
 
     def read(self, environ: Mapping[str, str]) -> Any:
-        """The parsed value; a bad one raises ConfigError naming the variable."""
         raw = environ.get(self.env, self.default)
         try:
             return self.parse(raw)
@@ -77,7 +126,6 @@ class Settings:
         return cls(**({name: spec.read(env) for name, spec in SETTINGS.items()} | overrides))
 
 
-# Settings field name -> its environment variable, default and parser.
 SETTINGS: dict[str, Setting] = {
     field.name: Setting(f"PAYFLOW_{field.name.upper()}", **field.metadata)
     for field in dataclasses.fields(Settings)

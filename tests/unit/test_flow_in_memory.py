@@ -25,7 +25,7 @@ from app.bus import (
     unrouted,
 )
 from app.bus.publisher import ConfirmingPublisher
-from app.bus.topology import dead_letter_queue_name, retry_queue_name
+from app.bus.topology import dead_letter_queue, retry_queue_name
 from app.config import Settings
 from app.contracts import Envelope, Event, OrderCancelled, OrderCreated, exchange_of
 from app.orders import OrderStatus
@@ -99,7 +99,7 @@ class InProcessSystem:
         return [
             message.body
             for queue in self.routes.inboxes
-            for message in self._take(dead_letter_queue_name(queue))
+            for message in self._take(dead_letter_queue(queue).name)
         ]
 
     def _take(self, queue: str) -> list[Any]:

@@ -17,7 +17,7 @@ from app.bus.batches import handle_batch
 from app.bus.settlement import RetryPolicy, Settler
 from app.cli import main
 from app.contracts import Envelope, Incoming, OrderCreated
-from app.logs import JsonFormatter, RedactingFilter, _ContextFilter, log_context, redact_secrets
+from app.logs import JsonFormatter, RedactingFilter, log_context, redact_secrets
 from tests.unit.bus.fake_delivery import FakeMessage, FakePublisher
 
 log = logging.getLogger("tests.logs")
@@ -28,7 +28,6 @@ def lines() -> Iterator[io.StringIO]:
     """A JSON handler on the root logger, as configure_logging installs it, writing to a buffer."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(_ContextFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.bootstrap import process_database_url
-from app.cli import reconcile, status
+from app.cli import console, reconcile, status
 from app.config import Settings
 from app.persistence.roles import role_passwords
 
@@ -59,8 +59,7 @@ OPERATOR_READS: dict[str, Callable[[Settings], object]] = {
 @pytest.mark.parametrize("command", sorted(OPERATOR_READS))
 def test_operator_tools_connect_as_the_owner(monkeypatch: pytest.MonkeyPatch, command: str) -> None:
     builder = RecordingEngineBuilder()
-    monkeypatch.setattr(status, "build_engine", builder)
-    monkeypatch.setattr(reconcile, "build_engine", builder)
+    monkeypatch.setattr(console, "build_engine", builder)
     settings = Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER})
 
     with pytest.raises(DatabaseRefused):

@@ -13,7 +13,7 @@ from kombu.connection import Connection
 from app.bus import BatchConsumer, Batching, RetryPolicy, Topology
 from app.bus.batches import Handlers
 from app.bus.publisher import ConfirmingPublisher
-from app.bus.topology import dead_letter_queue_name, retry_queue_name
+from app.bus.topology import dead_letter_queue, retry_queue_name
 from app.contracts import Envelope, Incoming, OrderCancelled, OrderCreated
 
 DELAYS = (10, 20)
@@ -89,7 +89,7 @@ class MemoryBroker:
         return self.take(self.queue)
 
     def dead_letters(self) -> list[Any]:
-        return self.take(dead_letter_queue_name(self.queue))
+        return self.take(dead_letter_queue(self.queue).name)
 
     def retried(self, delay: int) -> list[Any]:
         return self.take(retry_queue_name(self.queue, delay))
