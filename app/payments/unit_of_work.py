@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol, Self
 
-from sqlalchemy import Insert, Select, Update, func, insert, select, update
+from sqlalchemy import Select, Update, func, insert, select, update
 
 from app.payments.domain import ConcurrentChange, Payment, PaymentStatus
 from app.payments.ledger import Book, Ledger
@@ -17,7 +17,6 @@ from app.persistence import (
     batch_of,
     claim_events,
     claimed_among,
-    insert_batch,
 )
 
 _PAYMENT = ("id", "order_id", "amount", "status", "reason", "correlation_id")
@@ -66,12 +65,12 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
         if ledger.tombstones:
             rows = [{"order_id": order_id, "event_id": event_id} for order_id, event_id in ledger.tombstones]
             self._conn.execute(insert(cancelled_orders), rows)
-        self.write_batch(_opening(), [vars(payment) for payment in ledger.opened.values()], _PAYMENT)
+        self.insert(payments, [vars(p) for p in ledger.opened.values()], _PAYMENT, "created_at", "updated_at")
         changed = [{**vars(after), "expected": before} for before, after in ledger.changed.values()]
         moved = self.write_batch(_moving(), changed, _MOVED)
         if moved != len(changed):
             raise ConcurrentChange(f"{len(changed) - moved} payment(s) changed under their orders' locks")
-        self.write_batch(_recording(), [vars(line) for line in ledger.lines], _LINE)
+        self.insert(payment_history, [vars(line) for line in ledger.lines], _LINE, "at")
         append_events(self._conn, outbox, ledger.events)
 
 
@@ -91,19 +90,8 @@ def _books() -> Select[Any]:
 
 
 @functools.cache
-def _opening() -> Insert:
-    now = func.clock_timestamp()  # per row, in batch order (now() is one time for the whole transaction)
-    return insert_batch(payments, _PAYMENT, created_at=now, updated_at=now)
-
-
-@functools.cache
 def _moving() -> Update:
     """Conditional on the status read under the lock: a row changed behind the lock is not overwritten."""
     rows = batch_of(payments, _MOVED, expected="status")
     moved = update(payments).where(payments.c.id == rows.c.id, payments.c.status == rows.c.expected)
     return moved.values(status=rows.c.status, reason=rows.c.reason, updated_at=func.clock_timestamp())
-
-
-@functools.cache
-def _recording() -> Insert:
-    return insert_batch(payment_history, _LINE, at=func.clock_timestamp())
