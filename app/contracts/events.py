@@ -3,10 +3,11 @@
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from app.contracts.envelope import Envelope, UnknownEventType, camel, new_envelope, read_field
+from app.contracts.envelope import Envelope, UnknownEventType, camel, read_field
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Event:
     def to_envelope(self, correlation_id: str) -> Envelope:
         values = {camel(f.name): getattr(self, f.name) for f in fields(self)}
         payload = {key: None if value is None else str(value) for key, value in values.items()}
-        return new_envelope(self.TYPE, self.VERSION, payload, correlation_id)
+        return Envelope(uuid.uuid4(), self.TYPE, self.VERSION, datetime.now(UTC), correlation_id, payload)
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Self:
