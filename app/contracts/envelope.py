@@ -1,5 +1,4 @@
-"""Messages as JSON: the one envelope (id, type, version, time, correlation id, payload), its checked
-fields, and the errors that say a message can never be applied."""
+"""Messages as JSON: the one envelope, its checked fields, and the errors saying a message can never apply."""
 
 import json
 import re

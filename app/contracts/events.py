@@ -12,10 +12,8 @@ from app.contracts.envelope import Envelope, UnknownEventType, camel, read_field
 
 @dataclass(frozen=True)
 class Event:
-    """Base of every contract: `TYPE` is the routing key, `PRODUCER` names the exchange it is published to
-    (`<producer>.events`), `VERSION` the payload shape. Every event is about one order. The payload holds
-    the fields under camelCase names, ids and amounts as strings; consumers ignore fields they do not know.
-    """
+    """Base of every contract, about one order: `TYPE` is the routing key, `PRODUCER` names its exchange. The
+    payload holds the fields under camelCase names as strings; consumers ignore fields they do not know."""
 
     TYPE: ClassVar[str]
     PRODUCER: ClassVar[str]

@@ -30,7 +30,6 @@ def build(
     reads: Engine | None = None,
     unit_of_work: Callable[[], OrdersUnitOfWork] | None = None,
 ) -> Orders:
-    """The module on `engine` (writes) and `reads` (queries; default `engine`); tests pass a fake unit
-    of work. Every event goes to one batch handler: a batch is one transaction whatever its mix."""
+    """The module on `engine` (writes) and `reads` (queries); one handler, so a batch is one transaction."""
     handler = functools.partial(apply_batch, unit_of_work or functools.partial(SqlOrdersUnitOfWork, engine))
     return Orders(dict.fromkeys(TARGETS, handler), OrderQueries(reads or engine))

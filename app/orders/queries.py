@@ -42,8 +42,7 @@ class OrderQueries:
     def page(
         self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
     ) -> OrderPage:
-        """Orders newest first, `limit` per page, pages counted from 1 (see persistence.newest_first).
-        The total comes from order_counts unless a user is given: then count(*) reads only that user's
+        """The total comes from order_counts unless a user is given: then count(*) reads only that user's
         range of ix_orders_user_created."""
         params = {"status": status, "user_id": user_id, "limit": limit, "offset": (page - 1) * limit}
         return read_page(self._engine, _listing(status is not None, user_id is not None), params, _view)

@@ -25,8 +25,7 @@ class OrdersUnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def lock(self, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, OrderStatus]:
-        """Lock these orders until the transaction ends (see SqlTransaction.lock_orders); the status of
-        each of them that exists."""
+        """Lock these orders until the transaction ends; the status of each of them that exists."""
 
     def claim(self, batch: Sequence[Incoming[Any]]) -> set[uuid.UUID]:
         """Record the events as applied; the ids not applied before."""

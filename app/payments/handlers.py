@@ -1,5 +1,4 @@
-"""The payments handler: a batch opens its payments in one transaction, calls the provider concurrently
-with no transaction open, then records the answers in one more."""
+"""The payments handler: open payments in a transaction, call the provider outside it, record answers."""
 
 import functools
 import uuid

@@ -52,8 +52,7 @@ class PaymentQueries:
         return self._one("order_id", order_id)
 
     def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> PaymentPage:
-        """Payments newest first, `limit` per page, pages counted from 1 (see persistence.newest_first);
-        the total comes from payment_totals."""
+        """Payments newest first, pages counted from 1; the total comes from payment_totals."""
         params = {"status": status, "limit": limit, "offset": (page - 1) * limit}
         return read_page(self._engine, _listing(status is not None), params, _view)
 

@@ -33,8 +33,7 @@ class PaymentsUnitOfWork(Protocol):
     def save(self, ledger: Ledger) -> None: ...
 
     def read(self, order_ids: Sequence[uuid.UUID], event_ids: Sequence[uuid.UUID]) -> Ledger:
-        """Lock these orders until the transaction ends (every other transaction about them waits), then
-        read their books and which of these events were applied before."""
+        """Lock these orders until the transaction ends, read their books and which events were applied."""
 
     def stuck(self, older_than_s: int, limit: int) -> list[uuid.UUID]:
         """Orders whose payment has been PROCESSING, unchanged, for more than `older_than_s` seconds."""

@@ -1,5 +1,4 @@
-"""A module's inbox (events applied) and outbox (events to publish), written in batches: one array per
-column, so one statement text serves a batch of any size."""
+"""Inbox (events applied) and outbox (events to publish), written with one array per column per statement."""
 
 import functools
 import uuid
@@ -18,7 +17,6 @@ _EVENT = ("event_id", "event_type", "correlation_id", "body")
 
 
 def inbox_table(metadata: sa.MetaData) -> sa.Table:
-    """The `processed_events` table of the metadata's schema."""
     return sa.Table(
         "processed_events",
         metadata,
@@ -29,8 +27,7 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
 
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
-    """The `outbox` table of the metadata's schema; `published_at` is NULL until the relay confirmed it.
-    A statement-level trigger (the schema's migrations) NOTIFYs the relays when rows are inserted."""
+    """A statement-level trigger (the schema's migrations) NOTIFYs the relays when rows are inserted."""
     table = sa.Table(
         "outbox",
         metadata,

@@ -66,9 +66,8 @@ def role_passwords(process_urls: Mapping[str, str]) -> dict[str, str]:
 
 
 def secure_database(engine: Engine, passwords: Mapping[str, str] | None = None) -> None:
-    """Create the process roles when missing, give them the `passwords` (role name -> password) when
-    given, then (re)apply every grant in the engine's database. Needs the migrations applied first and
-    an owner allowed to create roles (or the roles made already)."""
+    """Create the process roles, set the `passwords` given (role name -> password), (re)apply every grant.
+    Needs the migrations applied and an owner allowed to create roles (or the roles made already)."""
     with engine.begin() as conn:
         for role in ROLE_NAMES.values():
             _ensure_role(conn, role)
