@@ -11,7 +11,7 @@ from sqlalchemy import Engine, RowMapping, Select, bindparam, func, select
 
 from app.payments.domain import PaymentStatus
 from app.payments.tables import payment_totals, payments
-from app.persistence import Page, newest_first, read_page, read_with_retry
+from app.persistence import Page, newest_first, read_one, read_page, read_with_retry
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,10 @@ class PaymentQueries:
         self._engine = engine
 
     def get(self, payment_id: uuid.UUID) -> PaymentView | None:
-        return self._one("id", payment_id)
+        return read_one(self._engine, payments, "id", payment_id, _view)
 
     def for_order(self, order_id: uuid.UUID) -> PaymentView | None:
-        return self._one("order_id", order_id)
+        return read_one(self._engine, payments, "order_id", order_id, _view)
 
     def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> PaymentPage:
         """Payments newest first, pages counted from 1; the total comes from payment_totals."""
@@ -73,17 +73,6 @@ class PaymentQueries:
             query = query.where(payments.c.created_at >= since)
         rows = read_with_retry(self._engine, lambda conn: conn.execute(query).all())
         return [(row.id, row.order_id, PaymentStatus(row.status), row.updated_at) for row in rows]
-
-    def _one(self, column: str, key: uuid.UUID) -> PaymentView | None:
-        row = read_with_retry(
-            self._engine, lambda conn: conn.execute(_by(column), {"key": key}).mappings().first()
-        )
-        return None if row is None else _view(row)
-
-
-@functools.cache
-def _by(column: str) -> Select[Any]:
-    return select(*payments.c).where(payments.c[column] == bindparam("key", type_=payments.c[column].type))
 
 
 @functools.cache

@@ -1,5 +1,6 @@
 """SQLAlchemy engines that fail fast and name their process, and reads through them: retried, or by page."""
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,21 @@ def read_with_retry(engine: sa.Engine, query: Callable[[sa.Connection], T]) -> T
         log.warning("read failed on a dropped connection, retrying once: %s", type(exc.orig).__name__)
     with engine.connect() as conn:
         return query(conn)
+
+
+def read_one(
+    engine: sa.Engine, table: sa.Table, column: str, key: Any, view: Callable[[sa.RowMapping], T]
+) -> T | None:
+    """The view of `table`'s row whose `column` is `key`, if there is one."""
+    row = read_with_retry(
+        engine, lambda conn: conn.execute(_by(table, column), {"key": key}).mappings().first()
+    )
+    return None if row is None else view(row)
+
+
+@functools.cache
+def _by(table: sa.Table, column: str) -> sa.Select[Any]:
+    return sa.select(*table.c).where(table.c[column] == sa.bindparam("key", type_=table.c[column].type))
 
 
 @dataclass(frozen=True)
