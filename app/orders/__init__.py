@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from app.contracts import BatchHandler, Event
 from app.orders.domain import TARGETS, OrderStatus, is_cancellable
 from app.orders.handlers import apply_batch
-from app.orders.queries import OrderPage, OrderQueries, OrderView
+from app.orders.queries import OrderQueries, OrderView
 from app.orders.tables import SCHEMA
 from app.orders.unit_of_work import OrdersUnitOfWork, SqlOrdersUnitOfWork
 

@@ -24,9 +24,6 @@ class OrderView:
     updated_at: datetime
 
 
-OrderPage = Page[OrderView]
-
-
 class OrderQueries:
     """Reads on the engine given (an autocommit one in the gateway); each call takes its own connection."""
 
@@ -38,7 +35,7 @@ class OrderQueries:
 
     def page(
         self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
-    ) -> OrderPage:
+    ) -> Page[OrderView]:
         """The total comes from order_counts unless a user is given: then count(*) reads only that user's
         range of ix_orders_user_created."""
         params = {"status": status, "user_id": user_id, "limit": limit, "offset": (page - 1) * limit}

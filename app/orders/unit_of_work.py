@@ -30,8 +30,7 @@ class OrdersUnitOfWork(Protocol):
     def claim(self, batch: Sequence[Incoming[Any]]) -> set[uuid.UUID]:
         """Record the events as applied; the ids not applied before."""
 
-    def save(self, plan: Plan) -> None:
-        """Store new orders, final statuses and history lines."""
+    def save(self, plan: Plan) -> None: ...
 
 
 class SqlOrdersUnitOfWork(SqlTransaction):

@@ -13,7 +13,7 @@ from app.payments.decisions import RULES
 from app.payments.domain import PaymentsError, PaymentStatus
 from app.payments.handlers import apply_batch
 from app.payments.provider import ChargeResult, PaymentProvider, SimulatedProvider
-from app.payments.queries import PaymentPage, PaymentQueries, PaymentView, StatusTotal
+from app.payments.queries import PaymentQueries, PaymentView, StatusTotal
 from app.payments.sweeper import fail_stuck_payments
 from app.payments.tables import SCHEMA
 from app.payments.tables import outbox as OUTBOX  # noqa: N812 - the table every relay of this schema reads

@@ -31,7 +31,6 @@ def apply_batch(
 def in_transaction(
     uow_factory: UowFactory, batch: Sequence[Incoming[Any]], decide: Callable[[Ledger], list[Step]]
 ) -> list[Step]:
-    """Lock the batch's orders and read their books, decide, save the ledger, commit."""
     with uow_factory() as uow:
         ledger = uow.read([message.event.order_id for message in batch], [message.id for message in batch])
         steps = decide(ledger)

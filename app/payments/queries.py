@@ -36,9 +36,6 @@ class StatusTotal:
     total_amount: Decimal
 
 
-PaymentPage = Page[PaymentView]
-
-
 class PaymentQueries:
     """Reads on the engine given (an autocommit one in the gateway); each call takes its own connection."""
 
@@ -51,7 +48,7 @@ class PaymentQueries:
     def for_order(self, order_id: uuid.UUID) -> PaymentView | None:
         return read_one(self._engine, payments, "order_id", order_id, _view)
 
-    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> PaymentPage:
+    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> Page[PaymentView]:
         """Payments newest first, pages counted from 1; the total comes from payment_totals."""
         params = {"status": status, "limit": limit, "offset": (page - 1) * limit}
         return read_page(self._engine, _listing(status is not None), params, _view)

@@ -61,10 +61,8 @@ def read_with_retry(engine: sa.Engine, query: Callable[[sa.Connection], T]) -> T
 def read_one(
     engine: sa.Engine, table: sa.Table, column: str, key: Any, view: Callable[[sa.RowMapping], T]
 ) -> T | None:
-    """The view of `table`'s row whose `column` is `key`, if there is one."""
-    row = read_with_retry(
-        engine, lambda conn: conn.execute(_by(table, column), {"key": key}).mappings().first()
-    )
+    query = _by(table, column)
+    row = read_with_retry(engine, lambda conn: conn.execute(query, {"key": key}).mappings().first())
     return None if row is None else view(row)
 
 

@@ -60,7 +60,6 @@ def claim_events(conn: sa.Connection, table: sa.Table, batch: Sequence[Incoming[
 
 
 def claimed_among(conn: sa.Connection, table: sa.Table, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these event ids were applied already."""
     query = sa.select(table.c.event_id).where(in_array(table.c.event_id, "ids"))
     return set(conn.execute(query, {"ids": list(ids)}).scalars()) if ids else set()
 

@@ -54,7 +54,6 @@ class SqlTransaction:
         return self._conn.execute(statement, arrays(rows, names)).rowcount if rows else 0
 
     def insert(self, table: Table, rows: Rows, names: tuple[str, ...], *stamped: str) -> None:
-        """INSERT the rows in one statement (see `insert_batch`)."""
         self.write_batch(insert_batch(table, names, *stamped), rows, names)
 
 
