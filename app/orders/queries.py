@@ -36,8 +36,7 @@ class OrderQueries:
     def page(
         self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
     ) -> Page[OrderView]:
-        """The total comes from order_counts unless a user is given: then count(*) reads only that user's
-        range of ix_orders_user_created."""
+        """The total comes from order_counts, or for one user from count(*) on ix_orders_user_created."""
         params = {"status": status, "user_id": user_id, "limit": limit, "offset": (page - 1) * limit}
         return read_page(self._engine, _listing(status is not None, user_id is not None), params, _view)
 

@@ -40,8 +40,7 @@ class PaymentsUnitOfWork(Protocol):
 
 
 class SqlPaymentsUnitOfWork(SqlTransaction):
-    """PaymentsUnitOfWork on PostgreSQL. The transactions of one process share a `serial` lock: they
-    never overlap (they would only queue on the per-status totals, or deadlock on them)."""
+    """A process's transactions share a `serial` lock (else they queue, or deadlock, on totals)."""
 
     LOCK_SPACE = 2
 

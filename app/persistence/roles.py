@@ -49,8 +49,7 @@ def grant_statements() -> list[str]:
 
 
 def role_passwords(process_urls: Mapping[str, str]) -> dict[str, str]:
-    """Role name -> password, from the processes' own URLs (process role -> URL, empty when unset).
-    A URL naming another user gets nothing: the grants are made to the payflow_* roles only."""
+    """Role name -> password from the process URLs (empty when unset); a URL naming another user gets none."""
     passwords = {}
     for role, raw in process_urls.items():
         url = make_url(raw) if raw else None

@@ -15,8 +15,7 @@ Rows = Sequence[Mapping[str, Any]]
 
 
 class SqlTransaction:
-    """Base of the modules' SQL units of work; subclasses run their statements on `self._conn`. The
-    transactions sharing a `serial` lock never overlap: it is held from connecting to closing."""
+    """Base of the SQL units of work (statements on `self._conn`); those sharing a `serial` never overlap."""
 
     # Advisory locks are database-wide: each module locks in a space of its own, never waiting on another.
     LOCK_SPACE = 0
