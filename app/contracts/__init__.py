@@ -6,7 +6,6 @@ from app.contracts.envelope import (
     Envelope,
     NotYetApplicable,
     UnknownEventType,
-    new_envelope,
 )
 from app.contracts.events import (
     EVENT_TYPES,

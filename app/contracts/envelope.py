@@ -1,17 +1,18 @@
-"""Messages as JSON: the one envelope (id, type, version, time, correlation id, payload), its checked
-fields, and the errors that say a message can never be applied."""
+"""Messages as JSON: the one envelope, its checked fields, and the errors saying a message can never apply."""
 
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, Self
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Self, TypeVar
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_AMOUNT = Decimal("1000000.00")
 CENT = Decimal("0.01")
+T = TypeVar("T")
 
 
 class ContractError(ValueError):
@@ -56,82 +57,71 @@ class Envelope:
         if not isinstance(data, dict):
             raise ContractError("message is not a JSON object")
         return cls(
-            id=parse_uuid(data.get("id"), "envelope field 'id'"),
-            type=_text(data.get("type"), "type"),
-            version=_version(data.get("version")),
-            occurred_at=_time(data.get("occurredAt")),
-            correlation_id=_text(data.get("correlationId"), "correlationId"),
-            payload=_payload(data.get("payload")),
+            id=_field("envelope", data, "id", _uuid, "a UUID string"),
+            type=_field("envelope", data, "type", _text, "a non-empty string"),
+            version=_field("envelope", data, "version", _version, "a positive integer"),
+            occurred_at=_field("envelope", data, "occurredAt", _time, "an ISO 8601 time with a zone"),
+            correlation_id=_field("envelope", data, "correlationId", _text, "a non-empty string"),
+            payload=_field("envelope", data, "payload", _object, "a JSON object"),
         )
-
-
-def new_envelope(event_type: str, version: int, payload: dict[str, Any], correlation_id: str) -> Envelope:
-    """A fresh envelope stamped now (UTC) with a new event id."""
-    return Envelope(uuid.uuid4(), event_type, version, datetime.now(UTC), correlation_id, payload)
-
-
-def parse_uuid(value: object, what: str) -> uuid.UUID:
-    """`value` as a UUID; ContractError naming `what` when it is not a UUID string."""
-    try:
-        if isinstance(value, str):
-            return uuid.UUID(value)
-    except ValueError:
-        pass
-    raise ContractError(f"{what} must be a UUID string")
 
 
 def read_field(payload: dict[str, Any], name: str, kind: object) -> Any:
     """Payload field `name` (sent in camelCase) as a `kind`: a UUID, an amount, or an optional string."""
-    key = camel(name)
-    value = payload.get(key)
-    if kind is uuid.UUID:
-        return parse_uuid(value, f"payload field {key!r}")
-    if kind is Decimal:
-        return _amount(value, key)
-    if value is not None and not isinstance(value, str):
-        raise ContractError(f"payload field {key!r} must be a string or null")
-    return value
+    parse, what = _PAYLOAD_KINDS.get(kind, (_optional_text, "a string or null"))
+    return _field("payload", payload, camel(name), parse, what)
 
 
 def camel(name: str) -> str:
     return re.sub(r"_(\w)", lambda match: match.group(1).upper(), name)
 
 
-def _amount(value: object, key: str) -> Decimal:
+def _field(where: str, data: dict[str, Any], key: str, parse: Callable[[Any], T], what: str) -> T:
+    """`data[key]` parsed; a ContractError saying what it must be when `parse` refuses it."""
     try:
-        amount = Decimal(value if isinstance(value, str) else "NaN")
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if amount.is_finite() and 0 < amount <= MAX_AMOUNT and amount == amount.quantize(CENT):
-        return amount.quantize(CENT)
-    raise ContractError(
-        f"payload field {key!r} must be a decimal string with 2 places, > 0 and <= {MAX_AMOUNT}"
-    )
+        return parse(data.get(key))
+    except (ValueError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
+        raise ContractError(f"{where} field {key!r} must be {what}") from None
 
 
-def _text(value: object, name: str) -> str:
-    if isinstance(value, str) and 0 < len(value) <= 200:
+def _valid(value: object, kind: type[T], ok: Callable[[T], bool] = lambda _: True) -> T:
+    if isinstance(value, kind) and ok(value):
         return value
-    raise ContractError(f"envelope field {name!r} must be a non-empty string")
+    raise ValueError(value)
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return uuid.UUID(_valid(value, str))
+
+
+def _text(value: object) -> str:
+    return _valid(value, str, lambda text: 0 < len(text) <= 200)
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _valid(value, str)
 
 
 def _version(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    raise ContractError("envelope field 'version' must be a positive integer")
+    return _valid(value, int, lambda version: not isinstance(version, bool) and version > 0)
 
 
 def _time(value: object) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise ContractError("envelope field 'occurredAt' must be an ISO 8601 time with a zone")
-    return parsed
+    return _valid(datetime.fromisoformat(_valid(value, str)), datetime, lambda time: time.tzinfo is not None)
 
 
-def _payload(value: object) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    raise ContractError("envelope field 'payload' must be a JSON object")
+def _object(value: object) -> dict[str, Any]:
+    return _valid(value, dict)
+
+
+def _amount(value: object) -> Decimal:
+    amount = Decimal(_valid(value, str))
+    if amount.is_finite() and 0 < amount <= MAX_AMOUNT and amount == amount.quantize(CENT):
+        return amount.quantize(CENT)
+    raise ValueError(value)
+
+
+_PAYLOAD_KINDS: dict[object, tuple[Callable[[Any], Any], str]] = {
+    uuid.UUID: (_uuid, "a UUID string"),
+    Decimal: (_amount, f"a decimal string with 2 places, > 0 and <= {MAX_AMOUNT}"),
+}

@@ -3,18 +3,17 @@
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from app.contracts.envelope import Envelope, UnknownEventType, camel, new_envelope, read_field
+from app.contracts.envelope import Envelope, UnknownEventType, camel, read_field
 
 
 @dataclass(frozen=True)
 class Event:
-    """Base of every contract: `TYPE` is the routing key, `PRODUCER` names the exchange it is published to
-    (`<producer>.events`), `VERSION` the payload shape. Every event is about one order. The payload holds
-    the fields under camelCase names, ids and amounts as strings; consumers ignore fields they do not know.
-    """
+    """Base of every contract, about one order: `TYPE` is the routing key, `PRODUCER` names its exchange. The
+    payload holds the fields under camelCase names as strings; consumers ignore fields they do not know."""
 
     TYPE: ClassVar[str]
     PRODUCER: ClassVar[str]
@@ -24,7 +23,7 @@ class Event:
     def to_envelope(self, correlation_id: str) -> Envelope:
         values = {camel(f.name): getattr(self, f.name) for f in fields(self)}
         payload = {key: None if value is None else str(value) for key, value in values.items()}
-        return new_envelope(self.TYPE, self.VERSION, payload, correlation_id)
+        return Envelope(uuid.uuid4(), self.TYPE, self.VERSION, datetime.now(UTC), correlation_id, payload)
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Self:

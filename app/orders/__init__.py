@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from app.contracts import BatchHandler, Event
 from app.orders.domain import TARGETS, OrderStatus, is_cancellable
 from app.orders.handlers import apply_batch
-from app.orders.queries import OrderPage, OrderQueries, OrderView
+from app.orders.queries import OrderQueries, OrderView
 from app.orders.tables import SCHEMA
 from app.orders.unit_of_work import OrdersUnitOfWork, SqlOrdersUnitOfWork
 
@@ -30,7 +30,6 @@ def build(
     reads: Engine | None = None,
     unit_of_work: Callable[[], OrdersUnitOfWork] | None = None,
 ) -> Orders:
-    """The module on `engine` (writes) and `reads` (queries; default `engine`); tests pass a fake unit
-    of work. Every event goes to one batch handler: a batch is one transaction whatever its mix."""
+    """The module on `engine` (writes) and `reads` (queries); one handler, so a batch is one transaction."""
     handler = functools.partial(apply_batch, unit_of_work or functools.partial(SqlOrdersUnitOfWork, engine))
     return Orders(dict.fromkeys(TARGETS, handler), OrderQueries(reads or engine))

@@ -19,8 +19,6 @@ from app.contracts import (
 
 
 class OrderStatus(StrEnum):
-    """Where an order is in its life; FAILED and CANCELLED are terminal."""
-
     PENDING = "PENDING"
     PAID = "PAID"
     FAILED = "FAILED"
@@ -70,8 +68,7 @@ class Plan:
 
 
 def plan(current: Mapping[uuid.UUID, OrderStatus], batch: Iterable[Incoming[Any]]) -> Plan:
-    """Apply the events in delivery order, creations first (a move delivered before its order's creation
-    in the same batch then finds the order); an event the transitions table refuses changes nothing."""
+    """Apply the events in delivery order, creations first: a move delivered before its creation finds it."""
     status, result = dict(current), Plan()
     for message in sorted(batch, key=lambda m: not isinstance(m.event, OrderCreated)):
         event, target = message.event, TARGETS[type(message.event)]

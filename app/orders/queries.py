@@ -11,7 +11,7 @@ from sqlalchemy import Engine, RowMapping, Select, bindparam, func, select
 
 from app.orders.domain import OrderStatus
 from app.orders.tables import order_counts, orders
-from app.persistence import Page, newest_first, read_page, read_with_retry
+from app.persistence import Page, newest_first, read_one, read_page, read_with_retry
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,6 @@ class OrderView:
     updated_at: datetime
 
 
-OrderPage = Page[OrderView]
-
-
 class OrderQueries:
     """Reads on the engine given (an autocommit one in the gateway); each call takes its own connection."""
 
@@ -34,17 +31,12 @@ class OrderQueries:
         self._engine = engine
 
     def get(self, order_id: uuid.UUID) -> OrderView | None:
-        row = read_with_retry(
-            self._engine, lambda conn: conn.execute(_by_id(), {"id": order_id}).mappings().first()
-        )
-        return None if row is None else _view(row)
+        return read_one(self._engine, orders, "id", order_id, _view)
 
     def page(
         self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
-    ) -> OrderPage:
-        """Orders newest first, `limit` per page, pages counted from 1 (see persistence.newest_first).
-        The total comes from order_counts unless a user is given: then count(*) reads only that user's
-        range of ix_orders_user_created."""
+    ) -> Page[OrderView]:
+        """The total comes from order_counts, or for one user from count(*) on ix_orders_user_created."""
         params = {"status": status, "user_id": user_id, "limit": limit, "offset": (page - 1) * limit}
         return read_page(self._engine, _listing(status is not None, user_id is not None), params, _view)
 
@@ -55,11 +47,6 @@ class OrderQueries:
             query = query.where(orders.c.created_at >= since)
         rows = read_with_retry(self._engine, lambda conn: conn.execute(query).all())
         return [(row.id, OrderStatus(row.status), row.updated_at) for row in rows]
-
-
-@functools.cache
-def _by_id() -> Select[Any]:
-    return select(*orders.c).where(orders.c.id == bindparam("id", type_=orders.c.id.type))
 
 
 @functools.cache

@@ -5,12 +5,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, Self
 
-from sqlalchemy import Insert, Select, Update, func, select, update
+from sqlalchemy import Select, Update, func, select, update
 
 from app.contracts import Incoming
 from app.orders.domain import OrderStatus, Plan
 from app.orders.tables import order_history, orders, processed_events
-from app.persistence import SqlTransaction, batch_of, claim_events, in_array, insert_batch
+from app.persistence import SqlTransaction, batch_of, claim_events, in_array
 
 _NEW = ("id", "user_id", "total", "status")
 _MOVED = ("id", "status")
@@ -25,14 +25,12 @@ class OrdersUnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def lock(self, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, OrderStatus]:
-        """Lock these orders until the transaction ends (see SqlTransaction.lock_orders); the status of
-        each of them that exists."""
+        """Lock these orders until the transaction ends; the status of each of them that exists."""
 
     def claim(self, batch: Sequence[Incoming[Any]]) -> set[uuid.UUID]:
         """Record the events as applied; the ids not applied before."""
 
-    def save(self, plan: Plan) -> None:
-        """Store new orders, final statuses and history lines."""
+    def save(self, plan: Plan) -> None: ...
 
 
 class SqlOrdersUnitOfWork(SqlTransaction):
@@ -55,9 +53,9 @@ class SqlOrdersUnitOfWork(SqlTransaction):
         moved = [
             {"id": order_id, "status": s} for order_id, s in plan.final.items() if order_id not in created
         ]
-        self.write_batch(_inserting(), new, _NEW)
+        self.insert(orders, new, _NEW, "created_at", "updated_at")
         self.write_batch(_moving(), moved, _MOVED)
-        self.write_batch(_recording(), [vars(change) for change in plan.history], _HISTORY)
+        self.insert(order_history, [vars(change) for change in plan.history], _HISTORY, "at")
 
 
 @functools.cache
@@ -66,18 +64,7 @@ def _reading() -> Select[Any]:
 
 
 @functools.cache
-def _inserting() -> Insert:
-    now = func.clock_timestamp()  # per row, in batch order (now() is one time for the whole transaction)
-    return insert_batch(orders, _NEW, created_at=now, updated_at=now)
-
-
-@functools.cache
 def _moving() -> Update:
     rows = batch_of(orders, _MOVED)
     moved = update(orders).where(orders.c.id == rows.c.id)
     return moved.values(status=rows.c.status, updated_at=func.clock_timestamp())
-
-
-@functools.cache
-def _recording() -> Insert:
-    return insert_batch(order_history, _HISTORY, at=func.clock_timestamp())

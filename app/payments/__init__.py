@@ -13,7 +13,7 @@ from app.payments.decisions import RULES
 from app.payments.domain import PaymentsError, PaymentStatus
 from app.payments.handlers import apply_batch
 from app.payments.provider import ChargeResult, PaymentProvider, SimulatedProvider
-from app.payments.queries import PaymentPage, PaymentQueries, PaymentView, StatusTotal
+from app.payments.queries import PaymentQueries, PaymentView, StatusTotal
 from app.payments.sweeper import fail_stuck_payments
 from app.payments.tables import SCHEMA
 from app.payments.tables import outbox as OUTBOX  # noqa: N812 - the table every relay of this schema reads
@@ -24,8 +24,7 @@ HANDLED: frozenset[type[Event]] = frozenset(RULES)
 
 @dataclass(frozen=True)
 class Payments:
-    """All the rest of the system may use of the payments module; `sweep` fails payments stuck past
-    the deadline (run it periodically) and says how many."""
+    """All the rest of the system may use of payments; `sweep` fails stuck payments (run it periodically)."""
 
     handlers: Mapping[type[Event], BatchHandler]
     queries: PaymentQueries
@@ -41,8 +40,7 @@ def build(
     reads: Engine | None = None,
     unit_of_work: Callable[[], PaymentsUnitOfWork] | None = None,
 ) -> Payments:
-    """The module on `engine` (writes) and `reads` (queries; default `engine`), calling `provider` at most
-    `concurrency` times at once; tests pass a fake unit of work."""
+    """The module on `engine` (writes) and `reads` (queries), calling `provider` `concurrency` at a time."""
     uow = unit_of_work or functools.partial(SqlPaymentsUnitOfWork, engine, threading.Lock())
     calls = ThreadPoolExecutor(concurrency, thread_name_prefix="provider")
     handler = functools.partial(apply_batch, uow, provider, calls)

@@ -17,8 +17,6 @@ from app.contracts import (
 
 
 class PaymentStatus(StrEnum):
-    """Where a payment is; only PROCESSING and APPROVED can still change."""
-
     PROCESSING = "PROCESSING"
     APPROVED = "APPROVED"
     DECLINED = "DECLINED"

@@ -1,5 +1,4 @@
-"""The payments handler: a batch opens its payments in one transaction, calls the provider concurrently
-with no transaction open, then records the answers in one more."""
+"""The payments handler: open payments in a transaction, call the provider outside it, record answers."""
 
 import functools
 import uuid
@@ -32,7 +31,6 @@ def apply_batch(
 def in_transaction(
     uow_factory: UowFactory, batch: Sequence[Incoming[Any]], decide: Callable[[Ledger], list[Step]]
 ) -> list[Step]:
-    """Lock the batch's orders and read their books, decide, save the ledger, commit."""
     with uow_factory() as uow:
         ledger = uow.read([message.event.order_id for message in batch], [message.id for message in batch])
         steps = decide(ledger)

@@ -38,14 +38,8 @@ _FORCED: dict[int, ChargeResult | None] = {1: APPROVED, 2: CARD_DECLINED, 3: PRO
 
 @dataclass(frozen=True)
 class SimulatedProvider:
-    """A stand-in provider: waits `latency_ms`, then answers the same way every time for the same order.
-
-    The cents of the amount force an outcome: .01 APPROVED, .02 DECLINED (``card_declined``), .03 FAILED
-    (``provider_error``), .04 never answers (``charge`` returns None). Any other amount draws u in [0, 1)
-    from the order id (first 8 bytes of its SHA-256, over 2**64): u < failure_rate is FAILED
-    (``provider_error``), u < failure_rate + decline_rate is DECLINED (``insufficient_funds``), anything
-    else is APPROVED. Refunds always succeed and record nothing.
-    """
+    """A stand-in provider: waits `latency_ms`, then answers the same way every time for the same order
+    (outcomes forced by the amount's cents, else drawn from the order id: see README)."""
 
     latency_ms: int
     decline_rate: float

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, RowMapping, Select, bindparam, func, select
 
 from app.payments.domain import PaymentStatus
 from app.payments.tables import payment_totals, payments
-from app.persistence import Page, newest_first, read_page, read_with_retry
+from app.persistence import Page, newest_first, read_one, read_page, read_with_retry
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,6 @@ class StatusTotal:
     total_amount: Decimal
 
 
-PaymentPage = Page[PaymentView]
-
-
 class PaymentQueries:
     """Reads on the engine given (an autocommit one in the gateway); each call takes its own connection."""
 
@@ -46,14 +43,13 @@ class PaymentQueries:
         self._engine = engine
 
     def get(self, payment_id: uuid.UUID) -> PaymentView | None:
-        return self._one("id", payment_id)
+        return read_one(self._engine, payments, "id", payment_id, _view)
 
     def for_order(self, order_id: uuid.UUID) -> PaymentView | None:
-        return self._one("order_id", order_id)
+        return read_one(self._engine, payments, "order_id", order_id, _view)
 
-    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> PaymentPage:
-        """Payments newest first, `limit` per page, pages counted from 1 (see persistence.newest_first);
-        the total comes from payment_totals."""
+    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> Page[PaymentView]:
+        """Payments newest first, pages counted from 1; the total comes from payment_totals."""
         params = {"status": status, "limit": limit, "offset": (page - 1) * limit}
         return read_page(self._engine, _listing(status is not None), params, _view)
 
@@ -74,17 +70,6 @@ class PaymentQueries:
             query = query.where(payments.c.created_at >= since)
         rows = read_with_retry(self._engine, lambda conn: conn.execute(query).all())
         return [(row.id, row.order_id, PaymentStatus(row.status), row.updated_at) for row in rows]
-
-    def _one(self, column: str, key: uuid.UUID) -> PaymentView | None:
-        row = read_with_retry(
-            self._engine, lambda conn: conn.execute(_by(column), {"key": key}).mappings().first()
-        )
-        return None if row is None else _view(row)
-
-
-@functools.cache
-def _by(column: str) -> Select[Any]:
-    return select(*payments.c).where(payments.c[column] == bindparam("key", type_=payments.c[column].type))
 
 
 @functools.cache

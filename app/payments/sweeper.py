@@ -11,12 +11,8 @@ from app.payments.provider import PaymentProvider
 def fail_stuck_payments(
     uow_factory: UowFactory, provider: PaymentProvider, calls: Executor, older_than_s: int, limit: int = 100
 ) -> int:
-    """Fail up to `limit` payments PROCESSING for more than `older_than_s` seconds; how many were failed.
-
-    Each is first released at the provider while its order's lock is held, so an answer that never
-    reached us cannot leave money taken on a FAILED payment: a late approval waits for the lock, then
-    finds the payment FAILED and is given back.
-    """
+    """Fail up to `limit` payments PROCESSING for over `older_than_s` seconds, each first released at the
+    provider under its order's lock: a late approval waits for the lock, finds it FAILED, is given back."""
     with uow_factory() as uow:
         candidates = uow.stuck(older_than_s, limit)
         if not candidates:

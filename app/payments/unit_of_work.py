@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol, Self
 
-from sqlalchemy import Insert, Select, Update, func, insert, select, update
+from sqlalchemy import Select, Update, func, insert, select, update
 
 from app.payments.domain import ConcurrentChange, Payment, PaymentStatus
 from app.payments.ledger import Book, Ledger
@@ -17,7 +17,6 @@ from app.persistence import (
     batch_of,
     claim_events,
     claimed_among,
-    insert_batch,
 )
 
 _PAYMENT = ("id", "order_id", "amount", "status", "reason", "correlation_id")
@@ -34,16 +33,14 @@ class PaymentsUnitOfWork(Protocol):
     def save(self, ledger: Ledger) -> None: ...
 
     def read(self, order_ids: Sequence[uuid.UUID], event_ids: Sequence[uuid.UUID]) -> Ledger:
-        """Lock these orders until the transaction ends (every other transaction about them waits), then
-        read their books and which of these events were applied before."""
+        """Lock these orders until the transaction ends, read their books and which events were applied."""
 
     def stuck(self, older_than_s: int, limit: int) -> list[uuid.UUID]:
         """Orders whose payment has been PROCESSING, unchanged, for more than `older_than_s` seconds."""
 
 
 class SqlPaymentsUnitOfWork(SqlTransaction):
-    """PaymentsUnitOfWork on PostgreSQL. The transactions of one process share a `serial` lock: they
-    never overlap (they would only queue on the per-status totals, or deadlock on them)."""
+    """A process's transactions share a `serial` lock (else they queue, or deadlock, on totals)."""
 
     LOCK_SPACE = 2
 
@@ -66,12 +63,12 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
         if ledger.tombstones:
             rows = [{"order_id": order_id, "event_id": event_id} for order_id, event_id in ledger.tombstones]
             self._conn.execute(insert(cancelled_orders), rows)
-        self.write_batch(_opening(), [vars(payment) for payment in ledger.opened.values()], _PAYMENT)
+        self.insert(payments, [vars(p) for p in ledger.opened.values()], _PAYMENT, "created_at", "updated_at")
         changed = [{**vars(after), "expected": before} for before, after in ledger.changed.values()]
         moved = self.write_batch(_moving(), changed, _MOVED)
         if moved != len(changed):
             raise ConcurrentChange(f"{len(changed) - moved} payment(s) changed under their orders' locks")
-        self.write_batch(_recording(), [vars(line) for line in ledger.lines], _LINE)
+        self.insert(payment_history, [vars(line) for line in ledger.lines], _LINE, "at")
         append_events(self._conn, outbox, ledger.events)
 
 
@@ -91,19 +88,8 @@ def _books() -> Select[Any]:
 
 
 @functools.cache
-def _opening() -> Insert:
-    now = func.clock_timestamp()  # per row, in batch order (now() is one time for the whole transaction)
-    return insert_batch(payments, _PAYMENT, created_at=now, updated_at=now)
-
-
-@functools.cache
 def _moving() -> Update:
     """Conditional on the status read under the lock: a row changed behind the lock is not overwritten."""
     rows = batch_of(payments, _MOVED, expected="status")
     moved = update(payments).where(payments.c.id == rows.c.id, payments.c.status == rows.c.expected)
     return moved.values(status=rows.c.status, reason=rows.c.reason, updated_at=func.clock_timestamp())
-
-
-@functools.cache
-def _recording() -> Insert:
-    return insert_batch(payment_history, _LINE, at=func.clock_timestamp())

@@ -5,6 +5,7 @@ from app.persistence.engine import (
     build_engine,
     database_problem,
     newest_first,
+    read_one,
     read_page,
     read_with_retry,
     redact_url,

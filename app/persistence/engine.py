@@ -1,6 +1,6 @@
-"""SQLAlchemy engines for this system (fail fast, name their process) and reading through them: with a
-retry when a pooled connection died, and a page at a time."""
+"""SQLAlchemy engines that fail fast and name their process, and reads through them: retried, or by page."""
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,14 +27,9 @@ def build_engine(
     pool_timeout_s: float | None = None,
     autocommit: bool = False,
 ) -> sa.Engine:
-    """An engine whose connections fail fast when PostgreSQL is away and name their process.
-
-    `autocommit` is for engines whose every statement stands alone (reads, one INSERT): no BEGIN and
-    ROLLBACK round trips. `pool_timeout_s` is how long a caller waits for a free pooled connection
-    (default: twice the connect timeout). No pre-ping round trip per checkout: a connection that died in
-    the pool fails one read (retried once), one write (503) or one batch (retried), and the first
-    disconnect error invalidates the whole pool.
-    """
+    """`autocommit` saves the BEGIN/ROLLBACK round trips of engines whose statements stand alone. No pre-ping
+    per checkout: a connection that died in the pool fails one read (retried once), one write (503) or one
+    batch (retried), and the first disconnect error invalidates the whole pool."""
     options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
     return sa.create_engine(
         normalize_url(url),
@@ -51,8 +46,7 @@ def build_engine(
 
 
 def read_with_retry(engine: sa.Engine, query: Callable[[sa.Connection], T]) -> T:
-    """`query(conn)` on a pooled connection; a dropped connection or an outage gets one more try (the
-    first disconnect invalidates the pool, so the retry connects afresh). A second failure is raised."""
+    """`query(conn)`, tried once more after a dropped connection or an outage (the retry connects afresh)."""
     try:
         with engine.connect() as conn:
             return query(conn)
@@ -62,6 +56,19 @@ def read_with_retry(engine: sa.Engine, query: Callable[[sa.Connection], T]) -> T
         log.warning("read failed on a dropped connection, retrying once: %s", type(exc.orig).__name__)
     with engine.connect() as conn:
         return query(conn)
+
+
+def read_one(
+    engine: sa.Engine, table: sa.Table, column: str, key: Any, view: Callable[[sa.RowMapping], T]
+) -> T | None:
+    query = _by(table, column)
+    row = read_with_retry(engine, lambda conn: conn.execute(query, {"key": key}).mappings().first())
+    return None if row is None else view(row)
+
+
+@functools.cache
+def _by(table: sa.Table, column: str) -> sa.Select[Any]:
+    return sa.select(*table.c).where(table.c[column] == sa.bindparam("key", type_=table.c[column].type))
 
 
 @dataclass(frozen=True)
@@ -75,10 +82,8 @@ class Page(Generic[T]):
 def newest_first(
     table: sa.Table, matching: Sequence[sa.ColumnElement[bool]], counted: sa.Select[Any]
 ) -> sa.Select[Any]:
-    """`table`'s rows matching, newest first (ties broken by id, descending), LIMIT :limit OFFSET :offset,
-    each with the `counted` total beside it: the page and its total in one round trip. It walks the
-    (filter, created_at, id) index and stops after OFFSET + LIMIT entries: the first pages cost the same
-    on any table size, a deep page O(offset)."""
+    """A page of `table`'s rows newest first, each with the `counted` total: one round trip. It walks the
+    (filter, created_at, id) index and stops after OFFSET + LIMIT entries, whatever the table's size."""
     listing = sa.select(*table.c, counted.scalar_subquery().label("matching")).where(*matching)
     listing = listing.order_by(table.c.created_at.desc(), table.c.id.desc())
     limit, offset = sa.bindparam("limit", type_=sa.Integer()), sa.bindparam("offset", type_=sa.Integer())

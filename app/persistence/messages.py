@@ -1,5 +1,4 @@
-"""A module's inbox (events applied) and outbox (events to publish), written in batches: one array per
-column, so one statement text serves a batch of any size."""
+"""Inbox (events applied) and outbox (events to publish), written with one array per column per statement."""
 
 import functools
 import uuid
@@ -18,7 +17,6 @@ _EVENT = ("event_id", "event_type", "correlation_id", "body")
 
 
 def inbox_table(metadata: sa.MetaData) -> sa.Table:
-    """The `processed_events` table of the metadata's schema."""
     return sa.Table(
         "processed_events",
         metadata,
@@ -29,8 +27,7 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
 
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
-    """The `outbox` table of the metadata's schema; `published_at` is NULL until the relay confirmed it.
-    A statement-level trigger (the schema's migrations) NOTIFYs the relays when rows are inserted."""
+    """A statement-level trigger (the schema's migrations) NOTIFYs the relays when rows are inserted."""
     table = sa.Table(
         "outbox",
         metadata,
@@ -63,7 +60,6 @@ def claim_events(conn: sa.Connection, table: sa.Table, batch: Sequence[Incoming[
 
 
 def claimed_among(conn: sa.Connection, table: sa.Table, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these event ids were applied already."""
     query = sa.select(table.c.event_id).where(in_array(table.c.event_id, "ids"))
     return set(conn.execute(query, {"ids": list(ids)}).scalars()) if ids else set()
 
@@ -75,7 +71,7 @@ def append_events(conn: sa.Connection, table: sa.Table, envelopes: Sequence[Enve
         for e in envelopes
     )
     if envelopes:
-        conn.execute(_appending(table), arrays(rows, _EVENT))
+        conn.execute(insert_batch(table, _EVENT), arrays(rows, _EVENT))
 
 
 def batch_of(table: sa.Table, names: Sequence[str], **like: str) -> TableValuedAlias:
@@ -86,10 +82,12 @@ def batch_of(table: sa.Table, names: Sequence[str], **like: str) -> TableValuedA
     return sa.func.unnest(*columns).table_valued(*names).render_derived(name="batch")
 
 
-def insert_batch(table: sa.Table, names: Sequence[str], **computed: sa.ColumnElement[Any]) -> sa.Insert:
-    """INSERT the rows of `batch_of(table, names)`, and in each the `computed` columns' values."""
-    values = sa.select(*batch_of(table, names).c, *computed.values())
-    return sa.insert(table).from_select([*names, *computed], values)
+@functools.cache
+def insert_batch(table: sa.Table, names: tuple[str, ...], *stamped: str) -> sa.Insert:
+    """INSERT the rows of `batch_of(table, names)`, the `stamped` columns set to clock_timestamp(): per row,
+    in batch order (now() is one time for the whole transaction)."""
+    values = sa.select(*batch_of(table, names).c, *[sa.func.clock_timestamp()] * len(stamped))
+    return sa.insert(table).from_select([*names, *stamped], values)
 
 
 def arrays(rows: Iterable[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
@@ -107,8 +105,3 @@ def in_array(column: Any, name: str) -> sa.ColumnElement[bool]:
 def _claiming(table: sa.Table) -> sa.Insert:
     claimed = upsert(table).from_select(list(_CLAIMED), sa.select(*batch_of(table, _CLAIMED).c))
     return claimed.on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)
-
-
-@functools.cache
-def _appending(table: sa.Table) -> sa.Insert:
-    return insert_batch(table, _EVENT)

@@ -49,8 +49,7 @@ def grant_statements() -> list[str]:
 
 
 def role_passwords(process_urls: Mapping[str, str]) -> dict[str, str]:
-    """Role name -> password, from the processes' own URLs (process role -> URL, empty when unset).
-    A URL naming another user gets nothing: the grants are made to the payflow_* roles only."""
+    """Role name -> password from the process URLs (empty when unset); a URL naming another user gets none."""
     passwords = {}
     for role, raw in process_urls.items():
         url = make_url(raw) if raw else None
@@ -66,9 +65,8 @@ def role_passwords(process_urls: Mapping[str, str]) -> dict[str, str]:
 
 
 def secure_database(engine: Engine, passwords: Mapping[str, str] | None = None) -> None:
-    """Create the process roles when missing, give them the `passwords` (role name -> password) when
-    given, then (re)apply every grant in the engine's database. Needs the migrations applied first and
-    an owner allowed to create roles (or the roles made already)."""
+    """Create the process roles, set the `passwords` given (role name -> password), (re)apply every grant.
+    Needs the migrations applied and an owner allowed to create roles (or the roles made already)."""
     with engine.begin() as conn:
         for role in ROLE_NAMES.values():
             _ensure_role(conn, role)

@@ -6,15 +6,16 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self
 
-from sqlalchemy import BigInteger, Engine, Executable, Select, String, bindparam, cast, func, select
+from sqlalchemy import BigInteger, Engine, Executable, Select, String, Table, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
-from app.persistence.messages import arrays
+from app.persistence.messages import arrays, insert_batch
+
+Rows = Sequence[Mapping[str, Any]]
 
 
 class SqlTransaction:
-    """Base of the modules' SQL units of work; subclasses run their statements on `self._conn`. The
-    transactions sharing a `serial` lock never overlap: it is held from connecting to closing."""
+    """Base of the SQL units of work (statements on `self._conn`); those sharing a `serial` never overlap."""
 
     # Advisory locks are database-wide: each module locks in a space of its own, never waiting on another.
     LOCK_SPACE = 0
@@ -47,11 +48,12 @@ class SqlTransaction:
         does (advisory locks, so an order that does not exist yet is locked too)."""
         self._conn.execute(_locking(), {"ids": sorted(set(order_ids)), "space": self.LOCK_SPACE}).all()
 
-    def write_batch(
-        self, statement: Executable, rows: Sequence[Mapping[str, Any]], names: Sequence[str]
-    ) -> int:
+    def write_batch(self, statement: Executable, rows: Rows, names: Sequence[str]) -> int:
         """Run a `batch_of` statement on the rows (no round trip for none); how many rows it wrote."""
         return self._conn.execute(statement, arrays(rows, names)).rowcount if rows else 0
+
+    def insert(self, table: Table, rows: Rows, names: tuple[str, ...], *stamped: str) -> None:
+        self.write_batch(insert_batch(table, names, *stamped), rows, names)
 
 
 @functools.cache

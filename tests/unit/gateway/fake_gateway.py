@@ -15,8 +15,9 @@ from app.bootstrap import build_gateway
 from app.config import Settings
 from app.contracts import Envelope, Event, read_message
 from app.gateway import Command, GatewayDeps
-from app.orders import OrderPage, OrderStatus, OrderView
-from app.payments import PaymentPage, PaymentStatus, PaymentView, StatusTotal
+from app.orders import OrderStatus, OrderView
+from app.payments import PaymentStatus, PaymentView, StatusTotal
+from app.persistence import Page
 
 CREATED = datetime(2026, 2, 15, 1, 42, 19, tzinfo=UTC)
 UPDATED = datetime(2026, 2, 15, 1, 42, 21, 500000, tzinfo=UTC)
@@ -59,11 +60,11 @@ class FakeOrderQueries:
 
     def page(
         self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
-    ) -> OrderPage:
+    ) -> Page[OrderView]:
         self._maybe_fail()
         self.calls.append({"page": page, "limit": limit, "status": status, "user_id": user_id})
         found = [o for o in self.orders if status in (None, o.status) and user_id in (None, o.user_id)]
-        return OrderPage(_window(found, page, limit), len(found))
+        return Page[OrderView](_window(found, page, limit), len(found))
 
     def statuses(self, since: datetime | None = None) -> list[tuple[uuid.UUID, OrderStatus, datetime]]:
         self._maybe_fail()
@@ -90,11 +91,11 @@ class FakePaymentQueries:
         self._maybe_fail()
         return next((p for p in self.payments if p.order_id == order_id), None)
 
-    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> PaymentPage:
+    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> Page[PaymentView]:
         self._maybe_fail()
         self.calls.append({"page": page, "limit": limit, "status": status})
         found = [p for p in self.payments if status in (None, p.status)]
-        return PaymentPage(_window(found, page, limit), len(found))
+        return Page[PaymentView](_window(found, page, limit), len(found))
 
     def stats(self) -> list[StatusTotal]:
         """Like the real one: every status in the enum's order, zero for statuses nobody is in."""
