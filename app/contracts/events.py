@@ -96,11 +96,13 @@ E_co = TypeVar("E_co", bound=Event, covariant=True)
 
 @dataclass(frozen=True)
 class Incoming(Generic[E_co]):
-    """One delivered event: the contract itself, its event id and the correlation id it travels with."""
+    """One delivered event: the contract itself, its event id, the correlation id it travels with and when
+    its producer made it."""
 
     event: E_co
     id: uuid.UUID
     correlation_id: str
+    occurred_at: datetime
 
     @property
     def type(self) -> str:
@@ -118,7 +120,9 @@ def read_message(body: bytes) -> Incoming[Event]:
     kind = EVENT_TYPES.get((envelope.type, envelope.version))
     if kind is None:
         raise UnknownEventType(f"unknown event type {envelope.type!r} version {envelope.version}")
-    return Incoming(kind.from_payload(envelope.payload), envelope.id, envelope.correlation_id)
+    return Incoming(
+        kind.from_payload(envelope.payload), envelope.id, envelope.correlation_id, envelope.occurred_at
+    )
 
 
 def exchange_of(event_type: type[Event]) -> str:

@@ -62,7 +62,7 @@ class Change:
 class Plan:
     """What a batch does: orders to create, the final status of every order it changes, its history."""
 
-    created: list[OrderCreated] = field(default_factory=list)
+    created: list[Incoming[OrderCreated]] = field(default_factory=list)
     final: dict[uuid.UUID, OrderStatus] = field(default_factory=dict)
     history: list[Change] = field(default_factory=list)
 
@@ -76,7 +76,7 @@ def plan(current: Mapping[uuid.UUID, OrderStatus], batch: Iterable[Incoming[Any]
         if isinstance(event, OrderCreated):
             if before is not None:
                 continue
-            result.created.append(event)
+            result.created.append(message)
         elif before is None or target not in TRANSITIONS[before]:
             continue
         status[event.order_id] = target

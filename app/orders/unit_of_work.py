@@ -7,12 +7,12 @@ from typing import Any, Protocol, Self
 
 from sqlalchemy import Select, Update, func, select, update
 
-from app.contracts import Incoming
+from app.contracts import Incoming, OrderCreated
 from app.orders.domain import OrderStatus, Plan
 from app.orders.tables import order_history, orders, processed_events
 from app.persistence import SqlTransaction, batch_of, claim_events, in_array
 
-_NEW = ("id", "user_id", "total", "status")
+_NEW = ("id", "user_id", "total", "status", "created_at")
 _MOVED = ("id", "status")
 _HISTORY = ("order_id", "from_status", "to_status", "event_id", "event_type", "reason")
 
@@ -48,14 +48,21 @@ class SqlOrdersUnitOfWork(SqlTransaction):
         return claim_events(self._conn, processed_events, batch)
 
     def save(self, plan: Plan) -> None:
-        created = {event.order_id for event in plan.created}
-        new = [{**vars(e), "id": e.order_id, "status": plan.final[e.order_id]} for e in plan.created]
+        created = {message.event.order_id for message in plan.created}
+        new = [_stored(message, plan.final[message.event.order_id]) for message in plan.created]
         moved = [
             {"id": order_id, "status": s} for order_id, s in plan.final.items() if order_id not in created
         ]
-        self.insert(orders, new, _NEW, "created_at", "updated_at")
+        self.insert(orders, new, _NEW, "updated_at")
         self.write_batch(_moving(), moved, _MOVED)
         self.insert(order_history, [vars(change) for change in plan.history], _HISTORY, "at")
+
+
+def _stored(message: Incoming[OrderCreated], status: OrderStatus) -> dict[str, Any]:
+    """A new order's row; created_at is when the gateway accepted it (the event's time), so lists show
+    orders in the order they were placed, whichever relay published them first."""
+    event = message.event
+    return {**vars(event), "id": event.order_id, "status": status, "created_at": message.occurred_at}
 
 
 @functools.cache

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -101,6 +103,22 @@ def test_orders_created_in_one_batch_are_listed_newest_first_in_reverse_delivery
 
     page = OrderQueries(engine).page(page=1, limit=10)
     assert [view.id for view in page.items] == [message.event.order_id for message in reversed(batch)]
+
+
+def test_orders_are_listed_by_when_the_gateway_accepted_them_not_by_when_their_event_was_applied(
+    engine: Engine,
+) -> None:
+    placed_later = created(uuid.uuid4())
+    placed_first = dataclasses.replace(
+        created(uuid.uuid4()), occurred_at=placed_later.occurred_at - timedelta(seconds=1)
+    )
+
+    apply(engine, placed_later)
+    apply(engine, placed_first)  # its event was published after the other's (two relays race)
+
+    views = OrderQueries(engine).page(page=1, limit=10).items
+    assert [view.id for view in views] == [placed_later.event.order_id, placed_first.event.order_id]
+    assert views[1].created_at == placed_first.occurred_at
 
 
 def test_a_batch_that_fails_keeps_nothing_of_any_of_its_events(engine: Engine) -> None:

@@ -77,7 +77,7 @@ class FakeOrdersUnitOfWork:
         if self._state.broken_saves:
             self._state.broken_saves -= 1
             raise StorageFailure("the database refused the batch")
-        existing = [event.order_id for event in plan.created if event.order_id in self._state.orders]
+        existing = [m.event.order_id for m in plan.created if m.event.order_id in self._state.orders]
         if existing:
             raise StorageFailure(f"orders {existing} exist already (primary key)")
         self._plans.append(plan)
@@ -86,7 +86,7 @@ class FakeOrdersUnitOfWork:
         state = self._state
         state.claimed |= self._claims
         for plan in self._plans:
-            for event in plan.created:
+            for event in (message.event for message in plan.created):
                 state.orders[event.order_id] = StoredOrder(
                     event.user_id, event.total, plan.final[event.order_id]
                 )

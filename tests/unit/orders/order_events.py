@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +28,7 @@ TOTAL = Decimal("25.00")
 
 def incoming(event: Event, correlation_id: str = "corr-1") -> Incoming[Any]:
     """The event as the bus hands it over, with an event id of its own."""
-    return Incoming(event, uuid.uuid4(), correlation_id)
+    return Incoming(event, uuid.uuid4(), correlation_id, datetime.now(UTC))
 
 
 def created(order_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Incoming[OrderCreated]:

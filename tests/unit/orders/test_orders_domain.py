@@ -93,7 +93,7 @@ def test_a_planned_creation_opens_a_pending_order_with_its_first_history_line() 
 
     result = plan({}, [message])
 
-    assert result.created == [message.event]
+    assert result.created == [message]
     assert result.final == {order_id: OrderStatus.PENDING}
     assert [(c.from_status, c.to_status, c.event_id) for c in result.history] == [
         (None, OrderStatus.PENDING, message.id)
@@ -171,4 +171,4 @@ def test_a_plan_lists_only_orders_whose_status_changes() -> None:
     result = plan(current, [approved(moved), approved(untouched), created(fresh)])
 
     assert result.final == {moved: OrderStatus.PAID, fresh: OrderStatus.PENDING}
-    assert [event.total for event in result.created] == [TOTAL]
+    assert [message.event.total for message in result.created] == [TOTAL]

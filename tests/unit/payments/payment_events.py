@@ -6,6 +6,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,11 +24,13 @@ CANCEL_CORRELATION = "corr-cancel"
 
 
 def created(order_id: uuid.UUID, amount: Decimal = AMOUNT) -> Incoming[OrderCreated]:
-    return Incoming(OrderCreated(order_id, uuid.uuid4(), amount), uuid.uuid4(), CREATE_CORRELATION)
+    return Incoming(
+        OrderCreated(order_id, uuid.uuid4(), amount), uuid.uuid4(), CREATE_CORRELATION, datetime.now(UTC)
+    )
 
 
 def cancelled(order_id: uuid.UUID) -> Incoming[OrderCancelled]:
-    return Incoming(OrderCancelled(order_id), uuid.uuid4(), CANCEL_CORRELATION)
+    return Incoming(OrderCancelled(order_id), uuid.uuid4(), CANCEL_CORRELATION, datetime.now(UTC))
 
 
 @functools.cache
