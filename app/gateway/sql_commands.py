@@ -1,7 +1,7 @@
 """The command store on PostgreSQL: each command and the event it emits, one row, one statement."""
 
 import uuid
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import Engine, bindparam, select
@@ -31,7 +31,7 @@ class SqlCommandStore:
         self._engine = engine
 
     def record(self, command: Command, event: Envelope) -> Command:
-        values = asdict(command) | {"event_id": event.id, "event_type": event.type, "body": event.to_json()}
+        values = vars(command) | {"event_id": event.id, "event_type": event.type, "body": event.to_json()}
         values["correlation_id"] = event.correlation_id
         with self._engine.connect() as conn:
             if conn.execute(_RECORDING, values).first():
