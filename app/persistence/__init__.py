@@ -16,7 +16,6 @@ from app.persistence.messages import (
     arrays,
     batch_of,
     claim_events,
-    claimed_among,
     in_array,
     inbox_table,
     insert_batch,

@@ -59,11 +59,6 @@ def claim_events(conn: sa.Connection, table: sa.Table, batch: Sequence[Incoming[
     return set(conn.execute(_claiming(table), arrays(rows, _CLAIMED)).scalars())
 
 
-def claimed_among(conn: sa.Connection, table: sa.Table, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    query = sa.select(table.c.event_id).where(in_array(table.c.event_id, "ids"))
-    return set(conn.execute(query, {"ids": list(ids)}).scalars()) if ids else set()
-
-
 def append_events(conn: sa.Connection, table: sa.Table, envelopes: Sequence[Envelope]) -> None:
     """Insert the events in one statement; the relays wake when the surrounding transaction commits."""
     rows = (
