@@ -32,7 +32,9 @@ class SqlCommandStore:
 
     def record(self, command: Command, event: Envelope) -> Command:
         values = vars(command) | {"event_id": event.id, "event_type": event.type, "body": event.to_json()}
-        values["correlation_id"] = event.correlation_id
+        # Accepted at the event's time, the instant orders lists the order under: reconcile --since then
+        # selects the same orders from both sides.
+        values |= {"correlation_id": event.correlation_id, "created_at": event.occurred_at}
         with self._engine.connect() as conn:
             if conn.execute(_RECORDING, values).first():
                 return command

@@ -26,6 +26,17 @@ def store(autocommit_engine: Engine) -> SqlCommandStore:
     return SqlCommandStore(autocommit_engine)
 
 
+def test_a_command_is_accepted_at_its_event_time_the_instant_the_order_is_listed_under(
+    store: SqlCommandStore, engine: Engine
+) -> None:
+    command, event = creation()
+
+    store.record(command, event)
+
+    assert store.accepted_orders(since=event.occurred_at) == {command.order_id: event.occurred_at}
+    assert store.accepted_orders(since=event.occurred_at + timedelta(microseconds=1)) == {}
+
+
 def test_a_command_is_one_row_carrying_its_event_waiting_for_the_relay(
     store: SqlCommandStore, engine: Engine
 ) -> None:
