@@ -90,7 +90,8 @@ class OutboxRelay:
         if relayed < self._batch_size:
             # After a batch, pause so the rows committed meanwhile share the next confirm; an event that
             # comes after a quiet spell goes out at once.
-            time.sleep(self._linger_s if relayed else 0.0)
+            if relayed:
+                time.sleep(self._linger_s)
             readable, _, _ = select.select([self._listening], [], [], self._idle_wait_s)
             if readable:
                 self._listening.poll()

@@ -3,7 +3,7 @@
 import contextlib
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,10 +73,8 @@ class BatchSession:
     def stop(self, grace_s: float) -> None:
         """Take nothing new, then settle running batches for up to `grace_s`; the rest is redelivered."""
         self._consumer.cancel()
-        deadline = time.monotonic() + grace_s
-        while self._running and time.monotonic() < deadline:
-            time.sleep(POLL_S)
-            self._settle_finished()
+        wait([future for _, future in self._running], timeout=grace_s)
+        self._settle_finished()
 
     def _receive(self, message: Any) -> None:
         self.received += 1

@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from app.bus import BatchConsumer, Batching, RetryPolicy, Topology
+from app.bus import BatchConsumer, Batching, RetryPolicy, Topology, connect
+from app.bus.batches import Outcome
 from app.bus.publisher import ConfirmingPublisher, PublishNotConfirmed
+from app.bus.session import BatchSession
 from app.contracts import OrderCancelled, OrderCreated
 from tests.support.waiting import wait_until
 from tests.unit.bus.memory_broker import (
@@ -193,6 +196,32 @@ def test_a_running_consumer_applies_what_arrives_until_it_is_stopped(broker: Mem
     assert Counter(handler.applied_ids) == Counter(envelope.id for envelope in envelopes)
     assert time.monotonic() - consumer.last_heartbeat < 5
     assert broker.waiting() == []
+
+
+def test_stopping_a_session_lets_its_running_batch_finish_and_acks_it(broker: MemoryBroker) -> None:
+    started, finish = threading.Event(), threading.Event()
+
+    def apply(bodies: list[bytes]) -> list[Outcome]:
+        started.set()
+        finish.wait(timeout=5)
+        return [Outcome() for _ in bodies]
+
+    broker.publish_all([order_created()])
+    with ThreadPoolExecutor(1) as runners, connect(broker.url) as connection:
+        policy = RetryPolicy(broker.queue, 3, DELAYS)
+        session = BatchSession(connection, policy, Batching(10, 0.01), runners, apply)
+
+        def running() -> bool:
+            session.pump(0.01)
+            return started.is_set()
+
+        wait_until(running, timeout=5, what="the batch running")
+        threading.Timer(0.2, finish.set).start()  # the batch takes 200 ms more: stop must wait for it
+
+        session.stop(grace_s=5)
+
+        assert session.settled == 1
+    assert broker.waiting() == []  # acked, not given back for redelivery
 
 
 def test_a_consumer_declares_its_queue_with_its_retry_and_dead_letter_queues(broker: MemoryBroker) -> None:
