@@ -1,7 +1,9 @@
 """Gunicorn settings for the gateway, read from the same PAYFLOW_* environment as everything else."""
 
+import ctypes
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +30,7 @@ reuse_port = True
 # hooks below, after on_starting has set PROMETHEUS_MULTIPROC_DIR for the workers it forks.
 _METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _created_metrics_dir: list[str] = []
+_PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal this process gets when its parent thread dies
 
 
 def on_starting(server: Any) -> None:
@@ -42,6 +45,15 @@ def on_starting(server: Any) -> None:
         directory = tempfile.mkdtemp(prefix="payflow-gateway-metrics-")
         _created_metrics_dir.append(directory)
         os.environ[_METRICS_DIR_ENV] = directory
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Ask the kernel to send this worker SIGQUIT (gunicorn's immediate shutdown) when its master dies, even
+    by kill -9: an orphan would go on answering on its own listening socket with nobody supervising it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
+    if os.getppid() != server.pid:  # the master died before the request above took effect
+        os.kill(os.getpid(), signal.SIGQUIT)
 
 
 def child_exit(server: Any, worker: Any) -> None:
