@@ -6,6 +6,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ reuse_port = True
 _METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _created_metrics_dir: list[str] = []
 _PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal this process gets when its parent thread dies
+_metrics_stop = threading.Event()
 
 
 def on_starting(server: Any) -> None:
@@ -56,6 +58,21 @@ def post_fork(server: Any, worker: Any) -> None:
         os.kill(os.getpid(), signal.SIGQUIT)
 
 
+def when_ready(server: Any) -> None:
+    """Serve every worker's metrics from the master on their own bind: the public port has no /metrics."""
+    from prometheus_client import CollectorRegistry, make_wsgi_app, multiprocess  # noqa: PLC0415 - see above
+
+    from app.metrics_server import serve_http  # noqa: PLC0415 - see above
+
+    host, port = _settings.metrics_bind
+    if not port:
+        return
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    serving = (host, port, make_wsgi_app(registry), _metrics_stop)
+    threading.Thread(target=serve_http, args=serving, name="gateway-metrics", daemon=True).start()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop a dead worker's live gauges (its counters stay summed in)."""
     from prometheus_client import multiprocess  # noqa: PLC0415 - see the comment above on_starting
@@ -64,6 +81,7 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
+    _metrics_stop.set()
     for directory in _created_metrics_dir:
         shutil.rmtree(directory, ignore_errors=True)
 
