@@ -15,10 +15,10 @@ from tests.support.own_services import OwnServices, own_services
 Launch = Callable[..., FaultStack]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def throwaway_services() -> Iterator[OwnServices]:
-    """A PostgreSQL cluster and a RabbitMQ node of the fault tests' own, made once, at the first fault
-    test, and deleted at the end of the session: the tests stop these, never the machine's."""
+    """A PostgreSQL cluster and a RabbitMQ node of the fault tests' own, made once per session at the
+    first fault test, deleted after the last one: the tests stop these, never the machine's."""
     with own_services() as services:
         yield services
 
