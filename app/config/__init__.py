@@ -110,6 +110,7 @@ class Settings:
     outbox_retention_h: int = _variable("168", positive_int)
     idempotency_ttl_h: int = _variable("24", positive_int)
     read_timeout_ms: int = _variable("2000", positive_int)
+    max_page_offset: int = _variable("10000", non_negative_int)
     db_connect_timeout_s: int = _variable("2", positive_int)
     orders_metrics_port: int = _variable("9101", port)
     payments_metrics_port: int = _variable("9102", port)
