@@ -42,7 +42,7 @@ class Orders(MethodView):
     @blp.response(200, OrderPageSchema, example=examples.ORDER_PAGE)
     @blp.error(422, "Invalid query, or a page number past the offset cap", examples.INVALID_QUERY)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List orders, newest first, optionally by status and userId."""
+        """List orders newest first, by page number or by cursor, optionally by status and userId."""
         deps = current_deps()
         return listed(deps.orders.page, query, "orders", deps.max_page_offset)
 

@@ -22,6 +22,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAYOUT = struct.Struct(">Bq16s")  # version, created_at in microseconds since the epoch, id
 _VERSION, _CHECK_BYTES = 1, 6
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+DEPTH = (
+    "Skips (page - 1) x limit rows, at most PAYFLOW_MAX_PAGE_OFFSET (default 10,000): deeper is 422, "
+    "read on with `cursor`. Excludes `cursor`."
+)
 INVALID_CURSOR = "Not a cursor this list issued: pass its meta.nextCursor unchanged"
 
 
@@ -78,7 +82,11 @@ def cursor_field(resource: str) -> Cursor:
 class PageQuerySchema(Schema):
     """?page=&limit= with the seed's defaults (page 1, limit 10), or ?cursor=&limit=."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": DEPTH},
+    )
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=MAX_LIMIT))
 
     @pre_load

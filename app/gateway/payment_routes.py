@@ -26,7 +26,7 @@ class Payments(MethodView):
     @blp.response(200, PaymentPageSchema, example=examples.PAYMENT_PAGE)
     @blp.error(422, "Invalid query, or a page number past the offset cap", examples.INVALID_QUERY)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List payments, newest first, optionally by status."""
+        """List payments newest first, by page number or by cursor, optionally by status."""
         deps = current_deps()
         return listed(deps.payments.page, query, "payments", deps.max_page_offset)
 
