@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.bootstrap import ROLES, build_worker, process_urls, topology
+from app.bootstrap import ROLES, build_worker, topology
 from app.bus import declare_topology_at
 from app.cli.console import load_settings, owner_engine
 from app.cli.run import GUNICORN, run_processes
@@ -19,6 +19,7 @@ from app.jobs import Background
 from app.persistence import redact_url
 from app.persistence.migrations import ensure_database, upgrade_all
 from app.persistence.roles import role_passwords, secure_database
+from app.process_roles import process_roles, process_urls
 
 log = logging.getLogger("payflow.cli")
 ROOT = Path(__file__).resolve().parents[2]  # where gunicorn.conf.py, wsgi.py and worker.py are
@@ -53,7 +54,8 @@ def apply_migrations(settings: Settings) -> None:
     with owner_engine(settings, "migrate", pool_size=5) as engine:
         upgrade_all(engine)
         # Re-granted after every migration, so new tables are covered too.
-        secure_database(engine, role_passwords(process_urls(settings)))
+        roles = process_roles(settings)
+        secure_database(engine, roles, role_passwords(process_urls(settings), roles))
     log.info("migrations applied on %s", redact_url(settings.database_url))
 
 

@@ -6,7 +6,7 @@ from typing import Any, cast
 import flask_smorest
 from flask import Flask
 
-from app.gateway import auth, health_routes, metrics, order_routes, payment_routes
+from app.gateway import auth, docs_routes, health_routes, metrics, order_routes, payment_routes
 from app.gateway.blueprint import EXTENSION_KEY, GatewayDeps
 from app.gateway.correlation import CorrelationMiddleware
 from app.gateway.errors import register_error_handlers
@@ -20,8 +20,7 @@ OPENAPI_CONFIG: dict[str, Any] = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # No OPENAPI_SWAGGER_UI_PATH: docs_routes serves /api/docs from packaged files, without inline script.
 }
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API key (see the README)."}
 FIELD_TYPES = ((Money, "number", None), (Amount, "number", None), (Timestamp, "string", "date-time"))
@@ -48,6 +47,7 @@ def create_app(deps: GatewayDeps) -> Flask:
         api.register_field(field, openapi_type, openapi_format)
     for module in (order_routes, payment_routes, health_routes):
         api.register_blueprint(module.blp)
+    app.register_blueprint(docs_routes.blp)  # a plain Flask blueprint: the page is not an API operation
     register_error_handlers(app)
     metrics.instrument(app)  # first before_request hook, so refused requests are timed too
     if deps.api_key_hashes:

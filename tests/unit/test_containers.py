@@ -127,7 +127,7 @@ def test_the_image_entrypoint_is_the_payflow_console_script_and_its_default_comm
 def test_prometheus_scrapes_every_process_on_its_documented_port(compose: dict[str, Any]) -> None:
     config = load_yaml("docker/prometheus.yml")
     targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    gateway_port = SETTINGS["http_bind"].default.rsplit(":", 1)[1]
+    gateway_port = SETTINGS["metrics_bind"].default.rsplit(":", 1)[1]  # metrics have their own bind
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
 
     assert targets["gateway"] == [f"gateway:{gateway_port}"]
