@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Sequence
 
 from flask import request
@@ -12,8 +13,12 @@ from app.gateway.errors import ApiKeyRequired
 
 log = logging.getLogger(__name__)
 
-# Probes must answer without a key; the API's contract (OpenAPI document and its UI) is no secret.
-PUBLIC_PREFIXES = ("/api/health/", "/api/openapi.json", "/api/docs")
+# Probes must answer without a key; the API's contract (OpenAPI document and its UI) is no secret. Paths
+# match exactly: /api/docsx or /api/health/../orders need a key like any other path.
+PUBLIC_PATHS = frozenset({"/api/health/live", "/api/health/ready", "/api/openapi.json", "/api/docs"})
+# The docs page's own static assets (Swagger UI's files, served locally): /api/docs/ and paths below it
+# made of plain segments; a segment cannot start with a dot, so `..` never climbs out of the subtree.
+DOCS_ASSETS = re.compile(r"/api/docs/(?:[\w-][\w.-]*(?:/[\w-][\w.-]*)*)?", re.ASCII)
 MAX_KEY_LENGTH = 512
 
 
@@ -37,9 +42,14 @@ def bearer_token(header: str | None) -> str | None:
     return token
 
 
+def is_public(path: str) -> bool:
+    """Outside /api (the metrics route), a probe, the OpenAPI document, the docs page or one of its assets."""
+    return not path.startswith("/api") or path in PUBLIC_PATHS or DOCS_ASSETS.fullmatch(path) is not None
+
+
 def require_api_key() -> None:
     """before_request hook: /api requests, except the public ones, need a valid key (else 401)."""
-    if not request.path.startswith("/api") or request.path.startswith(PUBLIC_PREFIXES):
+    if is_public(request.path):
         return
     token = bearer_token(request.headers.get("Authorization"))
     if token is None or not key_matches(token, current_deps().api_key_hashes):
