@@ -1,9 +1,12 @@
 """Gunicorn settings for the gateway, read from the same PAYFLOW_* environment as everything else."""
 
+import ctypes
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +25,15 @@ keepalive = 5
 # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new connections across the
 # workers. With one shared socket, whichever worker won the accept race kept every keep-alive client
 # (measured: one worker served all 33 benchmark connections while the other sat mostly idle).
-reuse_port = True
+# A unix socket (`payflow run` behind nginx) cannot be reused that way, and nginx spreads its own connections.
+reuse_port = not bind.startswith("unix:")
 
 # prometheus_client picks its multiprocess value store when first imported, so it is imported only in the
 # hooks below, after on_starting has set PROMETHEUS_MULTIPROC_DIR for the workers it forks.
 _METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _created_metrics_dir: list[str] = []
+_PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal this process gets when its parent thread dies
+_metrics_stop = threading.Event()
 
 
 def on_starting(server: Any) -> None:
@@ -44,6 +50,30 @@ def on_starting(server: Any) -> None:
         os.environ[_METRICS_DIR_ENV] = directory
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    """Ask the kernel to send this worker SIGQUIT (gunicorn's immediate shutdown) when its master dies, even
+    by kill -9: an orphan would go on answering on its own listening socket with nobody supervising it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
+    if os.getppid() != server.pid:  # the master died before the request above took effect
+        os.kill(os.getpid(), signal.SIGQUIT)
+
+
+def when_ready(server: Any) -> None:
+    """Serve every worker's metrics from the master on their own bind: the public port has no /metrics."""
+    from prometheus_client import CollectorRegistry, make_wsgi_app, multiprocess  # noqa: PLC0415 - see above
+
+    from app.metrics_server import serve_http  # noqa: PLC0415 - see above
+
+    host, port = _settings.metrics_bind
+    if not port:
+        return
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    serving = (host, port, make_wsgi_app(registry), _metrics_stop)
+    threading.Thread(target=serve_http, args=serving, name="gateway-metrics", daemon=True).start()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop a dead worker's live gauges (its counters stay summed in)."""
     from prometheus_client import multiprocess  # noqa: PLC0415 - see the comment above on_starting
@@ -52,6 +82,7 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
+    _metrics_stop.set()
     for directory in _created_metrics_dir:
         shutil.rmtree(directory, ignore_errors=True)
 

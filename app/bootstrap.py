@@ -10,9 +10,10 @@ from app import bus, gateway, orders, payments
 from app.config import Settings
 from app.gateway import CommandStore, GatewayDeps, SqlCommandStore, create_app, warn_when_open
 from app.jobs import Job
+from app.metrics_server import serve_http
 from app.persistence import build_engine, database_problem
 from app.persistence.migrations import pending_migrations
-from app.persistence.roles import role_url
+from app.process_roles import WORKER_POOL_SIZE, process_database_url
 
 HANDLED = {"orders": orders.HANDLED, "payments": payments.HANDLED}
 OUTBOXES = {"gateway": gateway.OUTBOX, "payments": payments.OUTBOX}  # keyed by schema
@@ -21,7 +22,6 @@ SWEEP_INTERVAL_S = 5.0
 PURGE_INTERVAL_S = 600.0
 GAUGE_INTERVAL_S = 5.0
 WORKER_POOL_TIMEOUT_S = 30.0
-METRICS_HOST = "0.0.0.0"  # the worker's /metrics and /health port must be reachable from other containers
 
 
 class Gateway(NamedTuple):
@@ -72,7 +72,7 @@ def build_worker(
     settings: Settings, role: str, *, provider: payments.PaymentProvider | None = None
 ) -> Worker:
     """The consumer of one role's inbox and its jobs; `provider` defaults to the simulated one."""
-    engine = _engine(settings, role, 2)
+    engine = _engine(settings, role, WORKER_POOL_SIZE)
     if role == "orders":
         handlers, parallel, jobs = orders.build(engine).handlers, 1, []
     else:  # payments applies batches side by side, so its provider calls overlap up to its concurrency
@@ -96,7 +96,7 @@ def build_worker(
         probes = bus.WorkerProbes(
             lambda: consumer.last_heartbeat, functools.partial(database_problem, engine)
         )
-        serve = functools.partial(bus.serve_worker_http, METRICS_HOST, port, bus.worker_wsgi_app(probes))
+        serve = functools.partial(serve_http, settings.worker_http_host, port, bus.worker_wsgi_app(probes))
         jobs.append(Job(f"{role}-http", serve))
     return Worker(consumer, jobs)
 
@@ -127,16 +127,6 @@ def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = Fa
         pool_timeout_s=None if role == "gateway" else WORKER_POOL_TIMEOUT_S,
         autocommit=autocommit,
     )
-
-
-def process_urls(settings: Settings) -> dict[str, str]:
-    """The database URL configured for each process role ("" when derived from PAYFLOW_DATABASE_URL)."""
-    return {role: getattr(settings, f"{role}_database_url") for role in ("gateway", *ROLES)}
-
-
-def process_database_url(settings: Settings, role: str) -> str:
-    """The URL a process role connects with: its own setting, else the owner's URL as its database role."""
-    return process_urls(settings)[role] or role_url(settings.database_url, role)
 
 
 def _readiness(engine: Engine, settings: Settings) -> dict[str, str]:

@@ -14,4 +14,4 @@ from app.bus.relay import OutboxRelay
 from app.bus.session import Batching
 from app.bus.settlement import RetryPolicy
 from app.bus.topology import OUTBOX_EXCHANGES, Topology, inbox_name, unrouted
-from app.bus.worker_http import WorkerProbes, serve_worker_http, worker_wsgi_app
+from app.bus.worker_http import WorkerProbes, worker_wsgi_app

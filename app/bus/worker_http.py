@@ -1,22 +1,15 @@
 """A worker's own HTTP port: Prometheus /metrics plus /health/live and /health/ready for orchestrators."""
 
 import json
-import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from prometheus_client import make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer
-
-log = logging.getLogger(__name__)
 
 HEARTBEAT_STALE_S = 15.0  # the consumer loop passes every 0.5 s; silence this long means no broker link
-POLL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,25 +49,3 @@ def _json(start_response: StartResponse, status: int, body: dict[str, str]) -> l
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
     start_response(f"{status} {HTTPStatus(status).phrase}", headers)
     return [payload]
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """Probes every few seconds would drown the log; Prometheus records scrape failures itself."""
-
-
-def serve_worker_http(host: str, port: int, app: WSGIApplication, stop: threading.Event) -> None:
-    """Answer requests on `port` until `stop` is set; a taken port (a second worker of the role on one
-    host) is logged, not fatal: the worker runs on without the endpoint."""
-    try:  # request threads are daemons: a slow scraper never holds the process open
-        server = make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler)
-    except OSError as exc:
-        log.error("no /metrics or /health endpoint: port %d unusable: %s", port, exc)
-        return
-    log.info("serving /metrics, /health/live and /health/ready on port %d", port)
-    server.timeout = POLL_S
-    try:
-        while not stop.is_set():
-            server.handle_request()
-    finally:
-        server.server_close()

@@ -5,31 +5,24 @@ import functools
 import logging
 import os
 import signal
-import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.bootstrap import ROLES, build_worker, process_urls, topology
+from app.bootstrap import ROLES, build_worker, topology
 from app.bus import declare_topology_at
 from app.cli.console import load_settings, owner_engine
+from app.cli.run import GUNICORN, run_processes
 from app.config import Settings
 from app.jobs import Background
 from app.persistence import redact_url
 from app.persistence.migrations import ensure_database, upgrade_all
 from app.persistence.roles import role_passwords, secure_database
+from app.process_roles import process_roles, process_urls
 
 log = logging.getLogger("payflow.cli")
-run_log = logging.getLogger("payflow.run")
 ROOT = Path(__file__).resolve().parents[2]  # where gunicorn.conf.py, wsgi.py and worker.py are
-GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
-# The processes `run` starts, each the same command an operator would type.
-CHILDREN = {"gateway": GUNICORN} | {
-    f"{role}-worker": [sys.executable, "worker.py", "--role", role] for role in ROLES
-}
-STOP_TIMEOUT_S = 30.0
 
 
 def register(sub: Any) -> None:
@@ -45,7 +38,7 @@ def register(sub: Any) -> None:
     worker = sub.add_parser("worker", help="run one queue worker process")
     worker.add_argument("--role", required=True, choices=ROLES, help="which module's queue")
     worker.set_defaults(handler=run_worker)
-    run = sub.add_parser("run", help="set up, then run gateway + orders and payments workers until Ctrl-C")
+    run = sub.add_parser("run", help="set up, then run nginx (if installed), gateway, workers until Ctrl-C")
     run.add_argument("--skip-setup", action="store_true", help="do not create/migrate/declare first")
     run.set_defaults(handler=run_all)
 
@@ -61,7 +54,8 @@ def apply_migrations(settings: Settings) -> None:
     with owner_engine(settings, "migrate", pool_size=5) as engine:
         upgrade_all(engine)
         # Re-granted after every migration, so new tables are covered too.
-        secure_database(engine, role_passwords(process_urls(settings)))
+        roles = process_roles(settings)
+        secure_database(engine, roles, role_passwords(process_urls(settings), roles))
     log.info("migrations applied on %s", redact_url(settings.database_url))
 
 
@@ -92,40 +86,13 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_all(args: argparse.Namespace) -> int:
-    """Start every process, stop them all when one dies or on SIGINT/SIGTERM."""
+    """Set up (unless told not to), then run every process in the foreground."""
     settings = load_settings("run")
     if not args.skip_setup:
         prepare(settings)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    # Sessions of their own: Ctrl-C reaches only us, and we stop the children gracefully with SIGTERM.
-    children = {
-        name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True) for name, cmd in CHILDREN.items()
-    }
-    run_log.info("running %s; Ctrl-C stops everything", ", ".join(children))
-    exited = None
-    while exited is None and not stop.wait(0.5):
-        exited = next((name for name, child in children.items() if child.poll() is not None), None)
-    if exited is not None:
-        run_log.error("%s exited with code %s; stopping the others", exited, children[exited].returncode)
-    _terminate(children)
-    return 0 if exited is None else 1
+    return run_processes(settings)
 
 
 def _step(step: Callable[[Settings], None], args: argparse.Namespace) -> int:
     step(load_settings(args.command))
     return 0
-
-
-def _terminate(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for name, child in children.items():
-        try:
-            child.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            run_log.warning("%s did not stop in %.0f s; killing it", name, STOP_TIMEOUT_S)
-            child.kill()
-    run_log.info("all processes stopped")

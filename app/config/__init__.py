@@ -56,6 +56,13 @@ def text(raw: str) -> str:
     return raw
 
 
+def address(raw: str) -> tuple[str, int]:
+    host, colon, number = raw.strip().rpartition(":")
+    if not colon or not host:
+        raise ValueError("must be host:port, for example 127.0.0.1:9100 (port 0 disables)")
+    return host.strip("[]"), port(number)
+
+
 def key_hashes(raw: str) -> tuple[str, ...]:
     hashes = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
     if not all(re.fullmatch(r"sha256:[0-9a-f]{64}", digest) for digest in hashes):
@@ -112,6 +119,13 @@ class Settings:
     read_timeout_ms: int = _variable("2000", positive_int)
     max_page_offset: int = _variable("10000", non_negative_int)
     db_connect_timeout_s: int = _variable("2", positive_int)
+    worker_statement_timeout_ms: int = _variable("30000", positive_int)
+    # Empty: the database's name, so each database has roles of its own (payflow -> payflow_orders, ...).
+    database_role_prefix: str = _variable("", str.strip)
+    metrics_bind: tuple[str, int] = _variable(
+        "127.0.0.1:9100", address
+    )  # the gateway's /metrics, off the public port
+    worker_http_host: str = _variable("127.0.0.1", text)  # the workers' /metrics and /health ports
     orders_metrics_port: int = _variable("9101", port)
     payments_metrics_port: int = _variable("9102", port)
     api_key_hashes: tuple[str, ...] = _variable("", key_hashes, secret=True)

@@ -6,8 +6,9 @@ from typing import Any, cast
 import flask_smorest
 from flask import Flask
 
-from app.gateway import auth, health_routes, metrics, order_routes, payment_routes
+from app.gateway import auth, docs_routes, health_routes, metrics, order_routes, payment_routes
 from app.gateway.blueprint import EXTENSION_KEY, GatewayDeps
+from app.gateway.body_limit import BufferedBody, refuse_unreadable_or_oversized_body
 from app.gateway.correlation import CorrelationMiddleware
 from app.gateway.errors import register_error_handlers
 from app.gateway.fields import Amount, Money, Timestamp, UuidConverter
@@ -20,8 +21,7 @@ OPENAPI_CONFIG: dict[str, Any] = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # No OPENAPI_SWAGGER_UI_PATH: docs_routes serves /api/docs from packaged files, without inline script.
 }
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API key (see the README)."}
 FIELD_TYPES = ((Money, "number", None), (Amount, "number", None), (Timestamp, "string", "date-time"))
@@ -48,12 +48,15 @@ def create_app(deps: GatewayDeps) -> Flask:
         api.register_field(field, openapi_type, openapi_format)
     for module in (order_routes, payment_routes, health_routes):
         api.register_blueprint(module.blp)
+    app.register_blueprint(docs_routes.blp)  # a plain Flask blueprint: the page is not an API operation
     register_error_handlers(app)
     metrics.instrument(app)  # first before_request hook, so refused requests are timed too
     if deps.api_key_hashes:
         app.before_request(auth.require_api_key)  # before other checks: no key, no answer
+    app.before_request(refuse_unreadable_or_oversized_body)
     app.before_request(require_json_content_type)
-    app.wsgi_app = CorrelationMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    buffered = BufferedBody(app.wsgi_app, MAX_BODY_BYTES)
+    app.wsgi_app = CorrelationMiddleware(buffered)  # type: ignore[method-assign]
     return app
 
 

@@ -1,10 +1,10 @@
-"""Prometheus metrics of the gateway (requests by route, method, status; latency) and GET /metrics."""
+"""Prometheus metrics of the gateway: requests by route, method and status, and their latency. They are served
+on their own bind by the gunicorn master (gunicorn.conf.py), never on the public port."""
 
-import os
 import time
 
 from flask import Flask, Response, request
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, exposition, multiprocess
+from prometheus_client import Counter, Histogram
 
 UNMATCHED = "unmatched"  # 404s share one label value, so scanners cannot blow up the series count
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -24,10 +24,9 @@ LATENCY = Histogram(
 
 
 def instrument(app: Flask) -> None:
-    """Time and count every request and serve /metrics; call before other before_request hooks."""
+    """Time and count every request; call before other before_request hooks."""
     app.before_request(_start_timer)
     app.after_request(_record)
-    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
 
 
 def _start_timer() -> None:
@@ -42,12 +41,3 @@ def _record(response: Response) -> Response:
     if isinstance(started, float):
         LATENCY.labels(route, method).observe(time.perf_counter() - started)
     return response
-
-
-def metrics_view() -> Response:
-    """Every gunicorn worker's metrics when PROMETHEUS_MULTIPROC_DIR is set, else this process's."""
-    registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
-    return Response(exposition.generate_latest(registry), content_type=exposition.CONTENT_TYPE_LATEST)

@@ -8,6 +8,7 @@ from flask import Response, request
 from flask.views import MethodView
 
 from app.gateway import examples
+from app.gateway.auth import api_key_id
 from app.gateway.blueprint import Blueprint, current_deps
 from app.gateway.commands import MAX_KEY_LENGTH, Reply, Submission, cancel_order, create_order
 from app.gateway.correlation import correlation_id
@@ -98,7 +99,8 @@ def _cancel(order_id: uuid.UUID, body: dict[str, Any]) -> Response:
 def _submission(fields: dict[str, Any]) -> Submission:
     # The route's rule and the parsed values, not the raw path: an id in upper case is the same request.
     route = f"{request.method} {request.url_rule}"
-    return Submission.of(request.headers.get("Idempotency-Key"), route, fields, correlation_id())
+    key = request.headers.get("Idempotency-Key")
+    return Submission.of(key, route, fields, correlation_id(), api_key_id())
 
 
 def _answer(reply: Reply) -> Response:

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL, make_url
@@ -11,71 +12,110 @@ from app.persistence.migrations import VERSION_TABLE
 
 log = logging.getLogger(__name__)
 
-ROLE_NAMES = {"gateway": "payflow_gateway", "orders": "payflow_orders", "payments": "payflow_payments"}
+PROCESSES = ("gateway", "orders", "payments")  # each process owns the schema of its name
 _ALREADY_EXISTS = {"42710", "23505"}  # duplicate_object; unique_violation when two setups race
-# Each process role reads and writes its own schema (its version table read-only) ...
-OWNS = {role: schema for schema, role in ROLE_NAMES.items()}
-# ... and the gateway may also read the modules' read sides and every schema's migrations.
+# The audit trail: its owner may add to it and read it, never rewrite it.
+APPEND_ONLY = {"orders": ("order_history",), "payments": ("payment_history",)}
+# Beyond its own schema, the gateway reads the modules' read sides and every schema's migrations.
 READS = {
-    ("payflow_gateway", "orders"): ("orders", "order_counts", VERSION_TABLE),
-    ("payflow_gateway", "payments"): ("payments", "payment_totals", VERSION_TABLE),
+    ("gateway", "orders"): ("orders", "order_counts", VERSION_TABLE),
+    ("gateway", "payments"): ("payments", "payment_totals", VERSION_TABLE),
 }
 
 
+@dataclass(frozen=True)
+class ProcessRoles:
+    """The roles of one database's processes (`<prefix>_<process>`) and the limits each role gets."""
+
+    prefix: str
+    connection_limits: Mapping[str, int]
+    statement_timeouts_ms: Mapping[str, int]
+
+    def name(self, process: str) -> str:
+        return f"{self.prefix}_{process}"
+
+    def names(self) -> list[str]:
+        return [self.name(process) for process in PROCESSES]
+
+
+def role_prefix(owner_url: str, configured: str = "") -> str:
+    """The configured prefix, else the database's name: roles are cluster-wide, a database's are its own."""
+    return configured or str(make_url(owner_url).database)
+
+
 def role_url(owner_url: str, role: str) -> str:
-    """`owner_url` with the user replaced by the process role's database role (and no password)."""
+    """`owner_url` with the user replaced by the database role `role` (and no password)."""
     owner = make_url(owner_url)
     # A fresh URL rather than owner.set(): set() keeps the password when given None.
-    url = URL.create(
-        owner.drivername, ROLE_NAMES[role], None, owner.host, owner.port, owner.database, owner.query
-    )
+    url = URL.create(owner.drivername, role, None, owner.host, owner.port, owner.database, owner.query)
     return url.render_as_string(hide_password=False)
 
 
-def grant_statements() -> list[str]:
+def grant_statements(roles: ProcessRoles) -> list[str]:
     """Every GRANT/REVOKE, in order; all idempotent, so they are simply re-run after each migration."""
     statements = []
-    for role, schema in OWNS.items():
+    for process in PROCESSES:
+        role, schema = roles.name(process), process
         statements += [
             f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"',
             f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"',
             f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"',
             f'REVOKE INSERT, UPDATE, DELETE ON "{schema}".{VERSION_TABLE} FROM "{role}"',
         ]
-    for (role, schema), tables in READS.items():
-        statements.append(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-        statements += [f'GRANT SELECT ON "{schema}"."{table}" TO "{role}"' for table in tables]
+        statements += [
+            f'REVOKE UPDATE, DELETE, TRUNCATE ON "{schema}"."{table}" FROM "{role}"'
+            for table in APPEND_ONLY.get(process, ())
+        ]
+    for (process, schema), tables in READS.items():
+        statements.append(f'GRANT USAGE ON SCHEMA "{schema}" TO "{roles.name(process)}"')
+        statements += [f'GRANT SELECT ON "{schema}"."{table}" TO "{roles.name(process)}"' for table in tables]
     return statements
 
 
-def role_passwords(process_urls: Mapping[str, str]) -> dict[str, str]:
+def limit_statements(roles: ProcessRoles, database: str) -> list[str]:
+    """Per role: its connection limit and statement timeout; CONNECT to `database` for its roles only."""
+    statements = [f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC']
+    for process in PROCESSES:
+        role = roles.name(process)
+        statements += [
+            f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"',
+            f'ALTER ROLE "{role}" CONNECTION LIMIT {int(roles.connection_limits[process])}',
+            f'ALTER ROLE "{role}" SET statement_timeout = {int(roles.statement_timeouts_ms[process])}',
+        ]
+    return statements
+
+
+def role_passwords(process_urls: Mapping[str, str], roles: ProcessRoles) -> dict[str, str]:
     """Role name -> password from the process URLs (empty when unset); a URL naming another user gets none."""
     passwords = {}
-    for role, raw in process_urls.items():
+    for process, raw in process_urls.items():
         url = make_url(raw) if raw else None
         if url is None or url.password is None:
             continue
-        if url.username == ROLE_NAMES[role]:
-            passwords[ROLE_NAMES[role]] = str(url.password)
+        if url.username == roles.name(process):
+            passwords[roles.name(process)] = str(url.password)
         else:
             log.warning(
-                "the %s URL connects as %s, but the grants are for %s", role, url.username, ROLE_NAMES[role]
+                "the %s URL connects as %s, but the grants are for %s",
+                process,
+                url.username,
+                roles.name(process),
             )
     return passwords
 
 
-def secure_database(engine: Engine, passwords: Mapping[str, str] | None = None) -> None:
-    """Create the process roles, set the `passwords` given (role name -> password), (re)apply every grant.
-    Needs the migrations applied and an owner allowed to create roles (or the roles made already)."""
+def secure_database(engine: Engine, roles: ProcessRoles, passwords: Mapping[str, str] | None = None) -> None:
+    """Create the process roles, set the `passwords` given (role name -> password), (re)apply every grant and
+    limit. Needs the migrations applied and an owner allowed to create roles (or the roles made already)."""
     with engine.begin() as conn:
-        for role in ROLE_NAMES.values():
+        for role in roles.names():
             _ensure_role(conn, role)
         for role, password in (passwords or {}).items():
             # psycopg2 binds client-side, so the password travels as a quoted literal, never in a log.
             conn.execute(text(f'ALTER ROLE "{role}" PASSWORD :password'), {"password": password})
-        for statement in grant_statements():
+        for statement in grant_statements(roles) + limit_statements(roles, str(engine.url.database)):
             conn.execute(text(statement))
-    log.info("database roles %s granted their schemas", ", ".join(ROLE_NAMES.values()))
+    log.info("database roles %s granted their schemas", ", ".join(roles.names()))
 
 
 def _ensure_role(conn: Connection, role: str) -> None:

@@ -1,4 +1,5 @@
-"""Metrics and probes of the real processes: gateway /metrics across gunicorn workers, worker ports."""
+"""Metrics and probes of the real processes: gateway /metrics across gunicorn workers on their own bind, not
+the public port; worker ports."""
 
 from __future__ import annotations
 
@@ -40,10 +41,17 @@ def test_the_gateway_metrics_count_requests_of_every_gunicorn_worker(system: Run
         assert system.api.post("/orders", {"userId": SEED_USER, "total": 20.01}).status == 202
     series = 'payflow_http_requests_total{method="POST",route="/api/orders",status="202"}'
 
-    status, scrape = fetch(f"http://{system.env['PAYFLOW_HTTP_BIND']}/metrics")
+    status, scrape = fetch(f"http://{system.env['PAYFLOW_METRICS_BIND']}/metrics")
 
     assert status == 200
     assert value(scrape, series) >= 6
+
+
+def test_the_public_port_answers_metrics_like_an_unknown_route(system: RunningSystem) -> None:
+    status, body = fetch(f"http://{system.env['PAYFLOW_HTTP_BIND']}/metrics")
+
+    assert status == 404
+    assert "payflow_http_requests_total" not in body
 
 
 def test_workers_expose_metrics_while_orders_flow(system: RunningSystem) -> None:

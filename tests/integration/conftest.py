@@ -2,8 +2,8 @@
 
 The migrations run once per session into a template database; each test's database is a copy of it
 (`CREATE DATABASE ... TEMPLATE`, a few tens of milliseconds), dropped when the test ends. The template
-is also secured (`app.persistence.roles`), as `payflow setup` leaves a database, so the process roles
-built by `app.bootstrap` can connect to every copy.
+is also secured (`app.persistence.roles`), as `payflow setup` leaves a database; its roles are named after
+the template, so settings built for a copy name the `role_prefix` (the copies keep the template's grants).
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.config import Settings
 from app.persistence import build_engine
 from app.persistence.migrations import upgrade_all
 from app.persistence.roles import secure_database
+from app.process_roles import process_roles
 from tests.support.services import ADMIN_URL, fresh_database, fresh_vhost
 
 
@@ -30,15 +32,21 @@ def template_database() -> Iterator[str]:
     with fresh_database("payflow_it_template") as url:
         engine = build_engine(url, application_name="payflow-tests")
         upgrade_all(engine)
-        secure_database(engine)
-        engine.dispose()
         name = str(make_url(url).database)
+        secure_database(engine, process_roles(Settings.from_env({"PAYFLOW_DATABASE_URL": url})))
+        engine.dispose()
         # No connection may be open on a template while it is copied, not even autovacuum's.
         _admin(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
         try:
             yield name
         finally:
             _admin(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false ALLOW_CONNECTIONS true')
+
+
+@pytest.fixture(scope="session")
+def role_prefix(template_database: str) -> str:
+    """PAYFLOW_DATABASE_ROLE_PREFIX for every copy: its roles are the template's (named after it)."""
+    return template_database
 
 
 @pytest.fixture

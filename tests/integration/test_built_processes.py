@@ -50,10 +50,11 @@ class System:
 
 
 @pytest.fixture
-def system(database_url: str, broker_url: str, engine: Engine) -> Iterator[System]:
+def system(database_url: str, role_prefix: str, broker_url: str, engine: Engine) -> Iterator[System]:
     settings = Settings.from_env(
         {
             "PAYFLOW_DATABASE_URL": database_url,
+            "PAYFLOW_DATABASE_ROLE_PREFIX": role_prefix,
             "PAYFLOW_BROKER_URL": broker_url,
             "PAYFLOW_PAYMENT_LATENCY_MS": "0",
             "PAYFLOW_ORDERS_METRICS_PORT": "0",

@@ -13,11 +13,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
 from app import payments
+from app.config import Settings
 from app.contracts import OrderCancelled
 from app.gateway import SqlCommandStore
 from app.persistence import append_events, notify_channel
 from app.persistence.migrations import pending_migrations
-from app.persistence.roles import role_url, secure_database
+from app.persistence.roles import ProcessRoles, role_url, secure_database
+from app.process_roles import process_roles
 from tests.integration.gateway.commands import creation
 from tests.support.waiting import wait_until
 
@@ -36,6 +38,7 @@ TABLES = {
         "alembic_version",
     ),
 }
+APPEND_ONLY = {"orders.order_history", "payments.payment_history"}  # read and added to, never rewritten
 # What the gateway may read beyond its own schema: the modules' read sides and their migration state.
 READ_SIDES = {"orders.orders", "orders.order_counts", "orders.alembic_version"}
 READ_SIDES |= {"payments.payments", "payments.payment_totals", "payments.alembic_version"}
@@ -50,18 +53,26 @@ def access_matrix() -> Iterator[tuple[str, str, bool, bool]]:
                 name = f"{schema}.{table}"
                 own = schema == role
                 may_read = own or (role == "gateway" and name in READ_SIDES)
-                yield role, name, may_read, own and table != "alembic_version"
+                yield role, name, may_read, own and table != "alembic_version" and name not in APPEND_ONLY
 
 
 MATRIX = list(access_matrix())
 
 
 @pytest.fixture
-def role_engines(engine: Engine, database_url: str) -> Iterator[dict[str, Engine]]:
+def roles(database_url: str, role_prefix: str) -> ProcessRoles:
+    """The template's roles, as `payflow setup` names them for this test's settings."""
+    env = {"PAYFLOW_DATABASE_URL": database_url, "PAYFLOW_DATABASE_ROLE_PREFIX": role_prefix}
+    return process_roles(Settings.from_env(env))
+
+
+@pytest.fixture
+def role_engines(engine: Engine, database_url: str, roles: ProcessRoles) -> Iterator[dict[str, Engine]]:
     """An engine per process role, after the grants `payflow setup` makes."""
-    secure_database(engine)
+    secure_database(engine, roles)
     engines = {
-        role: create_engine(role_url(database_url, role), isolation_level="AUTOCOMMIT") for role in TABLES
+        role: create_engine(role_url(database_url, roles.name(role)), isolation_level="AUTOCOMMIT")
+        for role in TABLES
     }
     yield engines
     for role_engine in engines.values():
@@ -150,22 +161,24 @@ def test_the_gateway_role_can_check_every_schemas_migrations(role_engines: dict[
     assert pending_migrations(role_engines["gateway"]) == []
 
 
-def test_granting_twice_changes_nothing(engine: Engine, role_engines: dict[str, Engine]) -> None:
-    secure_database(engine)
+def test_granting_twice_changes_nothing(
+    engine: Engine, roles: ProcessRoles, role_engines: dict[str, Engine]
+) -> None:
+    secure_database(engine, roles)
 
     assert allowed(role_engines["orders"], "SELECT 1 FROM orders.orders LIMIT 0")
     assert not allowed(role_engines["orders"], "SELECT 1 FROM payments.payments LIMIT 0")
 
 
-def test_setup_gives_a_role_the_password_of_its_process_url(engine: Engine) -> None:
-    stored = text("SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = 'payflow_orders'")
+def test_setup_gives_a_role_the_password_of_its_process_url(engine: Engine, roles: ProcessRoles) -> None:
+    stored = text("SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = :role")
 
-    secure_database(engine, {"payflow_orders": "orders-pa55"})
+    secure_database(engine, roles, {roles.name("orders"): "orders-pa55"})
     try:
         with engine.connect() as conn:
-            has_password = conn.execute(stored).scalar_one()
+            has_password = conn.execute(stored, {"role": roles.name("orders")}).scalar_one()
     finally:
         with engine.begin() as conn:  # roles are shared by the whole cluster, which trusts local users
-            conn.execute(text('ALTER ROLE "payflow_orders" PASSWORD NULL'))
+            conn.execute(text(f'ALTER ROLE "{roles.name("orders")}" PASSWORD NULL'))
 
     assert has_password is True

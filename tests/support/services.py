@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.persistence.migrations import ensure_database
+from app.persistence.roles import PROCESSES
 
 ADMIN_URL = os.environ.get("PAYFLOW_TEST_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 BROKER_HOST = os.environ.get("PAYFLOW_TEST_BROKER_HOST", "guest:guest@127.0.0.1:5672")
@@ -19,7 +20,7 @@ BROKER_HOST = os.environ.get("PAYFLOW_TEST_BROKER_HOST", "guest:guest@127.0.0.1:
 
 @contextlib.contextmanager
 def fresh_database(prefix: str = "payflow_test") -> Iterator[str]:
-    """A new empty database, dropped (with any connections left) when the block ends."""
+    """A new empty database, dropped (with any connections left, and its roles) when the block ends."""
     url = make_url(ADMIN_URL).set(database=f"{prefix}_{uuid.uuid4().hex[:10]}")
     rendered = url.render_as_string(hide_password=False)
     ensure_database(rendered)
@@ -29,6 +30,9 @@ def fresh_database(prefix: str = "payflow_test") -> Iterator[str]:
         admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            # Roles are cluster-wide: by default `payflow setup` names them after the database.
+            for process in PROCESSES:
+                conn.execute(text(f'DROP ROLE IF EXISTS "{url.database}_{process}"'))
         admin.dispose()
 
 

@@ -90,6 +90,7 @@ def system_env(database_url: str, broker_url: str, **overrides: str) -> dict[str
         # Free ports, so a test stack never collides with a dev stack's 9101/9102 (a taken port is not fatal).
         PAYFLOW_ORDERS_METRICS_PORT=str(free_port()),
         PAYFLOW_PAYMENTS_METRICS_PORT=str(free_port()),
+        PAYFLOW_METRICS_BIND=f"127.0.0.1:{free_port()}",
     )
     env.update(overrides)
     return env

@@ -16,6 +16,7 @@ from app.bus import metrics as bus_metrics
 from app.cli import build_parser
 from app.config import SETTINGS
 from app.gateway import metrics as gateway_metrics
+from tests.support.compose import compose_text, interpolated
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYFLOW_SERVICES = ("setup", "gateway", "orders-worker", "payments-worker")
@@ -32,7 +33,7 @@ def load_yaml(relative: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return load_yaml("docker-compose.yml")
+    return interpolated(compose_text())
 
 
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -126,7 +127,7 @@ def test_the_image_entrypoint_is_the_payflow_console_script_and_its_default_comm
 def test_prometheus_scrapes_every_process_on_its_documented_port(compose: dict[str, Any]) -> None:
     config = load_yaml("docker/prometheus.yml")
     targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    gateway_port = SETTINGS["http_bind"].default.rsplit(":", 1)[1]
+    gateway_port = SETTINGS["metrics_bind"].default.rsplit(":", 1)[1]  # metrics have their own bind
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
 
     assert targets["gateway"] == [f"gateway:{gateway_port}"]

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from app.bootstrap import process_database_url
 from app.cli import console, reconcile, status
 from app.config import Settings
 from app.persistence.roles import role_passwords
+from app.process_roles import process_database_url, process_roles
 
 OWNER = "postgresql+psycopg2://owner:owner-pw@db.internal:5432/payflow"
 
@@ -75,4 +75,6 @@ def test_setup_takes_each_roles_password_from_the_process_url_that_names_the_rol
         "payments": "postgresql+psycopg2://someone_else:other-pw@db.internal/payflow",
     }
 
-    assert role_passwords(urls) == {"payflow_gateway": "gw-pw"}
+    roles = process_roles(Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER}))
+
+    assert role_passwords(urls, roles) == {"payflow_gateway": "gw-pw"}

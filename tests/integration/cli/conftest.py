@@ -45,10 +45,11 @@ def broker(broker_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def payflow(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str, role_prefix: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[Payflow]:
     """Run `payflow ARGS...` in this process against this test's database (use `broker` for RabbitMQ)."""
     monkeypatch.setenv("PAYFLOW_DATABASE_URL", database_url)
+    monkeypatch.setenv("PAYFLOW_DATABASE_ROLE_PREFIX", role_prefix)
     monkeypatch.setenv("PAYFLOW_LOG_FORMAT", "text")
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level

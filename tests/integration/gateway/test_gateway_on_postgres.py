@@ -26,9 +26,10 @@ Reply = tuple[int, Any, dict[str, str]]
 
 
 @pytest.fixture
-def gateway_app(database_url: str) -> Flask:
-    """Built from settings like a gunicorn worker: it connects as payflow_gateway, in autocommit mode."""
-    settings = Settings.from_env({"PAYFLOW_DATABASE_URL": database_url, "PAYFLOW_LOG_FORMAT": "text"})
+def gateway_app(database_url: str, role_prefix: str) -> Flask:
+    """Built from settings like a gunicorn worker: it connects as <prefix>_gateway, in autocommit mode."""
+    env = {"PAYFLOW_DATABASE_URL": database_url, "PAYFLOW_DATABASE_ROLE_PREFIX": role_prefix}
+    settings = Settings.from_env(env | {"PAYFLOW_LOG_FORMAT": "text"})
     return build_gateway(settings).app
 
 

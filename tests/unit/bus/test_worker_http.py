@@ -12,8 +12,9 @@ import time
 import pytest
 from werkzeug.test import Client
 
-from app.bus import WorkerProbes, serve_worker_http, worker_wsgi_app
+from app.bus import WorkerProbes, worker_wsgi_app
 from app.bus.metrics import MESSAGES_PROCESSED
+from app.metrics_server import serve_http
 from tests.support.waiting import wait_until
 
 
@@ -98,9 +99,7 @@ def answers(port: int) -> bool:
 
 def test_the_served_port_answers_probes_until_stopped() -> None:
     port, stop = free_port(), threading.Event()
-    serving = threading.Thread(
-        target=serve_worker_http, args=("127.0.0.1", port, worker_wsgi_app(probes()), stop)
-    )
+    serving = threading.Thread(target=serve_http, args=("127.0.0.1", port, worker_wsgi_app(probes()), stop))
     serving.start()
 
     wait_until(lambda: answers(port), timeout=5, what="the worker's HTTP port to answer")
@@ -121,6 +120,6 @@ def test_a_taken_port_is_logged_and_the_worker_runs_on_without_the_endpoint(
         taken.listen()
         port = taken.getsockname()[1]
 
-        serve_worker_http("127.0.0.1", port, worker_wsgi_app(probes()), threading.Event())
+        serve_http("127.0.0.1", port, worker_wsgi_app(probes()), threading.Event())
 
     assert f"port {port} unusable" in caplog.text

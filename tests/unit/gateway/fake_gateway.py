@@ -140,8 +140,8 @@ class FakePaymentQueries:
 @dataclass
 class FakeCommandStore:
     """app.gateway.CommandStore in memory with the SQL store's semantics: one row per command carrying its
-    one event, (kind, idempotency_key) unique when a key is given; while `unavailable` is set every call
-    raises it."""
+    one event, (kind, api_key_id, idempotency_key) unique when a key is given; while `unavailable` is set
+    every call raises it."""
 
     rows: list[tuple[Command, Envelope]] = field(default_factory=list)
     unavailable: Exception | None = None
@@ -160,19 +160,17 @@ class FakeCommandStore:
 
     def record(self, command: Command, event: Envelope) -> Command:
         self._maybe_fail()
-        earlier = (
-            None if command.idempotency_key is None else self.find(command.kind, command.idempotency_key)
-        )
+        key, kind = command.idempotency_key, command.kind
+        earlier = None if key is None else self.find(kind, key, command.api_key_id)
         if earlier is not None:
             return earlier
         self.rows.append((command, event))
         return command
 
-    def find(self, kind: str, idempotency_key: str) -> Command | None:
+    def find(self, kind: str, idempotency_key: str, api_key_id: str = "") -> Command | None:
         self._maybe_fail()
-        return next(
-            (c for c in self.commands if (c.kind, c.idempotency_key) == (kind, idempotency_key)), None
-        )
+        scope = (kind, api_key_id, idempotency_key)
+        return next((c for c in self.commands if (c.kind, c.api_key_id, c.idempotency_key) == scope), None)
 
     def order_was_accepted(self, order_id: uuid.UUID) -> bool:
         self._maybe_fail()

@@ -1,0 +1,29 @@
+"""What each process's database role is called, connects with and is held to, derived from Settings."""
+
+from app.config import Settings
+from app.persistence.roles import PROCESSES, ProcessRoles, role_prefix, role_url
+
+WORKER_POOL_SIZE = 2  # connections a worker's engine keeps (it overflows to twice as many)
+WORKERS = ("orders", "payments")
+
+
+def process_urls(settings: Settings) -> dict[str, str]:
+    """The database URL configured for each process role ("" when derived from PAYFLOW_DATABASE_URL)."""
+    return {role: getattr(settings, f"{role}_database_url") for role in PROCESSES}
+
+
+def process_database_url(settings: Settings, role: str) -> str:
+    """The URL a process role connects with: its own setting, else the owner's URL as its database role."""
+    return process_urls(settings)[role] or role_url(settings.database_url, process_roles(settings).name(role))
+
+
+def process_roles(settings: Settings) -> ProcessRoles:
+    """Each role's limits: twice what its processes' pools may open (a pool overflows to twice its size,
+    plus one LISTEN connection per process), so a restart's old and new processes fit side by side."""
+    most = {"gateway": settings.http_workers * (2 * settings.http_threads + 2 + 1)}
+    most |= dict.fromkeys(WORKERS, 2 * WORKER_POOL_SIZE + 1)
+    timeouts = {"gateway": settings.read_timeout_ms} | dict.fromkeys(
+        WORKERS, settings.worker_statement_timeout_ms
+    )
+    prefix = role_prefix(settings.database_url, settings.database_role_prefix)
+    return ProcessRoles(prefix, {role: 2 * most[role] for role in PROCESSES}, timeouts)
