@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -24,14 +23,14 @@ pytestmark = pytest.mark.integration
 START = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
 
 
-def gateway(database_url: str, **env: str) -> Flask:
-    settings = {"PAYFLOW_DATABASE_URL": database_url, "PAYFLOW_LOG_FORMAT": "text"} | env
-    return build_gateway(Settings.from_env(settings)).app
+def gateway(database_url: str, role_prefix: str, **env: str) -> Flask:
+    given = {"PAYFLOW_DATABASE_URL": database_url, "PAYFLOW_DATABASE_ROLE_PREFIX": role_prefix}
+    return build_gateway(Settings.from_env(given | {"PAYFLOW_LOG_FORMAT": "text"} | env)).app
 
 
 @pytest.fixture
-def client(database_url: str) -> FlaskClient:
-    return gateway(database_url).test_client()
+def client(database_url: str, role_prefix: str) -> FlaskClient:
+    return gateway(database_url, role_prefix).test_client()
 
 
 def store_orders(engine: Engine, *minutes: int) -> list[uuid.UUID]:
@@ -46,14 +45,13 @@ def _created(order_id: uuid.UUID, at: datetime) -> Incoming[OrderCreated]:
     return Incoming(event, uuid.uuid4(), f"corr-{order_id}", at)
 
 
-def walk(client: FlaskClient, path: str, between_pages: Any = None) -> list[str]:
+def walk(client: FlaskClient, path: str, between_pages: Callable[[], None] = lambda: None) -> list[str]:
     """Every id a client sees following nextCursor from the first page, calling `between_pages` after each."""
     seen: list[str] = []
     body = client.get(path).get_json()
     while True:
         seen += [item["id"] for item in body["data"]]
-        if between_pages:
-            between_pages()
+        between_pages()
         if not body["meta"]["hasMore"]:
             return seen
         body = client.get(f"{path}&cursor={body['meta']['nextCursor']}").get_json()
@@ -115,15 +113,16 @@ def test_a_malformed_or_edited_cursor_is_422_naming_the_cursor(
 
 def test_a_cursor_with_a_page_number_is_422(client: FlaskClient, engine: Engine) -> None:
     store_orders(engine, 1, 2)
-    issued = client.get("/api/orders?limit=1").json["meta"]["nextCursor"]
 
-    reply = client.get(f"/api/orders?limit=1&page=2&cursor={issued}")
+    reply = client.get(f"/api/orders?limit=1&page=2&cursor={issued(client, '/api/orders?limit=1')}")
 
     assert (reply.status_code, reply.json["errors"]) == (422, {"cursor": ["Give page or cursor, not both"]})
 
 
-def test_a_page_number_past_the_offset_cap_is_422_pointing_to_the_cursor(database_url: str) -> None:
-    client = gateway(database_url, PAYFLOW_MAX_PAGE_OFFSET="20").test_client()
+def test_a_page_number_past_the_offset_cap_is_422_pointing_to_the_cursor(
+    database_url: str, role_prefix: str
+) -> None:
+    client = gateway(database_url, role_prefix, PAYFLOW_MAX_PAGE_OFFSET="20").test_client()
 
     deepest, past = client.get("/api/orders?page=3&limit=10"), client.get("/api/payments?page=4&limit=10")
 
@@ -139,7 +138,7 @@ def test_by_default_page_numbers_reach_ten_thousand_rows_deep(client: FlaskClien
     assert replies == [200, 422]
 
 
-def test_the_openapi_document_lists_the_cursor_of_both_lists_and_the_answers_next_cursor(
+def test_the_openapi_document_lists_the_cursor_of_both_lists_and_meta_next_cursor(
     client: FlaskClient,
 ) -> None:
     document = client.get("/api/openapi.json").json
