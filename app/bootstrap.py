@@ -60,7 +60,9 @@ def build_gateway(
     readiness = functools.partial(_readiness, engine, settings)
     warn_when_open(settings.api_key_hashes)
     store = commands or SqlCommandStore(engine)
-    deps = GatewayDeps(order_queries, payment_queries, store, readiness, settings.api_key_hashes)
+    deps = GatewayDeps(
+        order_queries, payment_queries, store, readiness, settings.api_key_hashes, settings.max_page_offset
+    )
     # Commands are kept while their idempotency key must be, and their event may be re-published.
     kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
     return Gateway(create_app(deps), _outbox_jobs(settings, relay_engine, "gateway", kept_h))

@@ -117,6 +117,7 @@ class Settings:
     outbox_retention_h: int = _variable("168", positive_int)
     idempotency_ttl_h: int = _variable("24", positive_int)
     read_timeout_ms: int = _variable("2000", positive_int)
+    max_page_offset: int = _variable("10000", non_negative_int)
     db_connect_timeout_s: int = _variable("2", positive_int)
     worker_statement_timeout_ms: int = _variable("30000", positive_int)
     # Empty: the database's name, so each database has roles of its own (payflow -> payflow_orders, ...).

@@ -13,6 +13,7 @@ from app.gateway.blueprint import Blueprint, current_deps
 from app.gateway.commands import MAX_KEY_LENGTH, Reply, Submission, cancel_order, create_order
 from app.gateway.correlation import correlation_id
 from app.gateway.errors import OrderNotFound
+from app.gateway.paging import listed
 from app.gateway.schemas import (
     CancelAcceptedSchema,
     CancelOrderSchema,
@@ -21,7 +22,6 @@ from app.gateway.schemas import (
     OrderPageSchema,
     OrderQuerySchema,
     OrderSchema,
-    page_answer,
 )
 from app.orders import OrderView
 
@@ -41,10 +41,11 @@ IDEMPOTENCY_HEADER: dict[str, Any] = {
 class Orders(MethodView):
     @blp.arguments(OrderQuerySchema, location="query")
     @blp.response(200, OrderPageSchema, example=examples.ORDER_PAGE)
-    @blp.error(422, "Invalid query", examples.INVALID_QUERY)
+    @blp.error(422, "Invalid query, or a page number past the offset cap", examples.INVALID_QUERY)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List orders, newest first, optionally by status and userId."""
-        return page_answer(current_deps().orders.page(**query), query)
+        """List orders newest first, by page number or by cursor, optionally by status and userId."""
+        deps = current_deps()
+        return listed(deps.orders.page, query, "orders", deps.max_page_offset)
 
     @blp.arguments(CreateOrderSchema, example=examples.CREATE_ORDER)
     @blp.response(202, OrderAcceptedSchema, example=examples.ORDER_ACCEPTED)
