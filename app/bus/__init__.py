@@ -1,5 +1,6 @@
 """Messaging and its guarantees: topology, outbox relays, batch consumers, retries and dead letters."""
 
+from app.bus.admin import make_role_users
 from app.bus.broker import BROKER_FAILURES, broker_problem, connect, declare_topology_at
 from app.bus.consumer import BatchConsumer
 from app.bus.dead_letters import DeadLetter, list_dead_letters, replay_dead_letters
@@ -10,6 +11,7 @@ from app.bus.outbox import (
     purge_published,
     refresh_outbox_gauges,
 )
+from app.bus.permissions import Grant, grant_of
 from app.bus.relay import OutboxRelay
 from app.bus.session import Batching
 from app.bus.settlement import RetryPolicy

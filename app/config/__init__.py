@@ -133,6 +133,10 @@ class Settings:
     gateway_database_url: str = _variable("", str.strip, secret=True)
     orders_database_url: str = _variable("", str.strip, secret=True)
     payments_database_url: str = _variable("", str.strip, secret=True)
+    gateway_broker_url: str = _variable("", str.strip, secret=True)  # empty: as PAYFLOW_BROKER_URL
+    orders_broker_url: str = _variable("", str.strip, secret=True)
+    payments_broker_url: str = _variable("", str.strip, secret=True)
+    broker_admin_url: str = _variable("", str.strip, secret=True)  # empty: setup uses rabbitmqctl
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
