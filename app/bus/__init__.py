@@ -1,6 +1,5 @@
 """Messaging and its guarantees: topology, outbox relays, batch consumers, retries and dead letters."""
 
-from app.bus.admin import make_role_users
 from app.bus.broker import BROKER_FAILURES, broker_problem, connect, declare_topology_at
 from app.bus.consumer import BatchConsumer
 from app.bus.dead_letters import DeadLetter, list_dead_letters, replay_dead_letters
@@ -13,6 +12,7 @@ from app.bus.outbox import (
 )
 from app.bus.permissions import Grant, grant_of
 from app.bus.relay import OutboxRelay
+from app.bus.role_users import make_role_users
 from app.bus.session import Batching
 from app.bus.settlement import RetryPolicy
 from app.bus.topology import OUTBOX_EXCHANGES, Topology, inbox_name, unrouted

@@ -8,7 +8,7 @@ import pytest
 
 from app import bootstrap
 from app.bus import grant_of
-from app.bus.admin import role_users
+from app.bus.role_users import role_users
 from app.config import Settings
 
 SETTINGS = Settings.from_env({})
