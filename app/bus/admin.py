@@ -1,4 +1,4 @@
-"""Broker users and their permissions, set: rabbitmqctl on the broker's host, or the management API."""
+"""Setting broker users and permissions: with rabbitmqctl on the broker's host, or the management API."""
 
 import base64
 import json
