@@ -56,7 +56,7 @@ def broker_users(vhost_url: str, prefix: str = "payflow-test") -> Iterator[dict[
     (users are global to the broker) and a random password; the users `payflow setup` made from these
     URLs are deleted when the block ends."""
     parts, tag = urlsplit(vhost_url), uuid.uuid4().hex[:10]
-    names = {role: f"{prefix}-{tag}-{role}" for role in ("gateway", "orders", "payments")}
+    names = {role: f"{prefix}-{tag}-{role}" for role in PROCESSES}
     where = f"{parts.hostname}:{parts.port}"
     try:
         yield {
