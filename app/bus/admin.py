@@ -8,7 +8,7 @@ import subprocess
 import urllib.request
 from collections.abc import Mapping
 from typing import Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from app.bus.permissions import Grant
 
@@ -70,7 +70,8 @@ class ManagementApi:
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         self._base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}{parts.path.rstrip('/')}/api"
-        token = base64.b64encode(f"{parts.username or ''}:{parts.password or ''}".encode()).decode()
+        user, password = unquote(parts.username or ""), unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
         self._auth = f"Basic {token}"
 
     def ensure_user(self, name: str, password: str) -> None:

@@ -52,13 +52,13 @@ def management_api() -> Iterator[ThreadingHTTPServer]:
 def test_setup_puts_each_role_user_and_its_permissions_through_the_management_api(
     management_api: ThreadingHTTPServer,
 ) -> None:
-    admin_url = f"http://admin:s3cret@127.0.0.1:{management_api.server_port}"
+    admin_url = f"http://admin:s3cr%40t@127.0.0.1:{management_api.server_port}"
     routes = bootstrap.topology(Settings.from_env({}))
 
     make_role_users(routes, ROLE_URLS, "amqp://guest:guest@broker:5672/payflow", admin_url)
 
     calls: list[tuple[str, str, dict[str, str]]] = management_api.calls  # type: ignore[attr-defined]
-    assert {auth for _, auth, _ in calls} == {f"Basic {base64.b64encode(b'admin:s3cret').decode()}"}
+    assert {auth for _, auth, _ in calls} == {f"Basic {base64.b64encode(b'admin:s3cr@t').decode()}"}
     assert [(path, body) for path, _, body in calls] == [
         ("/api/users/pf-gateway", {"password": "gw/pass", "tags": ""}),
         (
