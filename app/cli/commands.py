@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bootstrap import ROLES, build_worker, topology
-from app.bus import declare_topology_at
+from app.bus import declare_topology_at, make_role_users
 from app.cli.console import load_settings, owner_engine
 from app.cli.run import GUNICORN, run_processes
 from app.config import Settings
@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
     steps = {
         "setup": (prepare, "create the database if missing, migrate, declare the broker topology"),
         "migrate": (apply_migrations, "apply every module's database migrations"),
-        "topology": (declare, "declare exchanges, queues and bindings"),
+        "topology": (declare, "declare exchanges, queues and bindings, and the process roles' broker users"),
     }
     for name, (step, help_text) in steps.items():
         sub.add_parser(name, help=help_text).set_defaults(handler=functools.partial(_step, step))
@@ -62,6 +62,8 @@ def apply_migrations(settings: Settings) -> None:
 def declare(settings: Settings) -> None:
     declare_topology_at(settings.broker_url, topology(settings))
     log.info("broker topology declared on %s", redact_url(settings.broker_url))
+    role_urls = {role: getattr(settings, f"{role}_broker_url") for role in ("gateway", *ROLES)}
+    make_role_users(topology(settings), role_urls, settings.broker_url, settings.broker_admin_url)
 
 
 def run_gateway(args: argparse.Namespace) -> int:
