@@ -25,7 +25,8 @@ keepalive = 5
 # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new connections across the
 # workers. With one shared socket, whichever worker won the accept race kept every keep-alive client
 # (measured: one worker served all 33 benchmark connections while the other sat mostly idle).
-reuse_port = True
+# A unix socket (`payflow run` behind nginx) cannot be reused that way, and nginx spreads its own connections.
+reuse_port = not bind.startswith("unix:")
 
 # prometheus_client picks its multiprocess value store when first imported, so it is imported only in the
 # hooks below, after on_starting has set PROMETHEUS_MULTIPROC_DIR for the workers it forks.

@@ -58,6 +58,7 @@ def _target(options: argparse.Namespace) -> Iterator[Started]:
 
 def _params(options: argparse.Namespace) -> dict[str, object]:
     names = ["orders", "concurrency", "read_clients", "read_seconds", "seed_rows", "start_system"]
+    names += ["deep_clients", "page1_clients", "deep_seconds", "deep_limit"] if options.deep_clients else []
     if options.start_system:
         names += ["latency_ms", "orders_workers", "payments_workers", "env"]
     return {name: getattr(options, name) for name in names}
