@@ -11,7 +11,7 @@ from sqlalchemy import Engine, Table, func, update
 from sqlalchemy import select as select_rows
 
 from app.bus import metrics
-from app.bus.broker import Backoff, connect, drain_ready
+from app.bus.broker import Backoff, connect, drain_ready, open_connection
 from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import OUTBOX_EXCHANGES, Topology
 from app.persistence import notify_channel
@@ -112,8 +112,8 @@ class OutboxRelay:
 
     def _ensure_publisher(self) -> ConfirmingPublisher:
         if self._publisher is None:
-            connection = connect(self._broker_url)
-            connection.connect()
+            connection = open_connection(connect(self._broker_url))  # the first node of the list that accepts
+            log.info("outbox relay %s publishing on %s", self._schema, connection.as_uri())
             if self._topology is not None:
                 self._topology.declare(connection)
             self._publisher = ConfirmingPublisher(connection)

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
+from app.config.broker_nodes import broker_nodes, optional_broker_nodes
+
 N = TypeVar("N", int, float)
 
 
@@ -99,7 +101,7 @@ class Settings:
     """Every knob of the system, one environment variable each; build it with `Settings.from_env`."""
 
     database_url: str = _variable("postgresql+psycopg2://postgres@127.0.0.1:5432/payflow", text, secret=True)
-    broker_url: str = _variable("amqp://guest:guest@127.0.0.1:5672//", text, secret=True)
+    broker_url: str = _variable("amqp://guest:guest@127.0.0.1:5672//", broker_nodes, secret=True)
     http_bind: str = _variable("0.0.0.0:3000", text)
     http_workers: int = _variable("2", positive_int)
     http_threads: int = _variable("8", positive_int)
@@ -120,8 +122,7 @@ class Settings:
     max_page_offset: int = _variable("10000", non_negative_int)
     db_connect_timeout_s: int = _variable("2", positive_int)
     worker_statement_timeout_ms: int = _variable("30000", positive_int)
-    # Empty: the database's name, so each database has roles of its own (payflow -> payflow_orders, ...).
-    database_role_prefix: str = _variable("", str.strip)
+    database_role_prefix: str = _variable("", str.strip)  # empty: the database's name (payflow_orders, ...)
     metrics_bind: tuple[str, int] = _variable("127.0.0.1:9100", address)  # the gateway's /metrics, not public
     worker_http_host: str = _variable("127.0.0.1", text)  # the workers' /metrics and /health ports
     orders_metrics_port: int = _variable("9101", port)
@@ -131,9 +132,9 @@ class Settings:
     gateway_database_url: str = _variable("", str.strip, secret=True)
     orders_database_url: str = _variable("", str.strip, secret=True)
     payments_database_url: str = _variable("", str.strip, secret=True)
-    gateway_broker_url: str = _variable("", str.strip, secret=True)  # empty: as PAYFLOW_BROKER_URL
-    orders_broker_url: str = _variable("", str.strip, secret=True)
-    payments_broker_url: str = _variable("", str.strip, secret=True)
+    gateway_broker_url: str = _variable("", optional_broker_nodes, secret=True)  # empty: PAYFLOW_BROKER_URL
+    orders_broker_url: str = _variable("", optional_broker_nodes, secret=True)
+    payments_broker_url: str = _variable("", optional_broker_nodes, secret=True)
     broker_admin_url: str = _variable("", str.strip, secret=True)  # empty: setup uses rabbitmqctl
 
     @classmethod
