@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from app.bootstrap import ROLES, build_worker, topology
-from app.bus import declare_topology_at
-from app.cli.console import load_settings, owner_engine
+from app.bus import MigrationRefused, TopologyMismatch, declare_topology_at, migrate_topology_at
+from app.cli.console import CommandError, load_settings, owner_engine
 from app.cli.run import GUNICORN, run_processes
 from app.config import Settings
 from app.jobs import Background
@@ -31,8 +31,15 @@ def register(sub: Any) -> None:
         "migrate": (apply_migrations, "apply every module's database migrations"),
         "topology": (declare, "declare exchanges, queues and bindings"),
     }
-    for name, (step, help_text) in steps.items():
-        sub.add_parser(name, help=help_text).set_defaults(handler=functools.partial(_step, step))
+    parsers = {name: sub.add_parser(name, help=help_text) for name, (_, help_text) in steps.items()}
+    for name, (step, _) in steps.items():
+        parsers[name].set_defaults(handler=functools.partial(_step, step))
+    parsers["topology"].add_argument(
+        "--migrate",
+        action="store_true",
+        help="replace exchanges and queues an older payflow declared differently, moving their messages",
+    )
+    parsers["topology"].set_defaults(handler=run_topology)
     gateway = sub.add_parser("gateway", help="run the HTTP gateway under gunicorn (port 3000)")
     gateway.set_defaults(handler=run_gateway)
     worker = sub.add_parser("worker", help="run one queue worker process")
@@ -60,8 +67,27 @@ def apply_migrations(settings: Settings) -> None:
 
 
 def declare(settings: Settings) -> None:
-    declare_topology_at(settings.broker_url, topology(settings))
+    try:
+        declare_topology_at(settings.broker_url, topology(settings))
+    except TopologyMismatch as exc:
+        raise CommandError(str(exc)) from None
     log.info("broker topology declared on %s", redact_url(settings.broker_url))
+
+
+def run_topology(args: argparse.Namespace) -> int:
+    """Declare the topology; with --migrate, first replace what an older payflow declared differently."""
+    settings = load_settings("topology")
+    if not args.migrate:
+        declare(settings)
+        return 0
+    try:
+        replaced = migrate_topology_at(settings.broker_url, topology(settings))
+    except MigrationRefused as exc:
+        raise CommandError(str(exc)) from None
+    log.info(
+        "broker topology declared on %s; replaced: %s", redact_url(settings.broker_url), replaced or "none"
+    )
+    return 0
 
 
 def run_gateway(args: argparse.Namespace) -> int:
