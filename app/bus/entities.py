@@ -8,6 +8,7 @@ DEAD_LETTERS = Exchange("payflow.dead-letters", type="direct", durable=True)
 # Where an exchange a relay publishes to sends what no binding of it matches, and the queue keeping it.
 UNROUTABLE = Exchange("payflow.unroutable", type="fanout", durable=True)
 UNROUTABLE_QUEUE = "payflow.unroutable"
+UNCONSUMED_QUEUE = "payflow.unconsumed"
 # Returns of one message to its queue (a consumer's connection lost before the ack, a worker killed) after
 # which the broker dead-letters it. The worker counts its own attempts and dead-letters first, with its
 # reason; this only ends a message that kills its worker before the worker can say anything.
@@ -58,6 +59,12 @@ def retry_queue(name: str, queue: str, delay_ms: int) -> Queue:
 
 def unroutable_queue() -> Queue:
     return Queue(UNROUTABLE_QUEUE, UNROUTABLE, durable=True, queue_arguments=QUORUM)
+
+
+def unconsumed_queue(bindings: list[tuple[str, str]]) -> Queue:
+    """Bound to events published on purpose that nothing consumes; holds none (length 0, drop-head)."""
+    bound = [binding(events_exchange(name), routing_key=key) for name, key in bindings]
+    return Queue(UNCONSUMED_QUEUE, bindings=bound or None, durable=True, queue_arguments={"x-max-length": 0})
 
 
 def holding_queue(queue: str) -> Queue:

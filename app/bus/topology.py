@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from amqp.exceptions import PreconditionFailed
 from kombu.connection import Connection
@@ -14,9 +15,10 @@ from app.bus.entities import (
     events_exchange,
     inbox_queue,
     retry_queue,
+    unconsumed_queue,
     unroutable_queue,
 )
-from app.contracts import Event, exchange_of
+from app.contracts import EVENT_TYPES, Event, exchange_of
 
 # The schema whose outbox each relay publishes, and the exchange it publishes to.
 OUTBOX_EXCHANGES = {"gateway": "gateway.events", "payments": "payments.events"}
@@ -50,6 +52,9 @@ class Topology:
 
     inboxes: Mapping[str, frozenset[type[Event]]]
     retry_delays_ms: tuple[int, ...]
+    # False for a process logged in as its role's broker user: it may configure nothing, so `declare`
+    # only checks (passive declares, which need no permission) that setup declared everything.
+    declares: bool = True
 
     def bindings(self, queue: str) -> list[tuple[str, str]]:
         """(exchange, routing key) of every event type the queue's module handles."""
@@ -67,17 +72,28 @@ class Topology:
         """Everything to declare, in order: a queue's declare also declares the exchanges it is bound to."""
         relayed = [events_exchange(name) for name in sorted(OUTBOX_EXCHANGES.values())]  # even if unbound
         families = [entity for queue in [*self.inboxes, *extra_queues] for entity in self.family(queue)]
-        return [UNROUTABLE, unroutable_queue(), DEAD_LETTERS, *relayed, *families]
+        return [UNROUTABLE, unroutable_queue(), DEAD_LETTERS, *relayed, *families, self.unconsumed()]
+
+    def unconsumed(self) -> Queue:
+        """The sink of the contract events a relay publishes that no module handles yet (payment.refunded,
+        say): dropped on purpose, as before, so that payflow.unroutable only ever holds a mistake."""
+        bound = {pair for queue in self.inboxes for pair in self.bindings(queue)}
+        relayed = {(exchange_of(kind), kind.TYPE) for kind in EVENT_TYPES.values()}
+        return unconsumed_queue(
+            sorted(pair for pair in relayed - bound if pair[0] in OUTBOX_EXCHANGES.values())
+        )
 
     def declare(self, connection: Connection, extra_queues: Iterable[str] = ()) -> None:
         """Declare every exchange, queue and binding (and queue families of `extra_queues`); idempotent.
-        TopologyMismatch, after trying them all, when the broker refused some for their arguments."""
+        A queue's declare also declares the exchanges it is bound to. Without `declares`, check that each
+        exchange and queue exists (a missing one raises NotFound, a failure callers retry). TopologyMismatch,
+        after trying them all, when the broker refused some for their arguments."""
         refused: dict[str, str] = {}
         channel = connection.channel()
         try:
             for entity in self.entities(extra_queues):
                 try:
-                    entity(channel).declare()
+                    _declare(entity, channel, self.declares)
                 except PreconditionFailed as exc:  # the broker closed the channel
                     refused.setdefault(str(entity.name), str(exc.reply_text))
                     channel = connection.channel()
@@ -94,6 +110,15 @@ class Topology:
                 str(entity.name): int(entity(channel).queue_declare(passive=True).message_count)
                 for entity in queues
             }
+
+
+def _declare(entity: Exchange | Queue, channel: Any, declares: bool) -> None:
+    if declares:
+        entity(channel).declare()
+    elif isinstance(entity, Exchange):
+        entity(channel).declare(passive=True)
+    else:
+        entity(channel).queue_declare(passive=True)
 
 
 def unrouted(topology: Topology, queue: str, kinds: Iterable[type[Event]]) -> list[type[Event]]:

@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from app.bootstrap import ROLES, build_worker, topology
-from app.bus import MigrationRefused, TopologyMismatch, declare_topology_at, migrate_topology_at
+from app.bus import (
+    MigrationRefused,
+    TopologyMismatch,
+    declare_topology_at,
+    make_role_users,
+    migrate_topology_at,
+)
 from app.cli.console import CommandError, load_settings, owner_engine
 from app.cli.run import GUNICORN, run_processes
 from app.config import Settings
@@ -29,7 +35,7 @@ def register(sub: Any) -> None:
     steps = {
         "setup": (prepare, "create the database if missing, migrate, declare the broker topology"),
         "migrate": (apply_migrations, "apply every module's database migrations"),
-        "topology": (declare, "declare exchanges, queues and bindings"),
+        "topology": (declare, "declare exchanges, queues and bindings, and the process roles' broker users"),
     }
     parsers = {name: sub.add_parser(name, help=help_text) for name, (_, help_text) in steps.items()}
     for name, (step, _) in steps.items():
@@ -72,6 +78,8 @@ def declare(settings: Settings) -> None:
     except TopologyMismatch as exc:
         raise CommandError(str(exc)) from None
     log.info("broker topology declared on %s", redact_url(settings.broker_url))
+    role_urls = {role: getattr(settings, f"{role}_broker_url") for role in ("gateway", *ROLES)}
+    make_role_users(topology(settings), role_urls, settings.broker_url, settings.broker_admin_url)
 
 
 def run_topology(args: argparse.Namespace) -> int:
@@ -84,9 +92,8 @@ def run_topology(args: argparse.Namespace) -> int:
         replaced = migrate_topology_at(settings.broker_url, topology(settings))
     except MigrationRefused as exc:
         raise CommandError(str(exc)) from None
-    log.info(
-        "broker topology declared on %s; replaced: %s", redact_url(settings.broker_url), replaced or "none"
-    )
+    log.info("replaced on %s: %s", redact_url(settings.broker_url), ", ".join(replaced) or "nothing")
+    declare(settings)  # and the process roles' broker users
     return 0
 
 

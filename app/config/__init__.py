@@ -122,9 +122,7 @@ class Settings:
     worker_statement_timeout_ms: int = _variable("30000", positive_int)
     # Empty: the database's name, so each database has roles of its own (payflow -> payflow_orders, ...).
     database_role_prefix: str = _variable("", str.strip)
-    metrics_bind: tuple[str, int] = _variable(
-        "127.0.0.1:9100", address
-    )  # the gateway's /metrics, off the public port
+    metrics_bind: tuple[str, int] = _variable("127.0.0.1:9100", address)  # the gateway's /metrics, not public
     worker_http_host: str = _variable("127.0.0.1", text)  # the workers' /metrics and /health ports
     orders_metrics_port: int = _variable("9101", port)
     payments_metrics_port: int = _variable("9102", port)
@@ -133,6 +131,10 @@ class Settings:
     gateway_database_url: str = _variable("", str.strip, secret=True)
     orders_database_url: str = _variable("", str.strip, secret=True)
     payments_database_url: str = _variable("", str.strip, secret=True)
+    gateway_broker_url: str = _variable("", str.strip, secret=True)  # empty: as PAYFLOW_BROKER_URL
+    orders_broker_url: str = _variable("", str.strip, secret=True)
+    payments_broker_url: str = _variable("", str.strip, secret=True)
+    broker_admin_url: str = _variable("", str.strip, secret=True)  # empty: setup uses rabbitmqctl
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -46,6 +48,31 @@ def fresh_vhost(prefix: str = "payflow-test") -> Iterator[str]:
         yield f"amqp://{BROKER_HOST}/{vhost}"
     finally:
         rabbitmqctl("delete_vhost", vhost)
+
+
+@contextlib.contextmanager
+def broker_users(vhost_url: str, prefix: str = "payflow-test") -> Iterator[dict[str, str]]:
+    """Each process role's broker URL on `vhost_url`'s vhost, as a user no other test or stack uses
+    (users are global to the broker) and a random password; the users `payflow setup` made from these
+    URLs are deleted when the block ends."""
+    parts, tag = urlsplit(vhost_url), uuid.uuid4().hex[:10]
+    names = {role: f"{prefix}-{tag}-{role}" for role in PROCESSES}
+    where = f"{parts.hostname}:{parts.port}"
+    try:
+        yield {
+            role: urlunsplit(parts._replace(netloc=f"{name}:{secrets.token_hex(12)}@{where}"))
+            for role, name in names.items()
+        }
+    finally:
+        for name in names.values():  # a user setup never made is simply not there
+            subprocess.run(
+                ["rabbitmqctl", "-q", "delete_user", name], check=False, capture_output=True, timeout=60
+            )
+
+
+def role_broker_env(urls: dict[str, str]) -> dict[str, str]:
+    """The settings that make each process log in with its role's URL."""
+    return {f"PAYFLOW_{role.upper()}_BROKER_URL": url for role, url in urls.items()}
 
 
 def rabbitmqctl(*args: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -92,6 +93,29 @@ def test_no_credential_in_the_compose_file_is_written_into_it(raw: dict[str, Any
     assert ("grafana", "GF_SECURITY_ADMIN_PASSWORD") in credentials
     assert ("gateway", "PAYFLOW_API_KEY_HASHES") in credentials
     assert all(REFERENCE.fullmatch(value) for value in credentials.values()), credentials
-    assert len(set(url_passwords.values())) == 5  # the owner's, three process roles', the broker's
+    # PostgreSQL's owner and its three process roles; RabbitMQ's administrator and its three process users
+    assert len(set(url_passwords.values())) == 8
     assert all(REFERENCE.fullmatch(password) for password in url_passwords.values()), url_passwords
     assert environment[("postgres", "POSTGRES_HOST_AUTH_METHOD")] != "trust"
+
+
+def test_only_setup_holds_the_broker_administrators_password_each_process_its_own_users(
+    raw: dict[str, Any],
+) -> None:
+    holders = {
+        name
+        for name, service in raw.items()
+        if "RABBITMQ_PASSWORD" in json.dumps(service.get("environment") or {})
+    }
+    own_url = {
+        name: [key for key in service["environment"] if key.endswith("_BROKER_URL")]
+        for name, service in raw.items()
+        if name in ("gateway", "orders-worker", "payments-worker")
+    }
+
+    assert holders == {"rabbitmq", "setup"}
+    assert own_url == {
+        "gateway": ["PAYFLOW_GATEWAY_BROKER_URL"],
+        "orders-worker": ["PAYFLOW_ORDERS_BROKER_URL"],
+        "payments-worker": ["PAYFLOW_PAYMENTS_BROKER_URL"],
+    }
