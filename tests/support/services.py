@@ -77,3 +77,16 @@ def role_broker_env(urls: dict[str, str]) -> dict[str, str]:
 
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def queue_types(broker_url: str) -> dict[str, str]:
+    """The type (classic, quorum) of every queue of the vhost `broker_url` names."""
+    vhost = broker_url.rsplit("/", 1)[1]
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "type", "--no-table-headers"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    return dict(line.split("\t") for line in listed.splitlines() if line.strip())

@@ -3,7 +3,6 @@ events no binding takes parked in payflow.unroutable, and the gauge that shows t
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from app.bus import Topology, connect, list_dead_letters, refresh_queue_gauges
 from app.bus.entities import DELIVERY_LIMIT
 from app.bus.publisher import ConfirmingPublisher
 from app.config import Settings
+from tests.support.services import queue_types
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -43,18 +43,6 @@ def publish(connection: Connection, exchange: str, routing_key: str, message_id:
         correlation_id=None,
     )
     publisher.confirm()
-
-
-def queue_types(broker_url: str) -> dict[str, str]:
-    vhost = broker_url.rsplit("/", 1)[1]
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "type", "--no-table-headers"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    return dict(line.split("\t") for line in listed.splitlines() if line.strip())
 
 
 @pytest.mark.usefixtures("amqp")

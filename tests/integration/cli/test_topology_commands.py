@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
+from kombu.messaging import Consumer
 
 from app.bootstrap import topology
 from app.bus import connect
 from app.bus.publisher import ConfirmingPublisher
 from app.config import Settings
-from tests.integration.bus.test_quorum_topology import queue_types
 from tests.integration.cli.conftest import Payflow
+from tests.support.services import queue_types
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -103,6 +104,23 @@ def test_the_migration_moves_every_waiting_message_into_the_quorum_queues(
         assert waiting_ids(connection, "orders.inbox.dead-letters") == ["dead-letter"]
         publish(connection, "gateway.events", "order.created", "after")  # bound again
         assert routes.depths(connection)["orders.inbox"] == 1
+
+
+def test_the_migration_refuses_while_a_worker_still_consumes_an_old_queue(
+    payflow: Payflow, old_broker: str
+) -> None:
+    with connect(old_broker) as worker:
+        Consumer(
+            worker.channel(), [Queue("orders.inbox", no_declare=True)], on_message=lambda _: None
+        ).consume()
+
+        outcome = payflow("topology", "--migrate")
+
+    assert outcome.code == 1
+    assert "orders.inbox still have consumers: stop every payflow worker first" in outcome.err
+    assert queue_types(old_broker)["orders.inbox"] == "classic"
+    with connect(old_broker) as connection:
+        assert waiting_ids(connection, "orders.inbox") == ["waiting-in-both-inboxes"]
 
 
 def test_status_counts_an_event_no_queue_is_bound_for(payflow: Payflow, broker: str) -> None:

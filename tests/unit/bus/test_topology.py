@@ -154,3 +154,13 @@ def test_declaring_the_topology_lets_an_event_reach_the_inbox_bound_to_it(broker
         f"{inbox}.dead-letters": 0,
         f"{inbox}.retry.10": 0,
     }
+
+
+def test_contract_events_a_relay_publishes_that_no_module_handles_go_to_the_length_zero_sink() -> None:
+    sink = bootstrap.topology(SETTINGS).unconsumed()
+
+    bound = {(b.exchange.name, b.routing_key) for b in sink.bindings}
+
+    assert bound == {("payments.events", "payment.cancelled"), ("payments.events", "payment.refunded")}
+    assert sink.queue_arguments == {"x-max-length": 0}
+    assert {b.exchange.arguments["alternate-exchange"] for b in sink.bindings} == {"payflow.unroutable"}
