@@ -27,6 +27,9 @@ keepalive = 5
 # (measured: one worker served all 33 benchmark connections while the other sat mostly idle).
 # A unix socket (`payflow run` behind nginx) cannot be reused that way, and nginx spreads its own connections.
 reuse_port = not bind.startswith("unix:")
+# No `gunicornc` control socket: it would be one more way to drive the gateway, and every gunicorn of the
+# same user would share its default path ($HOME/.gunicorn/gunicorn.ctl), test stacks and dev stack alike.
+control_socket_disable = True
 
 # prometheus_client picks its multiprocess value store when first imported, so it is imported only in the
 # hooks below, after on_starting has set PROMETHEUS_MULTIPROC_DIR for the workers it forks.

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "seed_rows": 0,
     "at_rest": 0,
     "latency_ms": int(SETTINGS["payment_latency_ms"].default),
+    "gateways": 1,
     "orders_workers": 1,
     "payments_workers": 1,
     "deep_clients": 0,
@@ -79,6 +80,9 @@ def _add_system_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--start-system", action="store_true", help="start gunicorn + workers on a fresh DB and vhost")
     add("--latency-ms", type=int, help="PAYFLOW_PAYMENT_LATENCY_MS for --start-system (default 1500)")
+    add(
+        "--gateways", type=int, help="gunicorn masters sharing the port (SO_REUSEPORT) for --start-system (1)"
+    )
     add("--orders-workers", type=int, help="orders worker processes for --start-system (default 1)")
     add("--payments-workers", type=int, help="payments worker processes for --start-system (default 1)")
     add("--env", action="append", default=[], metavar="NAME=VALUE", help="extra env for --start-system")
