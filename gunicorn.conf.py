@@ -66,15 +66,17 @@ def when_ready(server: Any) -> None:
     """Serve every worker's metrics from the master on their own bind: the public port has no /metrics."""
     from prometheus_client import CollectorRegistry, make_wsgi_app, multiprocess  # noqa: PLC0415 - see above
 
-    from app.metrics_server import serve_http  # noqa: PLC0415 - see above
+    from app.metrics_server import bind_http, serve_until  # noqa: PLC0415 - see above
 
     host, port = _settings.metrics_bind
     if not port:
         return
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
-    serving = (host, port, make_wsgi_app(registry), _metrics_stop)
-    threading.Thread(target=serve_http, args=serving, name="gateway-metrics", daemon=True).start()
+    server = bind_http(host, port, make_wsgi_app(registry))  # here, on the thread that forks the workers
+    if server is not None:
+        serving = (server, _metrics_stop)
+        threading.Thread(target=serve_until, args=serving, name="gateway-metrics", daemon=True).start()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a throw-away PostgreSQL database and RabbitMQ vhost per test session."""
+"""Shared fixtures (a throw-away database and vhost per session) and the machine's services guard."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from sqlalchemy import Engine
 from app.persistence.engine import build_engine
 from app.persistence.migrations import upgrade_all
 from tests.support.services import fresh_database, fresh_vhost
+from tests.support.untouched import UntouchedServices
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every run fails if it leaves the machine's PostgreSQL or RabbitMQ with other process ids."""
+    config.pluginmanager.register(UntouchedServices(), "untouched-services")
 
 
 @pytest.fixture(scope="session")

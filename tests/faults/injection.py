@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, text
 from app.bootstrap import OUTBOXES, ROLES
 from app.bus import OUTBOX_EXCHANGES, DeadLetter, connect, inbox_name, list_dead_letters
 from app.bus.publisher import ConfirmingPublisher
+from tests.support.services import BrokerNode
 
 
 @dataclass(frozen=True)
@@ -65,21 +65,16 @@ def publish(broker_url: str, messages: Iterable[RawMessage]) -> int:
     return sent
 
 
-def queue_messages(vhost: str) -> dict[str, int]:
+def queue_messages(broker: BrokerNode, vhost: str) -> dict[str, int]:
     """Messages per queue of the vhost, ready and unacknowledged together (so in-flight work counts)."""
-    listing = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--formatter", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return {row["name"]: int(row["messages"]) for row in json.loads(listing.stdout or "[]")}
+    listing = broker.rabbitmqctl("list_queues", "-p", vhost, "name", "messages", "--formatter", "json")
+    return {row["name"]: int(row["messages"]) for row in json.loads(listing or "[]")}
 
 
-def busy_queues(vhost: str) -> dict[str, int]:
+def busy_queues(broker: BrokerNode, vhost: str) -> dict[str, int]:
     """Queues other than dead-letter queues that still hold messages; empty when the system is idle."""
-    return {name: n for name, n in queue_messages(vhost).items() if n and not name.endswith(".dead-letters")}
+    counts = queue_messages(broker, vhost)
+    return {name: n for name, n in counts.items() if n and not name.endswith(".dead-letters")}
 
 
 def dead_letters(broker_url: str) -> dict[str, list[DeadLetter]]:

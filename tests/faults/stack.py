@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Engine
 
 from app.persistence import build_engine
+from tests.support.own_services import OwnServices
 from tests.support.services import fresh_database, fresh_vhost
 from tests.support.system import ROOT, RunningSystem, system_env
 from tests.support.waiting import wait_until
@@ -35,6 +36,7 @@ class FaultStack:
     engine: Engine
     database_url: str
     broker_url: str
+    services: OwnServices  # the throwaway PostgreSQL and RabbitMQ this stack runs on
 
     @property
     def vhost(self) -> str:
@@ -78,15 +80,19 @@ class FaultStack:
 
 
 @contextlib.contextmanager
-def running_stack(log_dir: Path, **overrides: str) -> Iterator[FaultStack]:
-    """Fresh database and vhost, `payflow setup`, gateway + both workers; all stopped and dropped after."""
-    with fresh_database("payflow_fault") as database_url, fresh_vhost("payflow-fault") as broker_url:
+def running_stack(log_dir: Path, services: OwnServices, **overrides: str) -> Iterator[FaultStack]:
+    """Fresh database and vhost on the tests' own services, `payflow setup`, gateway + both workers;
+    all stopped and dropped after."""
+    with (
+        fresh_database("payflow_fault", services.admin_url) as database_url,
+        fresh_vhost("payflow-fault", services.broker) as broker_url,
+    ):
         system = RunningSystem(system_env(database_url, broker_url, **(FAULT_ENV | overrides)), log_dir)
         engine = build_engine(database_url, application_name="payflow-fault-checks")
         try:
             system.setup()
             system.start_all()
-            yield FaultStack(system, engine, database_url, broker_url)
+            yield FaultStack(system, engine, database_url, broker_url, services)
         finally:
             _stop_everything(system)
             engine.dispose()

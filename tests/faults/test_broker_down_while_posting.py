@@ -21,7 +21,7 @@ def test_orders_posted_while_rabbitmq_is_down_are_accepted_and_complete_after_it
 ) -> None:
     stack = launch()
 
-    with broker_stopped():
+    with broker_stopped(stack.services.rabbitmq):
         result = LoadGenerator(stack.system.api, ORDERS, rate=60).run()
         while_down = take_snapshot(stack.engine)
     back = time.monotonic()

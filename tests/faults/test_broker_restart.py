@@ -22,7 +22,7 @@ def test_restarting_rabbitmq_under_load_loses_no_order_and_charges_none_twice(la
     load.wait_sent(STEP)
 
     stopped, sent_before = time.monotonic(), load.sent
-    with broker_stopped():
+    with broker_stopped(stack.services.rabbitmq):
         load.wait_sent(load.sent + STEP)
     back, sent_during = time.monotonic(), load.sent - sent_before
     load.wait_sent(load.sent + STEP)

@@ -34,7 +34,7 @@ def test_while_postgresql_is_down_posts_get_a_fast_503_and_everything_accepted_s
     load.wait_sent(STEP)
 
     stopped = time.monotonic()
-    with database_stopped():
+    with database_stopped(stack.services.postgres):
         probes = [post_timed(stack.system.api) for _ in range(3)]
         threading.Event().wait(DOWN_S)  # stay down a while: the outage itself is what is tested
     back = time.monotonic()

@@ -90,7 +90,10 @@ def wait_idle(stack: FaultStack, timeout: float) -> None:
     but the dead-letter queues (ready or being handled)."""
     wait_settled(stack.engine, timeout=timeout)
     wait_until(
-        lambda: not busy_queues(stack.vhost), timeout=timeout, what="every queue to drain", interval=0.5
+        lambda: not busy_queues(stack.services.broker, stack.vhost),
+        timeout=timeout,
+        what="every queue to drain",
+        interval=0.5,
     )
 
 

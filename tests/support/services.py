@@ -1,4 +1,4 @@
-"""Throw-away PostgreSQL databases and RabbitMQ vhosts, so tests never touch a running dev stack."""
+"""Throw-away databases and vhosts (on the machine's services or the tests' own), never a dev stack's."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import os
 import secrets
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import create_engine, text
@@ -20,16 +21,46 @@ ADMIN_URL = os.environ.get("PAYFLOW_TEST_ADMIN_URL", "postgresql+psycopg2://post
 BROKER_HOST = os.environ.get("PAYFLOW_TEST_BROKER_HOST", "guest:guest@127.0.0.1:5672")
 
 
+@dataclass(frozen=True)
+class BrokerNode:
+    """A RabbitMQ node tests make vhosts on: its AMQP address and the rabbitmqctl that reaches it."""
+
+    host: str  # user:password@host:port
+    ctl: tuple[str, ...] = ("rabbitmqctl",)
+    env: Mapping[str, str] | None = None  # None: this process's environment
+
+    def rabbitmqctl(self, *args: str) -> str:
+        """Run one rabbitmqctl command on this node; its output, or an error naming the command."""
+        done = subprocess.run(
+            [*self.ctl, "-q", *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"rabbitmqctl {' '.join(args)} failed: {done.stdout}{done.stderr}")
+        return done.stdout
+
+    def succeeds(self, *args: str) -> bool:
+        """Whether the command succeeds (a node that does not answer is no error here)."""
+        try:
+            self.rabbitmqctl(*args)
+        except (AssertionError, subprocess.TimeoutExpired):
+            return False
+        return True
+
+
+MACHINE_BROKER = BrokerNode(BROKER_HOST)
+
+
 @contextlib.contextmanager
-def fresh_database(prefix: str = "payflow_test") -> Iterator[str]:
-    """A new empty database, dropped (with any connections left, and its roles) when the block ends."""
-    url = make_url(ADMIN_URL).set(database=f"{prefix}_{uuid.uuid4().hex[:10]}")
+def fresh_database(prefix: str = "payflow_test", admin_url: str = ADMIN_URL) -> Iterator[str]:
+    """A new empty database on the server of `admin_url`, dropped (with any connections left, and its
+    roles) when the block ends."""
+    url = make_url(admin_url).set(database=f"{prefix}_{uuid.uuid4().hex[:10]}")
     rendered = url.render_as_string(hide_password=False)
     ensure_database(rendered)
     try:
         yield rendered
     finally:
-        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
             # Roles are cluster-wide: by default `payflow setup` names them after the database.
@@ -39,15 +70,15 @@ def fresh_database(prefix: str = "payflow_test") -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def fresh_vhost(prefix: str = "payflow-test") -> Iterator[str]:
-    """A new RabbitMQ vhost the guest user may use, deleted when the block ends."""
+def fresh_vhost(prefix: str = "payflow-test", broker: BrokerNode = MACHINE_BROKER) -> Iterator[str]:
+    """A new vhost on `broker` the guest user may use, deleted when the block ends."""
     vhost = f"{prefix}-{uuid.uuid4().hex[:10]}"
-    rabbitmqctl("add_vhost", vhost)
+    broker.rabbitmqctl("add_vhost", vhost)
     try:
-        rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        yield f"amqp://{BROKER_HOST}/{vhost}"
+        broker.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        yield f"amqp://{broker.host}/{vhost}"
     finally:
-        rabbitmqctl("delete_vhost", vhost)
+        broker.rabbitmqctl("delete_vhost", vhost)
 
 
 @contextlib.contextmanager
@@ -65,9 +96,7 @@ def broker_users(vhost_url: str, prefix: str = "payflow-test") -> Iterator[dict[
         }
     finally:
         for name in names.values():  # a user setup never made is simply not there
-            subprocess.run(
-                ["rabbitmqctl", "-q", "delete_user", name], check=False, capture_output=True, timeout=60
-            )
+            MACHINE_BROKER.succeeds("delete_user", name)
 
 
 def role_broker_env(urls: dict[str, str]) -> dict[str, str]:
@@ -75,18 +104,8 @@ def role_broker_env(urls: dict[str, str]) -> dict[str, str]:
     return {f"PAYFLOW_{role.upper()}_BROKER_URL": url for role, url in urls.items()}
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
-
-
-def queue_types(broker_url: str) -> dict[str, str]:
+def queue_types(broker_url: str, broker: BrokerNode = MACHINE_BROKER) -> dict[str, str]:
     """The type (classic, quorum) of every queue of the vhost `broker_url` names."""
     vhost = broker_url.rsplit("/", 1)[1]
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "type", "--no-table-headers"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
+    listed = broker.rabbitmqctl("list_queues", "-p", vhost, "name", "type", "--no-table-headers")
     return dict(line.split("\t") for line in listed.splitlines() if line.strip())

@@ -1,0 +1,111 @@
+"""A throwaway RabbitMQ node of the tests' own: its node name, ports, cookie and directories."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.services import BrokerNode
+from tests.support.system import free_port
+from tests.support.waiting import wait_until
+
+START_TIMEOUT_S = 120
+# The real scripts: the /usr/sbin wrappers switch to the rabbitmq user and its cookie, the machine's node.
+SCRIPTS = Path(os.environ.get("PAYFLOW_TEST_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
+
+
+@dataclass
+class OwnRabbitMQ:
+    """One node, `payflow-test-<hex>@localhost`, whose every file lives under `root`."""
+
+    root: Path
+    node: str = field(default_factory=lambda: f"payflow-test-{secrets.token_hex(4)}@localhost")
+    amqp_port: int = field(default_factory=free_port)
+    dist_port: int = field(default_factory=free_port)
+    epmd_port: int = field(default_factory=free_port)  # its own epmd: not even the name registry is shared
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Every variable that would otherwise send a script to the machine's node, files or cookie."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
+        files = {"CONFIG_FILE": "rabbitmq.conf", "ADVANCED_CONFIG_FILE": "advanced.config"}
+        files |= {"CONF_ENV_FILE": "rabbitmq-env.conf", "ENABLED_PLUGINS_FILE": "enabled_plugins"}
+        files |= {"MNESIA_BASE": "mnesia", "LOG_BASE": "log", "PID_FILE": "node.pid"}
+        env.update({f"RABBITMQ_{name}": str(self.root / path) for name, path in files.items()})
+        env.update(
+            HOME=str(self.root),  # the Erlang cookie is $HOME/.erlang.cookie, for the node and rabbitmqctl
+            RABBITMQ_NODENAME=self.node,
+            RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+            RABBITMQ_NODE_PORT=str(self.amqp_port),
+            RABBITMQ_DIST_PORT=str(self.dist_port),
+            ERL_EPMD_ADDRESS="127.0.0.1",
+            ERL_EPMD_PORT=str(self.epmd_port),
+        )
+        return env
+
+    @property
+    def broker(self) -> BrokerNode:
+        """How tests make vhosts on this node and reach it."""
+        ctl = (str(SCRIPTS / "rabbitmqctl"), "-n", self.node)
+        return BrokerNode(f"guest:guest@127.0.0.1:{self.amqp_port}", ctl, self.env)
+
+    def write_files(self) -> None:
+        (self.root / ".erlang.cookie").write_text(secrets.token_hex(20))
+        (self.root / ".erlang.cookie").chmod(0o400)
+        (self.root / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.amqp_port}\n")
+        (self.root / "advanced.config").write_text("[].\n")
+        (self.root / "rabbitmq-env.conf").write_text("")
+        (self.root / "enabled_plugins").write_text("[].\n")
+
+    def launch(self) -> None:
+        """Start the node in the background (its own session, so it can be killed whole); see wait_up."""
+        log = open(self.root / "server.log", "ab")  # noqa: SIM115 - the child keeps it; closed with the process
+        self.process = subprocess.Popen(
+            [str(SCRIPTS / "rabbitmq-server")],
+            cwd=self.root,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+
+    def is_up(self) -> bool:
+        return self.broker.succeeds("await_startup", "--timeout", "5")
+
+    def wait_up(self) -> None:
+        wait_until(
+            self.is_up, timeout=START_TIMEOUT_S, what=f"RabbitMQ node {self.node} to start", interval=0.5
+        )
+
+    def start(self) -> None:
+        """Make sure the node runs: start its application (a no-op when it runs), or the node when gone."""
+        if not self.broker.succeeds("start_app"):
+            self.launch()
+        self.wait_up()
+
+    def stop_app(self) -> None:
+        """Stop the RabbitMQ application (every connection cut); the Erlang node stays."""
+        self.broker.rabbitmqctl("stop_app")
+
+    def discard(self) -> None:
+        """Stop the node and its epmd however they are, and delete every file they had."""
+        self.broker.succeeds("stop")
+        if self.process is not None:
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        epmd = shutil.which("epmd") or "epmd"
+        subprocess.run(
+            [epmd, "-port", str(self.epmd_port), "-kill"], capture_output=True, timeout=30, check=False
+        )
+        shutil.rmtree(self.root, ignore_errors=True)
