@@ -112,10 +112,15 @@ class OutboxRelay:
 
     def _ensure_publisher(self) -> ConfirmingPublisher:
         if self._publisher is None:
-            connection = open_connection(connect(self._broker_url))  # the first node of the list that accepts
-            log.info("outbox relay %s publishing on %s", self._schema, connection.as_uri())
-            if self._topology is not None:
-                self._topology.declare(connection)
+            connection = connect(self._broker_url)
+            try:
+                open_connection(connection)  # the first node of the list that accepts
+                log.info("outbox relay %s publishing on %s", self._schema, connection.as_uri())
+                if self._topology is not None:  # may refuse (TopologyMismatch): retried until migrated
+                    self._topology.declare(connection)
+            except BaseException:
+                connection.release()  # not kept by anything yet: every retry would leak a socket
+                raise
             self._publisher = ConfirmingPublisher(connection)
         return self._publisher
 
