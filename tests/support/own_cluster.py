@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tests.support.own_rabbitmq import SCRIPTS, OwnRabbitMQ
 from tests.support.system import free_port
+from tests.support.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ def _local_queues(node: OwnRabbitMQ, vhost: str) -> set[str]:
     return {row["name"] for row in json.loads(listing)}
 
 
+def _answers(epmd: list[str]) -> bool:
+    return subprocess.run([*epmd, "-names"], capture_output=True, timeout=10, check=False).returncode == 0
+
+
 def _join(node: OwnRabbitMQ, first: OwnRabbitMQ) -> None:
     node.broker.rabbitmqctl("stop_app")
     node.broker.rabbitmqctl("join_cluster", first.node)
@@ -79,11 +84,17 @@ def _join(node: OwnRabbitMQ, first: OwnRabbitMQ) -> None:
 def own_cluster(size: int = 3) -> Iterator[OwnCluster]:
     """`size` nodes booted together and joined into one cluster; all killed and deleted at the end."""
     cookie, epmd_port = secrets.token_hex(20), free_port()
-    epmd = shutil.which("epmd") or "epmd"
-    # Started here, outside every node's process group: killing a node must not take the registry with it.
-    subprocess.run(
-        [epmd, "-port", str(epmd_port), "-address", "127.0.0.1", "-daemon"], check=True, timeout=30
+    # Its own epmd, a child of this process outside every node's process group: killing a node must not
+    # take the registry with it, and the registry ends with the cluster (a -daemon one could outlive it).
+    command = [shutil.which("epmd") or "epmd", "-port", str(epmd_port)]
+    epmd = subprocess.Popen(
+        [*command, "-address", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
+    # Up before any node boots, or a node would start an epmd -daemon of its own on the port.
+    wait_until(lambda: _answers(command), timeout=30, what="the cluster's epmd to answer")
     roots = [Path(tempfile.mkdtemp(prefix="payflow-test-cluster-")) for _ in range(size)]
     nodes = [OwnRabbitMQ(root, epmd_port=epmd_port, cookie=cookie) for root in roots]
     try:
@@ -98,6 +109,6 @@ def own_cluster(size: int = 3) -> Iterator[OwnCluster]:
     finally:
         for node in nodes:
             node.kill()
-        for node in nodes:
             shutil.rmtree(node.root, ignore_errors=True)
-        subprocess.run([epmd, "-port", str(epmd_port), "-kill"], capture_output=True, timeout=30, check=False)
+        epmd.kill()
+        epmd.wait(30)
