@@ -8,11 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
+from app.config.setting import ConfigError, Setting
+from app.config.setting import variable as _variable
+
 N = TypeVar("N", int, float)
-
-
-class ConfigError(ValueError):
-    """A setting in the environment has a value the system cannot run with."""
 
 
 # Parsers of setting values: each returns the value or raises ValueError saying what it must be.
@@ -68,30 +67,6 @@ def key_hashes(raw: str) -> tuple[str, ...]:
     if not all(re.fullmatch(r"sha256:[0-9a-f]{64}", digest) for digest in hashes):
         raise ValueError("must be a comma-separated list of sha256:<64 hex digits> (see `payflow hash-key`)")
     return hashes
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One environment variable: its name, default and parser (the README's table says what it means)."""
-
-    env: str
-    default: str
-    parse: Callable[[str], Any]
-    secret: bool = False  # never echo the value in an error: it may hold a password or a raw key
-
-    def read(self, environ: Mapping[str, str]) -> Any:
-        raw = environ.get(self.env, self.default)
-        try:
-            return self.parse(raw)
-        except ValueError as exc:
-            reason = str(exc) if "must" in str(exc) else "is not a valid number"
-            shown = "(value hidden)" if self.secret else repr(raw)
-            raise ConfigError(f"{self.env}={shown} {reason}") from None
-
-
-def _variable(default: str, parse: Callable[[str], Any], *, secret: bool = False) -> Any:
-    """A Settings field read from PAYFLOW_<FIELD NAME>, with its default and parser."""
-    return dataclasses.field(metadata={"default": default, "parse": parse, "secret": secret})
 
 
 @dataclass(frozen=True)
