@@ -107,6 +107,10 @@ class Settings:
     gateway_database_url: str = _variable("", str.strip, secret=True)
     orders_database_url: str = _variable("", str.strip, secret=True)
     payments_database_url: str = _variable("", str.strip, secret=True)
+    # Empty: the GET routes read from the primary. Else from this streaming replica, as the gateway's role.
+    read_database_url: str = _variable("", str.strip, secret=True)
+    gateway_read_database_url: str = _variable("", str.strip, secret=True)  # empty: as the line above
+    read_max_lag_s: int = _variable("30", positive_int)  # a replica further behind: reads go to the primary
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:

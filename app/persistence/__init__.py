@@ -1,6 +1,7 @@
 """PostgreSQL plumbing every module shares: engines, transactions, batch statements, inbox and outbox."""
 
 from app.persistence.engine import (
+    Connects,
     Page,
     build_engine,
     database_problem,
@@ -22,4 +23,5 @@ from app.persistence.messages import (
     notify_channel,
     outbox_table,
 )
+from app.persistence.replica import ReadRouter, ReplicaState
 from app.persistence.transaction import SqlTransaction
