@@ -25,7 +25,11 @@ keepalive = 5
 # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new connections across the
 # workers. With one shared socket, whichever worker won the accept race kept every keep-alive client
 # (measured: one worker served all 33 benchmark connections while the other sat mostly idle).
-reuse_port = True
+# A unix socket (`payflow run` behind nginx) cannot be reused that way, and nginx spreads its own connections.
+reuse_port = not bind.startswith("unix:")
+# No `gunicornc` control socket: it would be one more way to drive the gateway, and every gunicorn of the
+# same user would share its default path ($HOME/.gunicorn/gunicorn.ctl), test stacks and dev stack alike.
+control_socket_disable = True
 
 # prometheus_client picks its multiprocess value store when first imported, so it is imported only in the
 # hooks below, after on_starting has set PROMETHEUS_MULTIPROC_DIR for the workers it forks.
@@ -62,15 +66,17 @@ def when_ready(server: Any) -> None:
     """Serve every worker's metrics from the master on their own bind: the public port has no /metrics."""
     from prometheus_client import CollectorRegistry, make_wsgi_app, multiprocess  # noqa: PLC0415 - see above
 
-    from app.metrics_server import serve_http  # noqa: PLC0415 - see above
+    from app.metrics_server import bind_http, serve_until  # noqa: PLC0415 - see above
 
     host, port = _settings.metrics_bind
     if not port:
         return
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
-    serving = (host, port, make_wsgi_app(registry), _metrics_stop)
-    threading.Thread(target=serve_http, args=serving, name="gateway-metrics", daemon=True).start()
+    server = bind_http(host, port, make_wsgi_app(registry))  # here, on the thread that forks the workers
+    if server is not None:
+        serving = (server, _metrics_stop)
+        threading.Thread(target=serve_until, args=serving, name="gateway-metrics", daemon=True).start()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -39,11 +39,11 @@ class Worker(NamedTuple):
     jobs: list[Job]
 
 
-def topology(settings: Settings) -> bus.Topology:
-    """Every module's inbox bound to the events its handlers take."""
-    return bus.Topology(
-        {bus.inbox_name(role): handled for role, handled in HANDLED.items()}, settings.retry_delays_ms
-    )
+def topology(settings: Settings, role: str | None = None) -> bus.Topology:
+    """Every module's inbox bound to the events its handlers take (a `role` with its own user only checks)."""
+    inboxes = {bus.inbox_name(module): handled for module, handled in HANDLED.items()}
+    own_user = role is not None and process_broker_url(settings, role) != settings.broker_url
+    return bus.Topology(inboxes, settings.retry_delays_ms, declares=not own_user)
 
 
 def build_gateway(
@@ -60,10 +60,12 @@ def build_gateway(
     router = _read_router(settings, engine)
     reads = router or engine
     order_queries, payment_queries = queries or (orders.OrderQueries(reads), payments.PaymentQueries(reads))
-    readiness = functools.partial(gateway_readiness, engine, settings.broker_url, router)
+    readiness = functools.partial(gateway_readiness, engine, process_broker_url(settings, "gateway"), router)
     warn_when_open(settings.api_key_hashes)
     store = commands or SqlCommandStore(engine)
-    deps = GatewayDeps(order_queries, payment_queries, store, readiness, settings.api_key_hashes)
+    deps = GatewayDeps(
+        order_queries, payment_queries, store, readiness, settings.api_key_hashes, settings.max_page_offset
+    )
     # Commands are kept while their idempotency key must be, and their event may be re-published.
     kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
     jobs = _outbox_jobs(settings, relay_engine, "gateway", kept_h)
@@ -89,12 +91,12 @@ def build_worker(
         handlers, parallel = module.handlers, max(1, concurrency // settings.batch_size)
         jobs = _outbox_jobs(settings, engine, "payments", settings.outbox_retention_h)
         jobs.append(Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep))
-    routes, queue = topology(settings), bus.inbox_name(role)
+    routes, queue = topology(settings, role), bus.inbox_name(role)
     if missing := bus.unrouted(routes, queue, handlers):
         raise ValueError(f"{queue} is bound to no exchange that carries {', '.join(k.TYPE for k in missing)}")
     batching = bus.Batching(settings.batch_size, settings.batch_wait_ms / 1000, parallel)
     policy = bus.RetryPolicy(queue, settings.max_attempts, settings.retry_delays_ms)
-    consumer = bus.BatchConsumer(settings.broker_url, routes, handlers, batching, policy)
+    consumer = bus.BatchConsumer(process_broker_url(settings, role), routes, handlers, batching, policy)
     if port := getattr(settings, f"{role}_metrics_port"):
         probes = bus.WorkerProbes(
             lambda: consumer.last_heartbeat, functools.partial(database_problem, engine)
@@ -105,11 +107,9 @@ def build_worker(
 
 
 def _outbox_jobs(settings: Settings, engine: Engine, schema: str, kept_h: int) -> list[Job]:
-    table = OUTBOXES[schema]
-    linger_s = settings.batch_wait_ms / 1000
-    relay = bus.OutboxRelay(
-        engine, table, settings.broker_url, topology=topology(settings), linger_s=linger_s
-    )
+    table, linger_s, routes = OUTBOXES[schema], settings.batch_wait_ms / 1000, topology(settings, schema)
+    broker_url = process_broker_url(settings, schema)  # a schema is named after the role that relays it
+    relay = bus.OutboxRelay(engine, table, broker_url, topology=routes, linger_s=linger_s)
     purge = functools.partial(bus.purge_published, engine, table, kept_h)
     gauges = functools.partial(bus.refresh_outbox_gauges, engine, table)
     return [
@@ -139,3 +139,8 @@ def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = Fa
         pool_timeout_s=None if role == "gateway" else WORKER_POOL_TIMEOUT_S,
         autocommit=autocommit,
     )
+
+
+def process_broker_url(settings: Settings, role: str) -> str:
+    """The URL a process role logs in to RabbitMQ with: its own user's, else PAYFLOW_BROKER_URL's."""
+    return str(getattr(settings, f"{role}_broker_url")) or settings.broker_url

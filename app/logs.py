@@ -11,6 +11,16 @@ _CONTEXT: ContextVar[dict[str, str]] = ContextVar("log_context", default={})  # 
 CONTEXT_FIELDS = ("correlation_id", "event_id", "event_type", "order_id")
 # scheme://user:password@ -> scheme://user:***@ (database and broker URLs, wherever they appear)
 _URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s@/]*@")
+# Control characters (C0, DEL, C1) and Unicode's own line breaks, written as escapes in text logs; the
+# backslash too, so an escape a client typed cannot pass for one the logger wrote.
+_CONTROLS = [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]
+_ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _CONTROLS}
+_ESCAPES |= {ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """One physical line whatever the text holds: `\\n`, `\\x1b`, ... instead of the characters."""
+    return text.translate(_ESCAPES)
 
 
 def redact_secrets(text: str) -> str:
@@ -73,10 +83,25 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """One line per record whatever a client put in it (a `%0a` in a path, say): the message and ids are
+    escaped; a traceback keeps its lines, each indented so that none can pass for a record of its own."""
+
     def format(self, record: logging.LogRecord) -> str:
-        base = super().format(record)
-        extras = " ".join(f"{name}={value}" for name, value in _ids(record).items())
-        return f"{base} {extras}".rstrip()
+        trace = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
+        plain = {
+            "msg": escape_controls(record.getMessage()),
+            "args": None,
+            "exc_info": None,
+            "exc_text": None,
+        }
+        base = super().format(logging.makeLogRecord(vars(record) | plain | {"stack_info": None}))
+        extras = " ".join(f"{name}={escape_controls(str(value))}" for name, value in _ids(record).items())
+        lines = [f"{base} {extras}".rstrip(), *_indented(trace), *_indented(record.stack_info or "")]
+        return "\n".join(lines)
+
+
+def _indented(text: str) -> list[str]:
+    return [f"    {escape_controls(line)}" for line in text.splitlines()]
 
 
 def configure_logging(level: str, fmt: str, process: str) -> None:

@@ -90,14 +90,27 @@ class BoundedWSGIServer(WSGIServer):
 def serve_http(host: str, port: int, app: WSGIApplication, stop: threading.Event) -> None:
     """Answer requests on `host`:`port` until `stop` is set; a taken port (a second process of the role on
     one host) is logged, not fatal: the process runs on without the endpoint."""
+    server = bind_http(host, port, app)
+    if server is not None:
+        serve_until(server, stop)
+
+
+def bind_http(host: str, port: int, app: WSGIApplication) -> BoundedWSGIServer | None:
+    """The server bound and ready to serve `app`, or None (logged) when the port is unusable. Binding looks
+    the host name up, which imports the idna codec: a process that forks (gunicorn's master) binds on its
+    main thread, so no child is forked while another thread holds a module half imported."""
     try:
         server = BoundedWSGIServer((host, port))
     except OSError as exc:
         log.error("no /metrics or /health endpoint: port %d unusable: %s", port, exc)
-        return
+        return None
     server.set_app(app)
-    log.info("serving /metrics (and any probes) on %s:%d", host, port)
     server.timeout = POLL_S
+    log.info("serving /metrics (and any probes) on %s:%d", host, port)
+    return server
+
+
+def serve_until(server: BoundedWSGIServer, stop: threading.Event) -> None:
     try:
         while not stop.is_set():
             server.handle_request()

@@ -10,7 +10,9 @@ from app.bus.outbox import (
     purge_published,
     refresh_outbox_gauges,
 )
+from app.bus.permissions import Grant, grant_of
 from app.bus.relay import OutboxRelay
+from app.bus.role_users import make_role_users
 from app.bus.session import Batching
 from app.bus.settlement import RetryPolicy
 from app.bus.topology import OUTBOX_EXCHANGES, Topology, inbox_name, unrouted

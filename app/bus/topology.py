@@ -27,6 +27,9 @@ class Topology:
 
     inboxes: Mapping[str, frozenset[type[Event]]]
     retry_delays_ms: tuple[int, ...]
+    # False for a process logged in as its role's broker user: it may configure nothing, so `declare`
+    # only checks (passive declares, which need no permission) that setup declared everything.
+    declares: bool = True
 
     def bindings(self, queue: str) -> list[tuple[str, str]]:
         """(exchange, routing key) of every event type the queue's module handles."""
@@ -42,13 +45,19 @@ class Topology:
 
     def declare(self, connection: Connection, extra_queues: Iterable[str] = ()) -> None:
         """Declare every exchange, queue and binding (and queue families of `extra_queues`); idempotent.
-        A queue's declare also declares its exchange and those of its bindings."""
+        A queue's declare also declares its exchange and those of its bindings. Without `declares`, check
+        that each exchange and queue exists (a missing one raises NotFound, a failure callers retry)."""
         with connection.channel() as channel:
             for name in sorted(OUTBOX_EXCHANGES.values()):  # relayed to even when nothing is bound yet
-                Exchange(name, type="topic", durable=True)(channel).declare()
+                Exchange(name, type="topic", durable=True)(channel).declare(passive=not self.declares)
+            if not self.declares:
+                DEAD_LETTERS(channel).declare(passive=True)
             for queue in [*self.inboxes, *extra_queues]:
                 for entity in self.family(queue):
-                    entity(channel).declare()
+                    if self.declares:
+                        entity(channel).declare()
+                    else:
+                        entity(channel).queue_declare(passive=True)
 
     def depths(self, connection: Connection) -> dict[str, int]:
         """Ready messages per queue of the topology, read with passive declares (nothing is created)."""

@@ -5,16 +5,15 @@ import functools
 import logging
 import os
 import signal
-import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from app.bootstrap import ROLES, build_worker, topology
-from app.bus import declare_topology_at
+from app.bus import declare_topology_at, make_role_users
 from app.cli.console import load_settings, owner_engine
+from app.cli.run import GUNICORN, run_processes
 from app.config import Settings
 from app.jobs import Background
 from app.persistence import redact_url
@@ -23,21 +22,14 @@ from app.persistence.roles import role_passwords, secure_database
 from app.process_roles import process_roles, process_urls
 
 log = logging.getLogger("payflow.cli")
-run_log = logging.getLogger("payflow.run")
 ROOT = Path(__file__).resolve().parents[2]  # where gunicorn.conf.py, wsgi.py and worker.py are
-GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
-# The processes `run` starts, each the same command an operator would type.
-CHILDREN = {"gateway": GUNICORN} | {
-    f"{role}-worker": [sys.executable, "worker.py", "--role", role] for role in ROLES
-}
-STOP_TIMEOUT_S = 30.0
 
 
 def register(sub: Any) -> None:
     steps = {
         "setup": (prepare, "create the database if missing, migrate, declare the broker topology"),
         "migrate": (apply_migrations, "apply every module's database migrations"),
-        "topology": (declare, "declare exchanges, queues and bindings"),
+        "topology": (declare, "declare exchanges, queues and bindings, and the process roles' broker users"),
     }
     for name, (step, help_text) in steps.items():
         sub.add_parser(name, help=help_text).set_defaults(handler=functools.partial(_step, step))
@@ -46,7 +38,7 @@ def register(sub: Any) -> None:
     worker = sub.add_parser("worker", help="run one queue worker process")
     worker.add_argument("--role", required=True, choices=ROLES, help="which module's queue")
     worker.set_defaults(handler=run_worker)
-    run = sub.add_parser("run", help="set up, then run gateway + orders and payments workers until Ctrl-C")
+    run = sub.add_parser("run", help="set up, then run nginx (if installed), gateway, workers until Ctrl-C")
     run.add_argument("--skip-setup", action="store_true", help="do not create/migrate/declare first")
     run.set_defaults(handler=run_all)
 
@@ -70,6 +62,8 @@ def apply_migrations(settings: Settings) -> None:
 def declare(settings: Settings) -> None:
     declare_topology_at(settings.broker_url, topology(settings))
     log.info("broker topology declared on %s", redact_url(settings.broker_url))
+    role_urls = {role: getattr(settings, f"{role}_broker_url") for role in ("gateway", *ROLES)}
+    make_role_users(topology(settings), role_urls, settings.broker_url, settings.broker_admin_url)
 
 
 def run_gateway(args: argparse.Namespace) -> int:
@@ -94,40 +88,13 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_all(args: argparse.Namespace) -> int:
-    """Start every process, stop them all when one dies or on SIGINT/SIGTERM."""
+    """Set up (unless told not to), then run every process in the foreground."""
     settings = load_settings("run")
     if not args.skip_setup:
         prepare(settings)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    # Sessions of their own: Ctrl-C reaches only us, and we stop the children gracefully with SIGTERM.
-    children = {
-        name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True) for name, cmd in CHILDREN.items()
-    }
-    run_log.info("running %s; Ctrl-C stops everything", ", ".join(children))
-    exited = None
-    while exited is None and not stop.wait(0.5):
-        exited = next((name for name, child in children.items() if child.poll() is not None), None)
-    if exited is not None:
-        run_log.error("%s exited with code %s; stopping the others", exited, children[exited].returncode)
-    _terminate(children)
-    return 0 if exited is None else 1
+    return run_processes(settings)
 
 
 def _step(step: Callable[[Settings], None], args: argparse.Namespace) -> int:
     step(load_settings(args.command))
     return 0
-
-
-def _terminate(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for name, child in children.items():
-        try:
-            child.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            run_log.warning("%s did not stop in %.0f s; killing it", name, STOP_TIMEOUT_S)
-            child.kill()
-    run_log.info("all processes stopped")

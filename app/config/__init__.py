@@ -92,13 +92,12 @@ class Settings:
     outbox_retention_h: int = _variable("168", positive_int)
     idempotency_ttl_h: int = _variable("24", positive_int)
     read_timeout_ms: int = _variable("2000", positive_int)
+    max_page_offset: int = _variable("10000", non_negative_int)
     db_connect_timeout_s: int = _variable("2", positive_int)
     worker_statement_timeout_ms: int = _variable("30000", positive_int)
     # Empty: the database's name, so each database has roles of its own (payflow -> payflow_orders, ...).
     database_role_prefix: str = _variable("", str.strip)
-    metrics_bind: tuple[str, int] = _variable(
-        "127.0.0.1:9100", address
-    )  # the gateway's /metrics, off the public port
+    metrics_bind: tuple[str, int] = _variable("127.0.0.1:9100", address)  # the gateway's /metrics, not public
     worker_http_host: str = _variable("127.0.0.1", text)  # the workers' /metrics and /health ports
     orders_metrics_port: int = _variable("9101", port)
     payments_metrics_port: int = _variable("9102", port)
@@ -107,6 +106,10 @@ class Settings:
     gateway_database_url: str = _variable("", str.strip, secret=True)
     orders_database_url: str = _variable("", str.strip, secret=True)
     payments_database_url: str = _variable("", str.strip, secret=True)
+    gateway_broker_url: str = _variable("", str.strip, secret=True)  # empty: as PAYFLOW_BROKER_URL
+    orders_broker_url: str = _variable("", str.strip, secret=True)
+    payments_broker_url: str = _variable("", str.strip, secret=True)
+    broker_admin_url: str = _variable("", str.strip, secret=True)  # empty: setup uses rabbitmqctl
     # Empty: the GET routes read from the primary. Else from this streaming replica, as the gateway's role.
     read_database_url: str = _variable("", str.strip, secret=True)
     gateway_read_database_url: str = _variable("", str.strip, secret=True)  # empty: as the line above

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Sequence
 
 from flask import request
@@ -12,9 +13,15 @@ from app.gateway.errors import ApiKeyRequired
 
 log = logging.getLogger(__name__)
 
-# Probes must answer without a key; the API's contract (OpenAPI document and its UI) is no secret.
-PUBLIC_PREFIXES = ("/api/health/", "/api/openapi.json", "/api/docs")
+# Probes must answer without a key; the API's contract (OpenAPI document and its UI) is no secret. Paths
+# match exactly: /api/docsx or /api/health/../orders need a key like any other path.
+PUBLIC_PATHS = frozenset({"/api/health/live", "/api/health/ready", "/api/openapi.json", "/api/docs"})
+# The docs page's own static assets (Swagger UI's files, served locally): /api/docs/ and paths below it
+# made of plain segments; a segment cannot start with a dot, so `..` never climbs out of the subtree.
+DOCS_ASSETS = re.compile(r"/api/docs/(?:[\w-][\w.-]*(?:/[\w-][\w.-]*)*)?", re.ASCII)
 MAX_KEY_LENGTH = 512
+KEY_ID_LENGTH = 12
+_KEY_ID = "payflow.api_key_id"
 
 
 def hash_key(key: str) -> str:
@@ -22,10 +29,26 @@ def hash_key(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def key_matches(presented: str, digests: Sequence[str]) -> bool:
+def key_id(digest: str) -> str:
+    """A key's id: the first 12 hex digits of its configured digest. It names the key in the commands
+    table (audit, idempotency scope) without being one: a digest is no secret, and its prefix even less."""
+    return digest.removeprefix("sha256:")[:KEY_ID_LENGTH]
+
+
+def matching_digest(presented: str, digests: Sequence[str]) -> str | None:
     """Every digest is compared, each in constant time: the time taken tells nothing about the match."""
     candidate = hash_key(presented)
-    return any([hmac.compare_digest(candidate, digest) for digest in digests])  # a list: no early exit
+    matches = [hmac.compare_digest(candidate, digest) for digest in digests]  # a list: no early exit
+    return next((digest for digest, match in zip(digests, matches, strict=True) if match), None)
+
+
+def key_matches(presented: str, digests: Sequence[str]) -> bool:
+    return matching_digest(presented, digests) is not None
+
+
+def api_key_id() -> str:
+    """The id of the key the current request was authenticated with; "" when authentication is off."""
+    return str(request.environ.get(_KEY_ID, ""))
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -37,14 +60,21 @@ def bearer_token(header: str | None) -> str | None:
     return token
 
 
+def is_public(path: str) -> bool:
+    """Outside /api (the metrics route), a probe, the OpenAPI document, the docs page or one of its assets."""
+    return not path.startswith("/api") or path in PUBLIC_PATHS or DOCS_ASSETS.fullmatch(path) is not None
+
+
 def require_api_key() -> None:
     """before_request hook: /api requests, except the public ones, need a valid key (else 401)."""
-    if not request.path.startswith("/api") or request.path.startswith(PUBLIC_PREFIXES):
+    if is_public(request.path):
         return
     token = bearer_token(request.headers.get("Authorization"))
-    if token is None or not key_matches(token, current_deps().api_key_hashes):
+    digest = None if token is None else matching_digest(token, current_deps().api_key_hashes)
+    if digest is None:
         # The message never echoes what was sent: a mistyped key is still half a secret.
         raise ApiKeyRequired("A valid API key is required: send `Authorization: Bearer <key>`")
+    request.environ[_KEY_ID] = key_id(digest)
 
 
 def warn_when_open(digests: Sequence[str]) -> None:

@@ -19,13 +19,15 @@ EXTENSION_KEY = "payflow.gateway"
 
 @dataclass(frozen=True)
 class GatewayDeps:
-    """Everything the HTTP edge uses; `api_key_hashes` empty means authentication is off."""
+    """Everything the HTTP edge uses; `api_key_hashes` empty means authentication is off, and
+    `max_page_offset` is the most rows a page number may skip (PAYFLOW_MAX_PAGE_OFFSET)."""
 
     orders: OrderQueries
     payments: PaymentQueries
     commands: CommandStore
     readiness: Callable[[], dict[str, Any]]  # the checks, each "ok" or a reason; plus "replica", if any
     api_key_hashes: tuple[str, ...] = ()
+    max_page_offset: int = 10_000
 
 
 def current_deps() -> GatewayDeps:

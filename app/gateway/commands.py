@@ -1,4 +1,4 @@
-"""The write use cases, create_order and cancel_order, each accepted once per Idempotency-Key."""
+"""The write use cases, create_order and cancel_order, each accepted once per Idempotency-Key and API key."""
 
 import hashlib
 import json
@@ -18,7 +18,9 @@ MAX_KEY_LENGTH = 255
 
 @dataclass(frozen=True)
 class Command:
-    """A command the gateway accepted, with the exact JSON text it answered (replayed for a repeated key)."""
+    """A command the gateway accepted, with the exact JSON text it answered (replayed for a repeated key),
+    and the id of the API key that sent it ("" when authentication is off): the key's namespace of
+    idempotency keys, and the audit trail of who sent what."""
 
     id: uuid.UUID
     kind: str
@@ -27,6 +29,7 @@ class Command:
     request_hash: str | None  # None without an Idempotency-Key: nothing to compare it with
     response_status: int
     response_body: str
+    api_key_id: str = ""
 
 
 class CommandStore(Protocol):
@@ -34,29 +37,33 @@ class CommandStore(Protocol):
 
     # Stores the command with the event it emits; when its key was used before, returns that command.
     def record(self, command: Command, event: Envelope) -> Command: ...
-    def find(self, kind: str, idempotency_key: str) -> Command | None: ...
+    def find(self, kind: str, idempotency_key: str, api_key_id: str = "") -> Command | None: ...
     def order_was_accepted(self, order_id: uuid.UUID) -> bool: ...
 
 
 @dataclass(frozen=True)
 class Submission:
-    """What the use cases need of a write request besides its fields; `request_hash` with a key only."""
+    """What the use cases need of a write request besides its fields; `request_hash` with a key only;
+    `api_key_id` names the API key that sent it ("" when authentication is off)."""
 
     key: str | None
     request_hash: str | None
     correlation_id: str
+    api_key_id: str = ""
 
     @classmethod
-    def of(cls, key: str | None, route: str, fields: dict[str, Any], correlation_id: str) -> Self:
+    def of(
+        cls, key: str | None, route: str, fields: dict[str, Any], correlation_id: str, api_key_id: str = ""
+    ) -> Self:
         """Hashes the route and the validated fields in canonical JSON, so 999 and 999.00 are one request."""
         if key is None:
-            return cls(None, None, correlation_id)
+            return cls(None, None, correlation_id, api_key_id)
         if not 0 < len(key) <= MAX_KEY_LENGTH or not all(" " <= char <= "~" for char in key):
             raise InvalidIdempotencyKey(
                 f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters"
             )
         canonical = json.dumps({"route": route, "body": fields}, sort_keys=True, separators=(",", ":"))
-        return cls(key, hashlib.sha256(canonical.encode()).hexdigest(), correlation_id)
+        return cls(key, hashlib.sha256(canonical.encode()).hexdigest(), correlation_id, api_key_id)
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,7 @@ def cancel_order(orders: OrderQueries, store: CommandStore, order_id: uuid.UUID,
     """Accept a cancellation of an order that exists (or was accepted, not stored yet) and can still be
     cancelled; a repeated key replays its first answer, so a retry after the order became CANCELLED gets
     its 202 again, not a 409."""
-    earlier = None if sent.key is None else store.find(CANCEL_ORDER, sent.key)
+    earlier = None if sent.key is None else store.find(CANCEL_ORDER, sent.key, sent.api_key_id)
     if earlier is not None:
         return _replay(earlier, sent.request_hash)
     order = orders.get(order_id)
@@ -101,7 +108,7 @@ def cancel_order(orders: OrderQueries, store: CommandStore, order_id: uuid.UUID,
 def new_command(kind: str, order_id: uuid.UUID, sent: Submission, body: dict[str, str]) -> Command:
     """Kept as the exact text sent: compact JSON and a final newline, as Flask writes every other answer."""
     text = json.dumps(body, separators=(",", ":")) + "\n"
-    return Command(uuid.uuid4(), kind, order_id, sent.key, sent.request_hash, 202, text)
+    return Command(uuid.uuid4(), kind, order_id, sent.key, sent.request_hash, 202, text, sent.api_key_id)
 
 
 def _accept(store: CommandStore, command: Command, event: Envelope) -> Reply:

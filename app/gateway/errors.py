@@ -52,6 +52,9 @@ class OrderNotCancellable(GatewayError): ...
 class IdempotencyKeyReused(GatewayError): ...  # with a different request
 
 
+class PageTooDeep(GatewayError): ...  # a page number past the offset cap: the cursor reads deeper
+
+
 class DatabaseUnavailable(GatewayError): ...
 
 
@@ -64,6 +67,7 @@ ERROR_STATUS: dict[type[GatewayError], int] = {
     PaymentNotFound: 404,
     OrderNotCancellable: 409,
     IdempotencyKeyReused: 422,
+    PageTooDeep: 422,
     DatabaseUnavailable: 503,
 }
 

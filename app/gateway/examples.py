@@ -17,7 +17,15 @@ def _times(created: str, updated: str) -> dict[str, str]:
 
 
 def _page(*items: dict[str, Any]) -> dict[str, Any]:
-    return {"data": list(items), "meta": {"page": 1, "limit": 10, "total": len(items), "totalPages": 1}}
+    meta = {
+        "page": 1,
+        "limit": 10,
+        "total": len(items),
+        "totalPages": 1,
+        "hasMore": False,
+        "nextCursor": None,
+    }
+    return {"data": list(items), "meta": meta}
 
 
 CREATE_ORDER: dict[str, Any] = {"userId": USER_ID, "total": 999}

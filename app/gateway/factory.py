@@ -8,6 +8,7 @@ from flask import Flask
 
 from app.gateway import auth, docs_routes, health_routes, metrics, order_routes, payment_routes
 from app.gateway.blueprint import EXTENSION_KEY, GatewayDeps
+from app.gateway.body_limit import BufferedBody, refuse_unreadable_or_oversized_body
 from app.gateway.correlation import CorrelationMiddleware
 from app.gateway.errors import register_error_handlers
 from app.gateway.fields import Amount, Money, Timestamp, UuidConverter
@@ -52,8 +53,10 @@ def create_app(deps: GatewayDeps) -> Flask:
     metrics.instrument(app)  # first before_request hook, so refused requests are timed too
     if deps.api_key_hashes:
         app.before_request(auth.require_api_key)  # before other checks: no key, no answer
+    app.before_request(refuse_unreadable_or_oversized_body)
     app.before_request(require_json_content_type)
-    app.wsgi_app = CorrelationMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    buffered = BufferedBody(app.wsgi_app, MAX_BODY_BYTES)
+    app.wsgi_app = CorrelationMiddleware(buffered)  # type: ignore[method-assign]
     return app
 
 

@@ -1,7 +1,7 @@
 """Strict JSON for request bodies: exact decimals, no duplicate keys, no NaN, bounded nesting, JSON only."""
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import request
@@ -13,6 +13,7 @@ from app.gateway.errors import MalformedBody, UnsupportedBody
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 32
+MAX_NUMBER_LENGTH = 100  # characters of one JSON number: far past any amount, far below a costly parse
 
 
 def strict_loads(text: str | bytes) -> Any:
@@ -20,7 +21,11 @@ def strict_loads(text: str | bytes) -> Any:
     fraction become Decimal so money never passes through float."""
     try:
         value = json.loads(
-            text, object_pairs_hook=_unique_keys, parse_float=Decimal, parse_constant=_no_constant
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_float=_exact_number,
+            parse_int=_whole_number,
+            parse_constant=_no_constant,
         )
     except RecursionError:
         raise MalformedBody(f"JSON body is nested deeper than {MAX_DEPTH} levels") from None
@@ -69,6 +74,29 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise MalformedBody(f"Duplicate key {key!r} in JSON body")
         result[key] = value
     return result
+
+
+def _exact_number(text: str) -> Decimal:
+    """A number with a fraction or exponent; an exponent beyond what Decimal holds (1e9999999999999999999)
+    is the client's error, not an arithmetic failure of ours."""
+    try:
+        return Decimal(_bounded(text))
+    except InvalidOperation:
+        raise MalformedBody(f"Number {_shown(text)} is out of range") from None
+
+
+def _whole_number(text: str) -> int:
+    return int(_bounded(text))
+
+
+def _bounded(text: str) -> str:
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise MalformedBody(f"Number {_shown(text)} is longer than {MAX_NUMBER_LENGTH} characters")
+    return text
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:40]}..."
 
 
 def _no_constant(name: str) -> Any:

@@ -8,10 +8,12 @@ from flask import Response, request
 from flask.views import MethodView
 
 from app.gateway import examples
+from app.gateway.auth import api_key_id
 from app.gateway.blueprint import Blueprint, current_deps
 from app.gateway.commands import MAX_KEY_LENGTH, Reply, Submission, cancel_order, create_order
 from app.gateway.correlation import correlation_id
 from app.gateway.errors import OrderNotFound
+from app.gateway.paging import listed
 from app.gateway.schemas import (
     CancelAcceptedSchema,
     CancelOrderSchema,
@@ -20,7 +22,6 @@ from app.gateway.schemas import (
     OrderPageSchema,
     OrderQuerySchema,
     OrderSchema,
-    page_answer,
 )
 from app.orders import OrderView
 
@@ -40,10 +41,11 @@ IDEMPOTENCY_HEADER: dict[str, Any] = {
 class Orders(MethodView):
     @blp.arguments(OrderQuerySchema, location="query")
     @blp.response(200, OrderPageSchema, example=examples.ORDER_PAGE)
-    @blp.error(422, "Invalid query", examples.INVALID_QUERY)
+    @blp.error(422, "Invalid query, or a page number past the offset cap", examples.INVALID_QUERY)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List orders, newest first, optionally by status and userId."""
-        return page_answer(current_deps().orders.page(**query), query)
+        """List orders newest first, by page number or by cursor, optionally by status and userId."""
+        deps = current_deps()
+        return listed(deps.orders.page, query, "orders", deps.max_page_offset)
 
     @blp.arguments(CreateOrderSchema, example=examples.CREATE_ORDER)
     @blp.response(202, OrderAcceptedSchema, example=examples.ORDER_ACCEPTED)
@@ -97,7 +99,8 @@ def _cancel(order_id: uuid.UUID, body: dict[str, Any]) -> Response:
 def _submission(fields: dict[str, Any]) -> Submission:
     # The route's rule and the parsed values, not the raw path: an id in upper case is the same request.
     route = f"{request.method} {request.url_rule}"
-    return Submission.of(request.headers.get("Idempotency-Key"), route, fields, correlation_id())
+    key = request.headers.get("Idempotency-Key")
+    return Submission.of(key, route, fields, correlation_id(), api_key_id())
 
 
 def _answer(reply: Reply) -> Response:

@@ -8,12 +8,12 @@ from flask.views import MethodView
 from app.gateway import examples
 from app.gateway.blueprint import Blueprint, current_deps
 from app.gateway.errors import PaymentNotFound
+from app.gateway.paging import listed
 from app.gateway.schemas import (
     PaymentPageSchema,
     PaymentQuerySchema,
     PaymentSchema,
     PaymentStatsSchema,
-    page_answer,
 )
 from app.payments import PaymentView, StatusTotal
 
@@ -24,10 +24,11 @@ blp = Blueprint("payments", __name__, url_prefix="/api/payments", description="P
 class Payments(MethodView):
     @blp.arguments(PaymentQuerySchema, location="query")
     @blp.response(200, PaymentPageSchema, example=examples.PAYMENT_PAGE)
-    @blp.error(422, "Invalid query", examples.INVALID_QUERY)
+    @blp.error(422, "Invalid query, or a page number past the offset cap", examples.INVALID_QUERY)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List payments, newest first, optionally by status."""
-        return page_answer(current_deps().payments.page(**query), query)
+        """List payments newest first, by page number or by cursor, optionally by status."""
+        deps = current_deps()
+        return listed(deps.payments.page, query, "payments", deps.max_page_offset)
 
 
 @blp.route("/stats")

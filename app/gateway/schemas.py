@@ -1,39 +1,11 @@
 """The HTTP contract: request bodies, query strings and answers of every resource, and the error body."""
 
-import math
-from collections.abc import Mapping
-from typing import Any
-
 from marshmallow import Schema, fields, validate
 
 from app.gateway.fields import Amount, Money, Timestamp
+from app.gateway.paging import PageMetaSchema, PageQuerySchema, cursor_field
 from app.orders import OrderStatus
 from app.payments import PaymentStatus
-from app.persistence import Page
-
-MAX_PAGE = 1_000_000
-MAX_LIMIT = 100
-
-
-def page_answer(found: Page[Any], query: Mapping[str, Any]) -> dict[str, Any]:
-    """A list answer: one page of items, and the paging facts as `meta`."""
-    page, limit, total = query["page"], query["limit"], found.total
-    meta = {"page": page, "limit": limit, "total": total, "total_pages": math.ceil(total / limit)}
-    return {"data": found.items, "meta": meta}
-
-
-class PageQuerySchema(Schema):
-    """?page=&limit= with the seed's defaults (page 1, limit 10)."""
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=MAX_LIMIT))
-
-
-class PageMetaSchema(Schema):
-    page = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    total_pages = fields.Integer(required=True, data_key="totalPages")
 
 
 class ErrorSchema(Schema):
@@ -85,6 +57,7 @@ class CancelOrderSchema(Schema):
 
 
 class OrderQuerySchema(PageQuerySchema):
+    after = cursor_field("orders")
     status = fields.Enum(OrderStatus, by_value=fields.String)
     user_id = fields.UUID(data_key="userId")
 
@@ -117,6 +90,7 @@ class CancelAcceptedSchema(Schema):
 
 
 class PaymentQuerySchema(PageQuerySchema):
+    after = cursor_field("payments")
     status = fields.Enum(PaymentStatus, by_value=fields.String)
 
 

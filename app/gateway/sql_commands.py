@@ -15,11 +15,13 @@ from app.gateway.tables import commands
 # then returns no row and the SELECT by key that follows sees the winner.
 _RECORDING = (
     insert(commands)
-    .on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
+    .on_conflict_do_nothing(index_elements=["kind", "api_key_id", "idempotency_key"])
     .returning(commands.c.id)
 )
 _BY_KEY = select(*(commands.c[field.name] for field in fields(Command))).where(
-    commands.c.kind == bindparam("kind"), commands.c.idempotency_key == bindparam("key")
+    commands.c.kind == bindparam("kind"),
+    commands.c.api_key_id == bindparam("api_key_id"),
+    commands.c.idempotency_key == bindparam("key"),
 )
 
 
@@ -38,12 +40,14 @@ class SqlCommandStore:
         with self._engine.connect() as conn:
             if conn.execute(_RECORDING, values).first():
                 return command
-            earlier = conn.execute(_BY_KEY, {"kind": command.kind, "key": command.idempotency_key}).one()
+            scope = {"kind": command.kind, "api_key_id": command.api_key_id, "key": command.idempotency_key}
+            earlier = conn.execute(_BY_KEY, scope).one()
         return Command(*earlier)
 
-    def find(self, kind: str, idempotency_key: str) -> Command | None:
+    def find(self, kind: str, idempotency_key: str, api_key_id: str = "") -> Command | None:
+        scope = {"kind": kind, "api_key_id": api_key_id, "key": idempotency_key}
         with self._engine.connect() as conn:
-            row = conn.execute(_BY_KEY, {"kind": kind, "key": idempotency_key}).first()
+            row = conn.execute(_BY_KEY, scope).first()
         return None if row is None else Command(*row)
 
     def order_was_accepted(self, order_id: uuid.UUID) -> bool:

@@ -17,6 +17,8 @@ commands = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("order_id", UUID(as_uuid=True), nullable=False),
     sa.Column("idempotency_key", sa.String(255)),
+    # Which API key sent it (see auth.key_id), "" with authentication off: idempotency keys are per API key.
+    sa.Column("api_key_id", sa.String(16), nullable=False, server_default=""),
     sa.Column("request_hash", CHAR(64)),  # NULL without an idempotency key
     sa.Column("response_status", sa.Integer, nullable=False),
     sa.Column("response_body", sa.Text, nullable=False),  # the exact JSON text answered, replayed as is
@@ -29,7 +31,9 @@ commands = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint("kind IN ('create_order', 'cancel_order')", name="ck_commands_kind"),
     # NULL keys are distinct in PostgreSQL, so commands sent without a key never collide.
-    sa.UniqueConstraint("kind", "idempotency_key", name="uq_commands_kind_idempotency_key"),
+    sa.UniqueConstraint(
+        "kind", "api_key_id", "idempotency_key", name="uq_commands_kind_api_key_idempotency_key"
+    ),
     sa.Index("ix_commands_order_id", "order_id"),
     sa.Index("ix_commands_created_at", "created_at"),
 )

@@ -11,7 +11,16 @@ from sqlalchemy import RowMapping, Select, bindparam, func, select
 
 from app.orders.domain import OrderStatus
 from app.orders.tables import order_counts, orders
-from app.persistence import Connects, Page, newest_first, read_one, read_page, read_with_retry
+from app.persistence import (
+    Connects,
+    Page,
+    Position,
+    newest_first,
+    page_parameters,
+    read_one,
+    read_page,
+    read_with_retry,
+)
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,19 @@ class OrderQueries:
         return read_one(self._engine, orders, "id", order_id, _view)
 
     def page(
-        self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
+        self,
+        *,
+        limit: int,
+        page: int = 1,
+        after: Position | None = None,
+        status: OrderStatus | None = None,
+        user_id: uuid.UUID | None = None,
     ) -> Page[OrderView]:
-        """The total comes from order_counts, or for one user from count(*) on ix_orders_user_created."""
-        params = {"status": status, "user_id": user_id, "limit": limit, "offset": (page - 1) * limit}
-        return read_page(self._engine, _listing(status is not None, user_id is not None), params, _view)
+        """Newest first, by page number or after a position. The total comes from order_counts, or for
+        one user from count(*) on ix_orders_user_created."""
+        params = {"status": status, "user_id": user_id} | page_parameters(page, limit, after)
+        listing = _listing(status is not None, user_id is not None, after is not None)
+        return read_page(self._engine, listing, params, _view)
 
     def statuses(self, since: datetime | None = None) -> list[tuple[uuid.UUID, OrderStatus, datetime]]:
         """(id, status, last change) of every order, or of those created at or after `since`."""
@@ -50,8 +67,8 @@ class OrderQueries:
 
 
 @functools.cache
-def _listing(by_status: bool, by_user: bool) -> tuple[Select[Any], Select[Any]]:
-    """The page and its count for one combination of filters, built once with bound parameters."""
+def _listing(by_status: bool, by_user: bool, keyset: bool) -> tuple[Select[Any], Select[Any]]:
+    """The page and its count for one combination of filters and paging, built once with bound parameters."""
     status = bindparam("status", type_=orders.c.status.type)
     matching = [orders.c.status == status] if by_status else []
     if by_user:
@@ -60,7 +77,7 @@ def _listing(by_status: bool, by_user: bool) -> tuple[Select[Any], Select[Any]]:
     else:
         by_counted_status = [order_counts.c.status == status] if by_status else []
         counted = select(func.coalesce(func.sum(order_counts.c.n), 0)).where(*by_counted_status)
-    return newest_first(orders, matching, counted), counted
+    return newest_first(orders, matching, counted, keyset=keyset), counted
 
 
 def _view(row: RowMapping) -> OrderView:

@@ -11,7 +11,16 @@ from sqlalchemy import RowMapping, Select, bindparam, func, select
 
 from app.payments.domain import PaymentStatus
 from app.payments.tables import payment_totals, payments
-from app.persistence import Connects, Page, newest_first, read_one, read_page, read_with_retry
+from app.persistence import (
+    Connects,
+    Page,
+    Position,
+    newest_first,
+    page_parameters,
+    read_one,
+    read_page,
+    read_with_retry,
+)
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,17 @@ class PaymentQueries:
     def for_order(self, order_id: uuid.UUID) -> PaymentView | None:
         return read_one(self._engine, payments, "order_id", order_id, _view)
 
-    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> Page[PaymentView]:
-        """Payments newest first, pages counted from 1; the total comes from payment_totals."""
-        params = {"status": status, "limit": limit, "offset": (page - 1) * limit}
-        return read_page(self._engine, _listing(status is not None), params, _view)
+    def page(
+        self,
+        *,
+        limit: int,
+        page: int = 1,
+        after: Position | None = None,
+        status: PaymentStatus | None = None,
+    ) -> Page[PaymentView]:
+        """Newest first, by page number or after a position; the total comes from payment_totals."""
+        params = {"status": status} | page_parameters(page, limit, after)
+        return read_page(self._engine, _listing(status is not None, after is not None), params, _view)
 
     def stats(self) -> list[StatusTotal]:
         """Count and amount for every status, in the enum's order (zero for statuses nobody is in)."""
@@ -73,12 +89,12 @@ class PaymentQueries:
 
 
 @functools.cache
-def _listing(by_status: bool) -> tuple[Select[Any], Select[Any]]:
+def _listing(by_status: bool, keyset: bool) -> tuple[Select[Any], Select[Any]]:
     status = bindparam("status", type_=payments.c.status.type)
     matching = [payments.c.status == status] if by_status else []
     by_counted_status = [payment_totals.c.status == status] if by_status else []
     counted = select(func.coalesce(func.sum(payment_totals.c.n), 0)).where(*by_counted_status)
-    return newest_first(payments, matching, counted), counted
+    return newest_first(payments, matching, counted, keyset=keyset), counted
 
 
 def _view(row: RowMapping) -> PaymentView:

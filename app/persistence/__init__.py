@@ -2,12 +2,9 @@
 
 from app.persistence.engine import (
     Connects,
-    Page,
     build_engine,
     database_problem,
-    newest_first,
     read_one,
-    read_page,
     read_with_retry,
     redact_url,
 )
@@ -23,5 +20,6 @@ from app.persistence.messages import (
     notify_channel,
     outbox_table,
 )
+from app.persistence.pages import Page, Position, newest_first, page_parameters, read_page
 from app.persistence.replica import ReadRouter, ReplicaState
 from app.persistence.transaction import SqlTransaction

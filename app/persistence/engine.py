@@ -1,10 +1,9 @@
-"""SQLAlchemy engines that fail fast and name their process, and reads through them: retried, or by page."""
+"""SQLAlchemy engines that fail fast and name their process, and reads through them, retried once."""
 
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -75,41 +74,6 @@ def read_one(
 @functools.cache
 def _by(table: sa.Table, column: str) -> sa.Select[Any]:
     return sa.select(*table.c).where(table.c[column] == sa.bindparam("key", type_=table.c[column].type))
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of views, and how many rows match in all."""
-
-    items: list[T]
-    total: int
-
-
-def newest_first(
-    table: sa.Table, matching: Sequence[sa.ColumnElement[bool]], counted: sa.Select[Any]
-) -> sa.Select[Any]:
-    """A page of `table`'s rows newest first, each with the `counted` total: one round trip. It walks the
-    (filter, created_at, id) index and stops after OFFSET + LIMIT entries, whatever the table's size."""
-    listing = sa.select(*table.c, counted.scalar_subquery().label("matching")).where(*matching)
-    listing = listing.order_by(table.c.created_at.desc(), table.c.id.desc())
-    limit, offset = sa.bindparam("limit", type_=sa.Integer()), sa.bindparam("offset", type_=sa.Integer())
-    return listing.limit(limit).offset(offset)
-
-
-def read_page(
-    engine: Connects,
-    queries: tuple[sa.Select[Any], sa.Select[Any]],
-    params: Mapping[str, Any],
-    view: Callable[[sa.RowMapping], T],
-) -> Page[T]:
-    """A `newest_first` page and its `counted` total (asked alone when the page is empty), as views."""
-
-    def read(conn: sa.Connection) -> Page[T]:
-        rows = conn.execute(queries[0], params).mappings().all()
-        total = rows[0]["matching"] if rows else conn.execute(queries[1], params).scalar_one()
-        return Page([view(row) for row in rows], int(total))
-
-    return read_with_retry(engine, read)
 
 
 def database_problem(engine: sa.Engine) -> str | None:

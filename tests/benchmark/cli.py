@@ -49,7 +49,11 @@ def _target(options: argparse.Namespace) -> Iterator[Started]:
     if not options.start_system:
         yield Started(options.base_url, options.database_url, parse_pids(options.pids) or scan_pids())
         return
-    workers = {"orders": options.orders_workers, "payments": options.payments_workers}
+    workers = {
+        "gateway": options.gateways,
+        "orders": options.orders_workers,
+        "payments": options.payments_workers,
+    }
     extra = dict(item.split("=", 1) for item in options.env)
     say(f"starting the system (payment latency {options.latency_ms} ms, workers {workers})")
     with started_system(options.latency_ms, workers, extra, options.log_dir) as started:
@@ -58,6 +62,7 @@ def _target(options: argparse.Namespace) -> Iterator[Started]:
 
 def _params(options: argparse.Namespace) -> dict[str, object]:
     names = ["orders", "concurrency", "read_clients", "read_seconds", "seed_rows", "start_system"]
+    names += ["deep_clients", "page1_clients", "deep_seconds", "deep_limit"] if options.deep_clients else []
     if options.start_system:
-        names += ["latency_ms", "orders_workers", "payments_workers", "env"]
+        names += ["latency_ms", "gateways", "orders_workers", "payments_workers", "env"]
     return {name: getattr(options, name) for name in names}

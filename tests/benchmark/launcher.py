@@ -41,7 +41,7 @@ def production_env(
 def started_system(
     latency_ms: int, workers: dict[str, int], extra: dict[str, str], log_dir: str | None
 ) -> Iterator[Started]:
-    """Set up and start everything (`workers` processes per worker role), yield, then stop with SIGTERM.
+    """Set up and start everything (`workers` processes per role), yield, then stop with SIGTERM.
     Process logs go to `log_dir` when given (kept), else to a temporary directory (removed)."""
     logs_kept = contextlib.nullcontext(log_dir) if log_dir else None
     with (
@@ -64,10 +64,12 @@ def started_system(
 
 
 def _start_another(system: RunningSystem, role: str, name: str) -> None:
-    """A further worker of `role`, on a port of its own for its metrics endpoint when it has one."""
-    port = SETTINGS.get(f"{role}_metrics_port")
+    """A further process of `role`, on a port of its own for its metrics endpoint. Another gateway binds
+    the same address as the first: gunicorn's SO_REUSEPORT lets the kernel spread connections over both."""
     saved = dict(system.env)
-    if port is not None:
+    if role == "gateway":
+        system.env[SETTINGS["metrics_bind"].env] = f"127.0.0.1:{free_port()}"
+    elif (port := SETTINGS.get(f"{role}_metrics_port")) is not None:
         system.env[port.env] = str(free_port())
     try:
         system.start(name, role)

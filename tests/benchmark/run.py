@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.benchmark.at_rest import single_orders
 from tests.benchmark.client import Client
+from tests.benchmark.deep_pages import deep_reads
 from tests.benchmark.load import post_orders, read_for
 from tests.benchmark.memory import memory_mb
 from tests.benchmark.profiling import finish_recording, start_recording
@@ -46,6 +47,10 @@ def run(
     if recorders:
         finish_recording(options.profile_dir, recorders)
     figures["reads"] = _reads(options, base_url, _id_picker(accepted, options.seed_rows, tag))
+    if options.deep_clients:
+        say(f"page 1 from {options.page1_clients} clients beside {options.deep_clients} reading deep pages")
+        depth = (options.page1_clients, options.deep_clients, options.deep_seconds, options.deep_limit)
+        figures["deep_pages"] = deep_reads(base_url, *depth)
     figures["memory"] = memory_mb(roots)
     probe.close()
     return figures

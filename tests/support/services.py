@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -77,3 +79,26 @@ def fresh_vhost(prefix: str = "payflow-test", broker: BrokerNode = MACHINE_BROKE
         yield f"amqp://{broker.host}/{vhost}"
     finally:
         broker.rabbitmqctl("delete_vhost", vhost)
+
+
+@contextlib.contextmanager
+def broker_users(vhost_url: str, prefix: str = "payflow-test") -> Iterator[dict[str, str]]:
+    """Each process role's broker URL on `vhost_url`'s vhost, as a user no other test or stack uses
+    (users are global to the broker) and a random password; the users `payflow setup` made from these
+    URLs are deleted when the block ends."""
+    parts, tag = urlsplit(vhost_url), uuid.uuid4().hex[:10]
+    names = {role: f"{prefix}-{tag}-{role}" for role in PROCESSES}
+    where = f"{parts.hostname}:{parts.port}"
+    try:
+        yield {
+            role: urlunsplit(parts._replace(netloc=f"{name}:{secrets.token_hex(12)}@{where}"))
+            for role, name in names.items()
+        }
+    finally:
+        for name in names.values():  # a user setup never made is simply not there
+            MACHINE_BROKER.succeeds("delete_user", name)
+
+
+def role_broker_env(urls: dict[str, str]) -> dict[str, str]:
+    """The settings that make each process log in with its role's URL."""
+    return {f"PAYFLOW_{role.upper()}_BROKER_URL": url for role, url in urls.items()}

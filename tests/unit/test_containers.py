@@ -16,6 +16,7 @@ from app.bus import metrics as bus_metrics
 from app.cli import build_parser
 from app.config import SETTINGS
 from app.gateway import metrics as gateway_metrics
+from tests.support.compose import compose_text, interpolated
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYFLOW_SERVICES = ("setup", "gateway", "orders-worker", "payments-worker")
@@ -32,7 +33,7 @@ def load_yaml(relative: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return load_yaml("docker-compose.yml")
+    return interpolated(compose_text())
 
 
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:

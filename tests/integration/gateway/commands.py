@@ -14,16 +14,16 @@ from app.gateway.commands import CANCEL_ORDER, CREATE_ORDER, Submission, new_com
 
 
 def creation(
-    key: str | None = None, total: str = "12.50", order_id: uuid.UUID | None = None
+    key: str | None = None, total: str = "12.50", order_id: uuid.UUID | None = None, api_key_id: str = ""
 ) -> tuple[Command, Envelope]:
-    """A create_order command answered 202, with its OrderCreated event."""
+    """A create_order command answered 202, with its OrderCreated event, sent with the API key named."""
     order_id = order_id or uuid.uuid4()
     body = {
         "orderId": str(order_id),
         "message": "Order creation request accepted",
         "status": "PENDING_PAYMENT",
     }
-    sent = Submission.of(key, "POST /api/orders", {"total": total}, "corr-gateway")
+    sent = Submission.of(key, "POST /api/orders", {"total": total}, "corr-gateway", api_key_id)
     event = OrderCreated(order_id=order_id, user_id=uuid.uuid4(), total=Decimal(total))
     return new_command(CREATE_ORDER, order_id, sent, body), event.to_envelope(sent.correlation_id)
 

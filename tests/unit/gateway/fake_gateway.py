@@ -4,7 +4,7 @@ on them through the composition root, with settings that point at no reachable d
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from app.contracts import Envelope, Event, read_message
 from app.gateway import Command, GatewayDeps
 from app.orders import OrderStatus, OrderView
 from app.payments import PaymentStatus, PaymentView, StatusTotal
-from app.persistence import Page
+from app.persistence import Page, Position
 
 CREATED = datetime(2026, 2, 15, 1, 42, 19, tzinfo=UTC)
 UPDATED = datetime(2026, 2, 15, 1, 42, 21, 500000, tzinfo=UTC)
@@ -42,8 +42,14 @@ def a_payment(
     return PaymentView(uuid.uuid4(), uuid.uuid4(), Decimal(amount), status, reason, CREATED, UPDATED)
 
 
-def _window(found: list[Any], page: int, limit: int) -> list[Any]:
-    return found[(page - 1) * limit : page * limit]
+def _window(found: list[Any], page: int, limit: int, after: Position | None) -> Page[Any]:
+    """Like the real pages, over a list taken as newest first: by page number or after a position."""
+    start = (page - 1) * limit
+    if after is not None:
+        start = 1 + next(i for i, item in enumerate(found) if (item.created_at, item.id) == astuple(after))
+    window = found[start : start + limit + 1]
+    last = window[limit - 1] if len(window) > limit else None
+    return Page(window[:limit], len(found), last and Position(last.created_at, last.id))
 
 
 @dataclass
@@ -59,12 +65,18 @@ class FakeOrderQueries:
         return next((o for o in self.orders if o.id == order_id), None)
 
     def page(
-        self, *, page: int, limit: int, status: OrderStatus | None = None, user_id: uuid.UUID | None = None
+        self,
+        *,
+        limit: int,
+        page: int = 1,
+        after: Position | None = None,
+        status: OrderStatus | None = None,
+        user_id: uuid.UUID | None = None,
     ) -> Page[OrderView]:
         self._maybe_fail()
         self.calls.append({"page": page, "limit": limit, "status": status, "user_id": user_id})
         found = [o for o in self.orders if status in (None, o.status) and user_id in (None, o.user_id)]
-        return Page[OrderView](_window(found, page, limit), len(found))
+        return _window(found, page, limit, after)
 
     def statuses(self, since: datetime | None = None) -> list[tuple[uuid.UUID, OrderStatus, datetime]]:
         self._maybe_fail()
@@ -91,11 +103,18 @@ class FakePaymentQueries:
         self._maybe_fail()
         return next((p for p in self.payments if p.order_id == order_id), None)
 
-    def page(self, *, page: int, limit: int, status: PaymentStatus | None = None) -> Page[PaymentView]:
+    def page(
+        self,
+        *,
+        limit: int,
+        page: int = 1,
+        after: Position | None = None,
+        status: PaymentStatus | None = None,
+    ) -> Page[PaymentView]:
         self._maybe_fail()
         self.calls.append({"page": page, "limit": limit, "status": status})
         found = [p for p in self.payments if status in (None, p.status)]
-        return Page[PaymentView](_window(found, page, limit), len(found))
+        return _window(found, page, limit, after)
 
     def stats(self) -> list[StatusTotal]:
         """Like the real one: every status in the enum's order, zero for statuses nobody is in."""
@@ -121,8 +140,8 @@ class FakePaymentQueries:
 @dataclass
 class FakeCommandStore:
     """app.gateway.CommandStore in memory with the SQL store's semantics: one row per command carrying its
-    one event, (kind, idempotency_key) unique when a key is given; while `unavailable` is set every call
-    raises it."""
+    one event, (kind, api_key_id, idempotency_key) unique when a key is given; while `unavailable` is set
+    every call raises it."""
 
     rows: list[tuple[Command, Envelope]] = field(default_factory=list)
     unavailable: Exception | None = None
@@ -141,19 +160,17 @@ class FakeCommandStore:
 
     def record(self, command: Command, event: Envelope) -> Command:
         self._maybe_fail()
-        earlier = (
-            None if command.idempotency_key is None else self.find(command.kind, command.idempotency_key)
-        )
+        key, kind = command.idempotency_key, command.kind
+        earlier = None if key is None else self.find(kind, key, command.api_key_id)
         if earlier is not None:
             return earlier
         self.rows.append((command, event))
         return command
 
-    def find(self, kind: str, idempotency_key: str) -> Command | None:
+    def find(self, kind: str, idempotency_key: str, api_key_id: str = "") -> Command | None:
         self._maybe_fail()
-        return next(
-            (c for c in self.commands if (c.kind, c.idempotency_key) == (kind, idempotency_key)), None
-        )
+        scope = (kind, api_key_id, idempotency_key)
+        return next((c for c in self.commands if (c.kind, c.api_key_id, c.idempotency_key) == scope), None)
 
     def order_was_accepted(self, order_id: uuid.UUID) -> bool:
         self._maybe_fail()

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.unit.gateway.fake_gateway import USER, FakeGateway
+from app.orders import OrderStatus
+from tests.unit.gateway.fake_gateway import USER, FakeGateway, an_order
 
 ERROR_KEYS = {"statusCode", "error", "message", "correlationId"}
 
@@ -98,3 +99,41 @@ def test_an_absurd_page_number_is_refused_before_reaching_the_database(client: F
     reply = client.get("/api/orders?page=99999999999999999999")
 
     assert reply.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "number", ["1e9999999999999999999999", "1e-9999999999999999999999", "-1E+9999999999999999999999"]
+)
+def test_a_number_with_an_exponent_beyond_any_decimal_is_400_naming_it(
+    client: FlaskClient, fakes: FakeGateway, number: str
+) -> None:
+    status, body = post_raw(client, f'{{"userId": "{USER}", "total": {number}}}')
+
+    assert status == 400
+    assert body["message"] == f"Number {number} is out of range"
+    assert fakes.commands.commands == []
+
+
+def test_a_huge_exponent_as_the_status_of_a_cancel_is_400_and_cancels_nothing(
+    client: FlaskClient, fakes: FakeGateway
+) -> None:
+    order = an_order(OrderStatus.PENDING)
+    fakes.orders.orders.append(order)
+
+    reply = client.patch(
+        f"/api/orders/{order.id}",
+        data='{"status": 1e9999999999999999999999}',
+        content_type="application/json",
+    )
+
+    assert reply.status_code == 400
+    assert "out of range" in reply.get_json()["message"]
+    assert fakes.commands.commands == []
+
+
+@pytest.mark.parametrize("number", ["1" * 101, "0." + "0" * 99 + "1", "-" + "9" * 100])
+def test_a_number_longer_than_100_characters_is_400_saying_so(client: FlaskClient, number: str) -> None:
+    status, body = post_raw(client, f'{{"userId": "{USER}", "total": {number}}}')
+
+    assert status == 400
+    assert "is longer than 100 characters" in body["message"]

@@ -65,13 +65,21 @@ def test_listing_orders_answers_the_seed_paging_shape(client: FlaskClient, fakes
     body = reply.get_json()
     assert reply.status_code == 200
     assert [order["id"] for order in body["data"]] == [str(fakes.orders.orders[2].id)]
-    assert body["meta"] == {"page": 2, "limit": 2, "total": 3, "totalPages": 2}
+    assert body["meta"] == {
+        "page": 2,
+        "limit": 2,
+        "total": 3,
+        "totalPages": 2,
+        "hasMore": False,
+        "nextCursor": None,
+    }
 
 
 def test_an_empty_list_of_orders_has_no_pages(client: FlaskClient) -> None:
     reply = client.get("/api/orders")
 
-    assert reply.get_json() == {"data": [], "meta": {"page": 1, "limit": 10, "total": 0, "totalPages": 0}}
+    meta = {"page": 1, "limit": 10, "total": 0, "totalPages": 0, "hasMore": False, "nextCursor": None}
+    assert reply.get_json() == {"data": [], "meta": meta}
 
 
 def test_listing_orders_defaults_to_page_1_of_10_and_passes_the_filters_as_the_modules_types(

@@ -1,0 +1,56 @@
+"""The nginx reverse proxy put in front of gunicorn: finding nginx and rendering the repo's config for it."""
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+NGINX_DIR = Path(__file__).resolve().parents[2] / "docker" / "nginx"
+TEMPLATE = NGINX_DIR / "payflow.conf.template"  # the server block, shared with docker-compose.yml
+MAIN = NGINX_DIR / "nginx.conf"  # the main configuration when payflow starts nginx itself
+_PLACEHOLDER = re.compile(r"\$\{(PROXY_[A-Z_]+)\}")
+_TEMP_DIRS = ("body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+@dataclass(frozen=True)
+class ProxyLimits:
+    """How much one client may ask: requests per second per API key (else per address), the burst
+    answered at once above that rate, and requests in progress at once per address."""
+
+    rate: str = "100r/s"
+    burst: int = 200
+    connections: int = 64
+
+
+def find_nginx() -> str | None:
+    """The nginx executable: on PATH, else where Debian installs it (/usr/sbin is not on every PATH)."""
+    found = shutil.which("nginx")
+    if found is None and Path("/usr/sbin/nginx").exists():
+        found = "/usr/sbin/nginx"
+    return found
+
+
+def render(listen: str, upstream: str, limits: ProxyLimits) -> str:
+    """The server block with its placeholders filled in; a placeholder nobody fills is an error."""
+    values = {
+        "PROXY_LISTEN": listen,
+        "PROXY_UPSTREAM": upstream,
+        "PROXY_RATE": limits.rate,
+        "PROXY_BURST": str(limits.burst),
+        "PROXY_CONNECTIONS": str(limits.connections),
+    }
+    return _PLACEHOLDER.sub(lambda match: values[match[1]], TEMPLATE.read_text(encoding="utf-8"))
+
+
+def nginx_command(
+    nginx: str, prefix: Path, listen: str, upstream: str, limits: ProxyLimits | None = None
+) -> list[str]:
+    """Write the configuration into `prefix` and return the command that runs nginx on it in the
+    foreground (SIGTERM stops it). `upstream` is gunicorn's address: host:port or unix:/path."""
+    (prefix / "payflow.conf").write_text(render(listen, upstream, limits or ProxyLimits()), encoding="utf-8")
+    shutil.copyfile(MAIN, prefix / "nginx.conf")
+    for name in _TEMP_DIRS:
+        (prefix / "temp" / name).mkdir(parents=True, exist_ok=True)
+    # Run as root, nginx's workers switch to an unprivileged user, who must be able to enter the directory.
+    prefix.chmod(0o755)
+    return [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
