@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class ReadRouter:
         if self.state.on_replica:
             try:
                 return self._replica.connect()
-            except SQLAlchemyError as exc:
+            except DBAPIError as exc:  # the server refused or did not answer (not a full pool of our own)
                 self._set(ReplicaState(False, _unreachable(exc)))
         return self._primary.connect()
 
