@@ -1,6 +1,8 @@
 """Reads sent to a streaming replica while the last check found it usable, else to the primary."""
 
 import logging
+import math
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -8,8 +10,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
-# Lag in bytes: the primary's WAL position (read just before; the replica's last received one when the
-# primary does not answer) minus what the replica has replayed. Lag in seconds: 0 once the replica has
+# Lag in bytes: the primary's flushed WAL position (read just before; the replica's last received one when
+# the primary does not answer) minus what the replica has replayed. Lag in seconds: 0 once the replica has
 # replayed that position, else how long ago the last transaction it replayed committed (pg's replay
 # timestamp alone grows while the primary is idle, so it is only used while the replica is behind).
 _LAG = sa.text(
@@ -47,6 +49,7 @@ class ReadRouter:
     def __init__(self, primary: sa.Engine, replica: sa.Engine, max_lag_s: float) -> None:
         self._primary, self._replica, self._max_lag_s = primary, replica, max_lag_s
         self.state = ReplicaState(on_replica=True)  # until the first check says otherwise
+        self._caught_up_at = -math.inf  # when a check last found nothing left to replay (monotonic)
 
     def connect(self) -> sa.Connection:
         if self.state.on_replica:
@@ -63,8 +66,11 @@ class ReadRouter:
                 row = conn.execute(_LAG, {"primary": self._primary_position()}).one()
         except SQLAlchemyError as exc:
             return self._set(ReplicaState(False, _unreachable(exc)))
-        lag_bytes = None if row.lag_bytes is None else max(0, int(row.lag_bytes))
-        lag_s = None if row.lag_s is None else round(float(row.lag_s), 3)
+        lag_bytes, now = None if row.lag_bytes is None else max(0, int(row.lag_bytes)), time.monotonic()
+        self._caught_up_at = now if lag_bytes == 0 else self._caught_up_at
+        # After a quiet spell the last replayed commit is old although the replica is barely behind: it
+        # cannot be further behind than since it was last caught up either.
+        lag_s = None if row.lag_s is None else round(min(float(row.lag_s), now - self._caught_up_at), 3)
         return self._set(ReplicaState(*self._verdict(row.recovering, lag_bytes, lag_s), lag_bytes, lag_s))
 
     def _verdict(
@@ -81,7 +87,7 @@ class ReadRouter:
     def _primary_position(self) -> str | None:
         try:
             with self._primary.connect() as conn:
-                return str(conn.execute(sa.text("SELECT pg_current_wal_lsn()")).scalar_one())
+                return str(conn.execute(sa.text("SELECT pg_current_wal_flush_lsn()")).scalar_one())
         except SQLAlchemyError:
             return None  # reads may go on from the replica while the primary is away
 
