@@ -112,10 +112,12 @@ def _outbox_jobs(settings: Settings, engine: Engine, schema: str, kept_h: int) -
     relay = bus.OutboxRelay(engine, table, broker_url, topology=routes, linger_s=linger_s)
     purge = functools.partial(bus.purge_published, engine, table, kept_h)
     gauges = functools.partial(bus.refresh_outbox_gauges, engine, table)
+    queues = functools.partial(bus.refresh_queue_gauges, broker_url, routes)  # passive: needs no right
     return [
         Job(f"{schema}-relay", relay.run),
         Job.every(f"{schema}-outbox-purge", PURGE_INTERVAL_S, purge),
         Job.every(f"{schema}-outbox-gauges", GAUGE_INTERVAL_S, gauges),
+        Job.every(f"{schema}-queue-gauges", GAUGE_INTERVAL_S, queues),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures (a throw-away database and vhost per session) and the machine's services guard."""
+"""Shared fixtures (a throw-away database and vhost per session), the machine's services guard, figures."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from app.persistence.engine import build_engine
 from app.persistence.migrations import upgrade_all
+from tests.support.figures import REPORTED
 from tests.support.services import fresh_database, fresh_vhost
 from tests.support.untouched import UntouchedServices
 
@@ -16,6 +17,14 @@ from tests.support.untouched import UntouchedServices
 def pytest_configure(config: pytest.Config) -> None:
     """Every run fails if it leaves the machine's PostgreSQL or RabbitMQ with other process ids."""
     config.pluginmanager.register(UntouchedServices(), "untouched-services")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures tests measured, one line each, so a run's log carries them (the notes quote them)."""
+    if REPORTED:
+        terminalreporter.section("figures measured by tests")
+        for line in REPORTED:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

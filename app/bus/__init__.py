@@ -1,8 +1,15 @@
 """Messaging and its guarantees: topology, outbox relays, batch consumers, retries and dead letters."""
 
-from app.bus.broker import BROKER_FAILURES, broker_problem, connect, declare_topology_at
+from app.bus.broker import (
+    BROKER_FAILURES,
+    broker_problem,
+    connect,
+    declare_topology_at,
+    refresh_queue_gauges,
+)
 from app.bus.consumer import BatchConsumer
 from app.bus.dead_letters import DeadLetter, list_dead_letters, replay_dead_letters
+from app.bus.migration import MigrationRefused, migrate_topology_at
 from app.bus.outbox import (
     OutboxBacklog,
     mark_for_republish,
@@ -15,5 +22,5 @@ from app.bus.relay import OutboxRelay
 from app.bus.role_users import make_role_users
 from app.bus.session import Batching
 from app.bus.settlement import RetryPolicy
-from app.bus.topology import OUTBOX_EXCHANGES, Topology, inbox_name, unrouted
+from app.bus.topology import OUTBOX_EXCHANGES, Topology, TopologyMismatch, inbox_name, unrouted
 from app.bus.worker_http import WorkerProbes, worker_wsgi_app

@@ -1,13 +1,17 @@
 """Talking to RabbitMQ the same way everywhere: connecting, recognising its failures, backing off."""
 
 import contextlib
+import logging
 from urllib.parse import urlsplit
 
 from amqp.exceptions import AMQPError
 from kombu.connection import Connection
 from kombu.exceptions import OperationalError
 
+from app.bus import metrics
 from app.bus.topology import Topology
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 30
 CONNECT_TIMEOUT_S = 5
@@ -60,3 +64,17 @@ def broker_problem(broker_url: str) -> str | None:
         except BROKER_FAILURES as exc:
             return f"unreachable: {type(exc).__name__}"
     return None
+
+
+def refresh_queue_gauges(broker_url: str, topology: Topology) -> None:
+    """Set the gauge of ready messages per queue (run periodically); an unreachable broker is only logged."""
+    try:
+        with connect(broker_url) as connection:
+            connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_S)
+            depths = topology.depths(connection)
+    except BROKER_FAILURES as exc:
+        # Readiness reports the outage; a traceback every few seconds would only bury it.
+        log.warning("queue gauges not refreshed: broker unavailable (%s)", type(exc).__name__)
+        return
+    for queue, ready in depths.items():
+        metrics.QUEUE_MESSAGES.labels(queue).set(ready)

@@ -9,11 +9,13 @@ from typing import Any
 
 from app.bus import settlement
 from app.bus.broker import connect
+from app.bus.entities import DELIVERY_LIMIT, dead_letter_queue
 from app.bus.publisher import ConfirmingPublisher
-from app.bus.topology import dead_letter_queue
 
 # Headers describing the failure; a replayed message starts afresh without them.
-_RESET = frozenset({settlement.ATTEMPTS, settlement.ERROR, settlement.DEAD_LETTERED_AT, "x-death"})
+_RESET = frozenset(
+    {settlement.ATTEMPTS, settlement.ERROR, settlement.DEAD_LETTERED_AT, "x-death", "x-delivery-count"}
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,8 @@ def _take(source: Any, limit: int) -> Iterator[Any]:
 def _describe(message: Any) -> DeadLetter:
     headers = message.headers or {}
     stamp = headers.get(settlement.DEAD_LETTERED_AT)
-    # Without x-error, the broker itself dead-lettered the message (rejected it, say).
-    error = headers.get(settlement.ERROR) or headers.get("x-first-death-reason")
+    # Without x-error, the broker itself dead-lettered the message (its delivery limit, say).
+    error = headers.get(settlement.ERROR) or _broker_reason(headers.get("x-first-death-reason"))
     return DeadLetter(
         message_id=message.properties.get("message_id"),
         original_routing_key=headers.get(settlement.ORIGINAL_ROUTING_KEY),
@@ -91,3 +93,9 @@ def _describe(message: Any) -> DeadLetter:
         dead_lettered_at=datetime.fromisoformat(stamp) if isinstance(stamp, str) else None,
         body=settlement.body_bytes(message).decode("utf-8", errors="replace"),
     )
+
+
+def _broker_reason(reason: object) -> str | None:
+    if reason == "delivery_limit":
+        return f"delivery_limit: returned unacknowledged {DELIVERY_LIMIT} times (did it stop its worker?)"
+    return None if reason is None else str(reason)

@@ -57,6 +57,13 @@ OUTBOX_OLDEST_AGE = Gauge(
     multiprocess_mode="livemax",
 )
 
+QUEUE_MESSAGES = Gauge(
+    "payflow_queue_messages",
+    "Messages ready in each queue of the topology, payflow.unroutable included (read from the broker).",
+    ["queue"],
+    multiprocess_mode="livemax",
+)
+
 
 def event_label(event_type: str | None) -> str:
     return event_type if event_type in KNOWN_EVENT_TYPES else UNKNOWN

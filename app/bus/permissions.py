@@ -4,7 +4,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from app.bus.topology import DEAD_LETTERS, OUTBOX_EXCHANGES, Topology, inbox_name
+from app.bus.entities import DEAD_LETTERS
+from app.bus.topology import OUTBOX_EXCHANGES, Topology, inbox_name
 from app.contracts import EVENT_TYPES, exchange_of
 
 # RabbitMQ checks a publish to the default exchange ("", where retry copies go) against this name.

@@ -113,9 +113,13 @@ class OutboxRelay:
     def _ensure_publisher(self) -> ConfirmingPublisher:
         if self._publisher is None:
             connection = connect(self._broker_url)
-            connection.connect()
-            if self._topology is not None:
-                self._topology.declare(connection)
+            try:
+                connection.connect()
+                if self._topology is not None:  # may refuse (TopologyMismatch): retried until migrated
+                    self._topology.declare(connection)
+            except BaseException:
+                connection.release()  # not kept by anything yet: every retry would leak a socket
+                raise
             self._publisher = ConfirmingPublisher(connection)
         return self._publisher
 

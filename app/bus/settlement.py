@@ -8,8 +8,9 @@ from typing import Any
 
 from app.bus import metrics
 from app.bus.batches import Failure, Outcome, classify
+from app.bus.entities import DEAD_LETTERS
 from app.bus.publisher import ConfirmingPublisher
-from app.bus.topology import DEAD_LETTERS, retry_queue_name
+from app.bus.topology import retry_queue_name
 from app.logs import log_context
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ ORIGINAL_EXCHANGE = "x-original-exchange"
 ORIGINAL_ROUTING_KEY = "x-original-routing-key"
 ORIGINAL_QUEUE = "x-original-queue"
 # Broker bookkeeping that must not follow a copy around (it would only grow, and feed cycle detection).
-_DROPPED = ("x-death", "x-first-death-", "x-last-death-")
+_DROPPED = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
 
 
 @dataclass(frozen=True)

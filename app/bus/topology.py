@@ -2,15 +2,40 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from amqp.exceptions import PreconditionFailed
 from kombu.connection import Connection
-from kombu.entity import Exchange, Queue, binding
+from kombu.entity import Exchange, Queue
 
-from app.contracts import Event, exchange_of
+from app.bus.entities import (
+    DEAD_LETTERS,
+    UNROUTABLE,
+    dead_letter_queue,
+    events_exchange,
+    inbox_queue,
+    retry_queue,
+    unconsumed_queue,
+    unroutable_queue,
+)
+from app.contracts import EVENT_TYPES, Event, exchange_of
 
-DEAD_LETTERS = Exchange("payflow.dead-letters", type="direct", durable=True)
 # The schema whose outbox each relay publishes, and the exchange it publishes to.
 OUTBOX_EXCHANGES = {"gateway": "gateway.events", "payments": "payments.events"}
+
+
+class TopologyMismatch(Exception):
+    """The broker holds exchanges or queues of these names declared with other arguments (an older
+    payflow's classic queues, say): redeclaring them is refused, so the operator has to migrate."""
+
+    def __init__(self, refused: dict[str, str]) -> None:
+        self.refused = refused
+        names, example = ", ".join(refused), next(iter(refused.values()))
+        super().__init__(
+            f"the broker already has {names} declared differently ({example}). Stop every payflow process,"
+            " then run `payflow topology --migrate`: it moves their messages into the new queues, losing"
+            " none (README: Migrating to quorum queues)"
+        )
 
 
 def inbox_name(role: str) -> str:
@@ -37,46 +62,63 @@ class Topology:
 
     def family(self, queue: str) -> list[Queue]:
         """The queue, its dead-letter queue and one retry queue per distinct delay."""
-        bound = [binding(Exchange(name, type="topic"), routing_key=key) for name, key in self.bindings(queue)]
-        arguments = {"x-dead-letter-exchange": DEAD_LETTERS.name, "x-dead-letter-routing-key": queue}
-        main = Queue(queue, bindings=bound or None, durable=True, queue_arguments=arguments)
-        retries = (_retry_queue(queue, delay) for delay in sorted(set(self.retry_delays_ms)))
-        return [main, dead_letter_queue(queue), *retries]
+        retries = [
+            retry_queue(retry_queue_name(queue, delay), queue, delay)
+            for delay in sorted(set(self.retry_delays_ms))
+        ]
+        return [inbox_queue(queue, self.bindings(queue)), dead_letter_queue(queue), *retries]
+
+    def entities(self, extra_queues: Iterable[str] = ()) -> list[Exchange | Queue]:
+        """Everything to declare, in order: a queue's declare also declares the exchanges it is bound to."""
+        relayed = [events_exchange(name) for name in sorted(OUTBOX_EXCHANGES.values())]  # even if unbound
+        families = [entity for queue in [*self.inboxes, *extra_queues] for entity in self.family(queue)]
+        return [UNROUTABLE, unroutable_queue(), DEAD_LETTERS, *relayed, *families, self.unconsumed()]
+
+    def unconsumed(self) -> Queue:
+        """The sink of the contract events a relay publishes that no module handles yet (payment.refunded,
+        say): dropped on purpose, as before, so that payflow.unroutable only ever holds a mistake."""
+        bound = {pair for queue in self.inboxes for pair in self.bindings(queue)}
+        relayed = {(exchange_of(kind), kind.TYPE) for kind in EVENT_TYPES.values()}
+        return unconsumed_queue(
+            sorted(pair for pair in relayed - bound if pair[0] in OUTBOX_EXCHANGES.values())
+        )
 
     def declare(self, connection: Connection, extra_queues: Iterable[str] = ()) -> None:
         """Declare every exchange, queue and binding (and queue families of `extra_queues`); idempotent.
-        A queue's declare also declares its exchange and those of its bindings. Without `declares`, check
-        that each exchange and queue exists (a missing one raises NotFound, a failure callers retry)."""
-        with connection.channel() as channel:
-            for name in sorted(OUTBOX_EXCHANGES.values()):  # relayed to even when nothing is bound yet
-                Exchange(name, type="topic", durable=True)(channel).declare(passive=not self.declares)
-            if not self.declares:
-                DEAD_LETTERS(channel).declare(passive=True)
-            for queue in [*self.inboxes, *extra_queues]:
-                for entity in self.family(queue):
-                    if self.declares:
-                        entity(channel).declare()
-                    else:
-                        entity(channel).queue_declare(passive=True)
+        A queue's declare also declares the exchanges it is bound to. Without `declares`, check that each
+        exchange and queue exists (a missing one raises NotFound, a failure callers retry). TopologyMismatch,
+        after trying them all, when the broker refused some for their arguments."""
+        refused: dict[str, str] = {}
+        channel = connection.channel()
+        try:
+            for entity in self.entities(extra_queues):
+                try:
+                    _declare(entity, channel, self.declares)
+                except PreconditionFailed as exc:  # the broker closed the channel
+                    refused.setdefault(str(entity.name), str(exc.reply_text))
+                    channel = connection.channel()
+        finally:
+            channel.close()
+        if refused:
+            raise TopologyMismatch(refused)
 
     def depths(self, connection: Connection) -> dict[str, int]:
         """Ready messages per queue of the topology, read with passive declares (nothing is created)."""
+        queues = [unroutable_queue(), *(entity for queue in self.inboxes for entity in self.family(queue))]
         with connection.channel() as channel:
             return {
-                entity.name: int(entity(channel).queue_declare(passive=True).message_count)
-                for queue in self.inboxes
-                for entity in self.family(queue)
+                str(entity.name): int(entity(channel).queue_declare(passive=True).message_count)
+                for entity in queues
             }
 
 
-def dead_letter_queue(queue: str) -> Queue:
-    return Queue(f"{queue}.dead-letters", DEAD_LETTERS, routing_key=queue, durable=True)
-
-
-def _retry_queue(queue: str, delay_ms: int) -> Queue:
-    """Holds a message `delay_ms`, then the broker sends it back to `queue` via the default exchange."""
-    arguments = {"x-message-ttl": delay_ms, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}
-    return Queue(retry_queue_name(queue, delay_ms), durable=True, queue_arguments=arguments)
+def _declare(entity: Exchange | Queue, channel: Any, declares: bool) -> None:
+    if declares:
+        entity(channel).declare()
+    elif isinstance(entity, Exchange):
+        entity(channel).declare(passive=True)
+    else:
+        entity(channel).queue_declare(passive=True)
 
 
 def unrouted(topology: Topology, queue: str, kinds: Iterable[type[Event]]) -> list[type[Event]]:

@@ -11,8 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from app.bootstrap import ROLES, build_worker, topology
-from app.bus import declare_topology_at, make_role_users
-from app.cli.console import load_settings, owner_engine
+from app.bus import (
+    MigrationRefused,
+    TopologyMismatch,
+    declare_topology_at,
+    make_role_users,
+    migrate_topology_at,
+)
+from app.cli.console import CommandError, load_settings, owner_engine
 from app.cli.run import GUNICORN, run_processes
 from app.config import Settings
 from app.jobs import Background
@@ -31,8 +37,15 @@ def register(sub: Any) -> None:
         "migrate": (apply_migrations, "apply every module's database migrations"),
         "topology": (declare, "declare exchanges, queues and bindings, and the process roles' broker users"),
     }
-    for name, (step, help_text) in steps.items():
-        sub.add_parser(name, help=help_text).set_defaults(handler=functools.partial(_step, step))
+    parsers = {name: sub.add_parser(name, help=help_text) for name, (_, help_text) in steps.items()}
+    for name, (step, _) in steps.items():
+        parsers[name].set_defaults(handler=functools.partial(_step, step))
+    parsers["topology"].add_argument(
+        "--migrate",
+        action="store_true",
+        help="replace exchanges and queues an older payflow declared differently, moving their messages",
+    )
+    parsers["topology"].set_defaults(handler=run_topology)
     gateway = sub.add_parser("gateway", help="run the HTTP gateway under gunicorn (port 3000)")
     gateway.set_defaults(handler=run_gateway)
     worker = sub.add_parser("worker", help="run one queue worker process")
@@ -60,10 +73,28 @@ def apply_migrations(settings: Settings) -> None:
 
 
 def declare(settings: Settings) -> None:
-    declare_topology_at(settings.broker_url, topology(settings))
+    try:
+        declare_topology_at(settings.broker_url, topology(settings))
+    except TopologyMismatch as exc:
+        raise CommandError(str(exc)) from None
     log.info("broker topology declared on %s", redact_url(settings.broker_url))
     role_urls = {role: getattr(settings, f"{role}_broker_url") for role in ("gateway", *ROLES)}
     make_role_users(topology(settings), role_urls, settings.broker_url, settings.broker_admin_url)
+
+
+def run_topology(args: argparse.Namespace) -> int:
+    """Declare the topology; with --migrate, first replace what an older payflow declared differently."""
+    settings = load_settings("topology")
+    if not args.migrate:
+        declare(settings)
+        return 0
+    try:
+        replaced = migrate_topology_at(settings.broker_url, topology(settings))
+    except MigrationRefused as exc:
+        raise CommandError(str(exc)) from None
+    log.info("replaced on %s: %s", redact_url(settings.broker_url), ", ".join(replaced) or "nothing")
+    declare(settings)  # and the process roles' broker users
+    return 0
 
 
 def run_gateway(args: argparse.Namespace) -> int:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from app.cli.proxy import ProxyLimits
+from tests.support.figures import report
 from tests.support.flood import flood, order_latencies, percentile_ms, still_open
 from tests.support.http import Api
 from tests.support.proxy import running_proxy
@@ -45,6 +45,6 @@ def test_normal_clients_keep_a_p99_under_200_ms_while_400_slow_and_idle_connecti
         f"{percentile_ms(flooded, 0.5):.1f}/{percentile_ms(flooded, 0.99):.1f} ms "
         f"({still_held} of {IDLE + SLOW} still held at the end)"
     )
-    sys.stdout.write(figures + "\n")
+    report(figures)
     assert still_held == IDLE + SLOW, figures
     assert percentile_ms(flooded, 0.99) < P99_LIMIT_MS, figures

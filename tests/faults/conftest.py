@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.faults.stack import FaultStack, running_stack
-from tests.faults.verdict import REPORTED
 from tests.support.own_services import OwnServices, own_services
 
 Launch = Callable[..., FaultStack]
@@ -39,10 +38,3 @@ def launch(tmp_path: Path, throwaway_services: OwnServices) -> Iterator[Launch]:
             return stacks.enter_context(running_stack(tmp_path, throwaway_services, **overrides))
 
         yield start
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if REPORTED:
-        terminalreporter.section("fault test figures")
-        for line in REPORTED:
-            terminalreporter.write_line(line)

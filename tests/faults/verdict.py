@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -16,10 +15,10 @@ from tests.faults.injection import busy_queues, dead_letter_ids, dead_letters
 from tests.faults.load import LoadResult
 from tests.faults.settle import problems, take_snapshot, wait_settled
 from tests.faults.stack import FaultStack
+from tests.support.figures import report as figures_line
 from tests.support.waiting import wait_until
 
 REPORT_ENV = "PAYFLOW_FAULT_REPORT"
-REPORTED: list[str] = []  # every figures line of this session, for the terminal summary
 
 
 @dataclass(frozen=True)
@@ -113,8 +112,7 @@ def reconcile_with_cli(stack: FaultStack, accepted: int) -> tuple[str, str]:
 
 def report(figures: Figures) -> None:
     line = figures.line()
-    REPORTED.append(line)
-    sys.stdout.write(line + "\n")
+    figures_line(line)
     path = os.environ.get(REPORT_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as file:

@@ -102,3 +102,10 @@ def broker_users(vhost_url: str, prefix: str = "payflow-test") -> Iterator[dict[
 def role_broker_env(urls: dict[str, str]) -> dict[str, str]:
     """The settings that make each process log in with its role's URL."""
     return {f"PAYFLOW_{role.upper()}_BROKER_URL": url for role, url in urls.items()}
+
+
+def queue_types(broker_url: str, broker: BrokerNode = MACHINE_BROKER) -> dict[str, str]:
+    """The type (classic, quorum) of every queue of the vhost `broker_url` names."""
+    vhost = broker_url.rsplit("/", 1)[1]
+    listed = broker.rabbitmqctl("list_queues", "-p", vhost, "name", "type", "--no-table-headers")
+    return dict(line.split("\t") for line in listed.splitlines() if line.strip())

@@ -24,8 +24,9 @@ from app.bus import (
     inbox_name,
     unrouted,
 )
+from app.bus.entities import dead_letter_queue
 from app.bus.publisher import ConfirmingPublisher
-from app.bus.topology import dead_letter_queue, retry_queue_name
+from app.bus.topology import retry_queue_name
 from app.config import Settings
 from app.contracts import Envelope, Event, OrderCancelled, OrderCreated, exchange_of
 from app.orders import OrderStatus

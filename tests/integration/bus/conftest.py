@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from kombu.connection import Connection
-from kombu.entity import Exchange, Queue
+from kombu.entity import Queue
 from kombu.messaging import Consumer
 from sqlalchemy import Engine, Table, func, select
 
 from app import gateway, payments
 from app.bus import OUTBOX_EXCHANGES, connect
+from app.bus.entities import events_exchange
 from app.bus.publisher import ConfirmingPublisher
 from app.contracts import Envelope, PaymentApproved
 from app.gateway import SqlCommandStore
@@ -75,7 +76,7 @@ class Observer:
     SENTINEL = "observer.sentinel"
 
     def __init__(self, connection: Connection, exchange: str) -> None:
-        self.exchange = Exchange(exchange, type="topic", durable=True)  # as the topology declares it
+        self.exchange = events_exchange(exchange)  # as the topology declares it
         self._connection = connection
         self._channel = connection.channel()
         queue = Queue(f"observer-{uuid.uuid4().hex[:8]}", self.exchange, routing_key="#", exclusive=True)

@@ -46,9 +46,12 @@ def test_declaring_the_topology_twice_changes_nothing(amqp: Connection, routes: 
     depths = routes.depths(amqp)
 
     assert depths == {
-        f"{queue}{suffix}": 0
-        for queue in ("orders.inbox", "payments.inbox")
-        for suffix in ("", ".dead-letters", *(f".retry.{ms}" for ms in RETRY_DELAYS_MS))
+        "payflow.unroutable": 0,
+        **{
+            f"{queue}{suffix}": 0
+            for queue in ("orders.inbox", "payments.inbox")
+            for suffix in ("", ".dead-letters", *(f".retry.{ms}" for ms in RETRY_DELAYS_MS))
+        },
     }
 
 

@@ -12,11 +12,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from kombu.entity import Exchange, Queue
+from kombu.entity import Queue
 from sqlalchemy import func, select
 
 from app.bootstrap import topology
 from app.bus import OutboxRelay, Topology, connect, mark_for_republish, purge_published
+from app.bus.entities import events_exchange
 from app.bus.publisher import PublishNotConfirmed
 from app.config import Settings
 from app.contracts import Envelope
@@ -73,7 +74,7 @@ def test_the_relay_publishes_rows_in_seq_order_as_persistent_json_and_marks_them
 def test_rows_the_broker_does_not_confirm_stay_unpublished(outbox: Outbox, broker_url: str) -> None:
     outbox.append(3)
     with connect(broker_url) as connection:  # a queue that refuses everything: the broker nacks
-        exchange = Exchange(outbox.exchange, type="topic", durable=True)
+        exchange = events_exchange(outbox.exchange)
         refusing = {"x-max-length": 0, "x-overflow": "reject-publish"}
         Queue("refusing", exchange, routing_key="#", queue_arguments=refusing)(connection.channel()).declare()
 
@@ -117,7 +118,7 @@ def test_a_relay_publishes_again_after_the_broker_dropped_its_connection(
 ) -> None:
     tap = "relay-test.tap"
     with connect(broker_url) as connection:
-        exchange = Exchange(outbox.exchange, type="topic", durable=True)
+        exchange = events_exchange(outbox.exchange)
         Queue(tap, exchange, routing_key="#", durable=True)(connection.channel()).declare()
     first = outbox.append(1)
 

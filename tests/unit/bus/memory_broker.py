@@ -12,8 +12,9 @@ from kombu.connection import Connection
 
 from app.bus import BatchConsumer, Batching, RetryPolicy, Topology
 from app.bus.batches import Handlers
+from app.bus.entities import dead_letter_queue
 from app.bus.publisher import ConfirmingPublisher
-from app.bus.topology import dead_letter_queue, retry_queue_name
+from app.bus.topology import retry_queue_name
 from app.contracts import Envelope, Incoming, OrderCancelled, OrderCreated
 
 DELAYS = (10, 20)

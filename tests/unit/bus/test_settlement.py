@@ -73,6 +73,18 @@ def test_a_dead_lettered_copy_carries_the_reason_the_attempts_and_where_it_came_
     assert "x-death" not in headers
 
 
+def test_a_retry_copy_leaves_the_quorum_queues_delivery_count_behind() -> None:
+    journal: list[str] = []
+    publisher = FakePublisher(journal)
+    message = FakeMessage(journal, "redelivered", headers={"x-attempts": 1, "x-delivery-count": 3})
+
+    settle(publisher, [message], [Outcome(RuntimeError("boom"))])
+
+    [copy] = publisher.copies
+    assert copy["routing_key"] == "settle-test.inbox.retry.20"
+    assert "x-delivery-count" not in copy["headers"]
+
+
 def test_a_garbled_attempt_count_counts_as_a_first_delivery() -> None:
     journal: list[str] = []
     publisher = FakePublisher(journal)

@@ -10,6 +10,7 @@ import pytest
 
 from app import bootstrap
 from app.bus import OUTBOX_EXCHANGES, Topology, connect, inbox_name, unrouted
+from app.bus.entities import DELIVERY_LIMIT
 from app.bus.publisher import ConfirmingPublisher
 from app.config import Settings
 from app.contracts import Event, OrderCreated, PaymentApproved, exchange_of
@@ -108,14 +109,22 @@ def test_each_inbox_has_a_dead_letter_queue_and_one_retry_queue_per_distinct_del
         "family-test.inbox.retry.1000",
     }
     assert family["family-test.inbox"].queue_arguments == {
+        "x-queue-type": "quorum",
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
         "x-dead-letter-exchange": "payflow.dead-letters",
         "x-dead-letter-routing-key": "family-test.inbox",
+        "x-delivery-limit": DELIVERY_LIMIT,
     }
     assert family["family-test.inbox.retry.250"].queue_arguments == {
+        "x-queue-type": "quorum",
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
         "x-message-ttl": 250,
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": "family-test.inbox",
     }
+    assert family["family-test.inbox.dead-letters"].queue_arguments == {"x-queue-type": "quorum"}
 
 
 def test_declaring_the_topology_lets_an_event_reach_the_inbox_bound_to_it(broker: MemoryBroker) -> None:
@@ -140,4 +149,18 @@ def test_declaring_the_topology_lets_an_event_reach_the_inbox_bound_to_it(broker
 
     [arrived] = broker.take(inbox)
     assert arrived.properties["message_id"] == str(envelope.id)
-    assert depths == {inbox: 1, f"{inbox}.dead-letters": 0, f"{inbox}.retry.10": 0}
+    assert {name: depths[name] for name in depths if name.startswith(inbox)} == {
+        inbox: 1,
+        f"{inbox}.dead-letters": 0,
+        f"{inbox}.retry.10": 0,
+    }
+
+
+def test_contract_events_a_relay_publishes_that_no_module_handles_go_to_the_length_zero_sink() -> None:
+    sink = bootstrap.topology(SETTINGS).unconsumed()
+
+    bound = {(b.exchange.name, b.routing_key) for b in sink.bindings}
+
+    assert bound == {("payments.events", "payment.cancelled"), ("payments.events", "payment.refunded")}
+    assert sink.queue_arguments == {"x-max-length": 0}
+    assert {b.exchange.arguments["alternate-exchange"] for b in sink.bindings} == {"payflow.unroutable"}
