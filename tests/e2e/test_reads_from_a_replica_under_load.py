@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import threading
 import time
@@ -16,6 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.faults.load import LoadGenerator
+from tests.support.figures import report
 from tests.support.http import Api
 from tests.support.own_postgres import OwnPostgres, own_postgres
 from tests.support.own_replica import caught_up, own_replica
@@ -111,11 +111,11 @@ def test_gets_never_fail_while_the_replica_stops_and_starts_under_load(replicate
 
     on_replica = [entry for entry in seen if entry["reads"] == "replica"]
     lag = max((entry["lagSeconds"] or 0.0, entry["lagBytes"] or 0) for entry in on_replica)
-    sys.stdout.write(
-        f"\nreplica under load: {len(result.accepted)} orders; GETs {dict(reader.counted())}, "
+    report(
+        f"replica under load: {len(result.accepted)} orders; GETs {dict(reader.counted())}, "
         f"{dict(during)} while the replica was down; reads on the primary {fallback_s:.2f} s after the "
         f"stop, back on the replica {back_s:.2f} s after the start; largest lag seen {lag[0]:.3f} s, "
-        f"{lag[1]} bytes ({len(seen)} readiness answers)\n"
+        f"{lag[1]} bytes ({len(seen)} readiness answers)"
     )
     assert reader.server_errors() == 0, reader.statuses
     assert result.statuses == Counter({"202": len(result.accepted)}), result.statuses
