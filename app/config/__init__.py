@@ -8,11 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
+from app.config.setting import ConfigError, Setting
+from app.config.setting import variable as _variable
+
 N = TypeVar("N", int, float)
-
-
-class ConfigError(ValueError):
-    """A setting in the environment has a value the system cannot run with."""
 
 
 # Parsers of setting values: each returns the value or raises ValueError saying what it must be.
@@ -71,30 +70,6 @@ def key_hashes(raw: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Setting:
-    """One environment variable: its name, default and parser (the README's table says what it means)."""
-
-    env: str
-    default: str
-    parse: Callable[[str], Any]
-    secret: bool = False  # never echo the value in an error: it may hold a password or a raw key
-
-    def read(self, environ: Mapping[str, str]) -> Any:
-        raw = environ.get(self.env, self.default)
-        try:
-            return self.parse(raw)
-        except ValueError as exc:
-            reason = str(exc) if "must" in str(exc) else "is not a valid number"
-            shown = "(value hidden)" if self.secret else repr(raw)
-            raise ConfigError(f"{self.env}={shown} {reason}") from None
-
-
-def _variable(default: str, parse: Callable[[str], Any], *, secret: bool = False) -> Any:
-    """A Settings field read from PAYFLOW_<FIELD NAME>, with its default and parser."""
-    return dataclasses.field(metadata={"default": default, "parse": parse, "secret": secret})
-
-
-@dataclass(frozen=True)
 class Settings:
     """Every knob of the system, one environment variable each; build it with `Settings.from_env`."""
 
@@ -135,6 +110,10 @@ class Settings:
     orders_broker_url: str = _variable("", str.strip, secret=True)
     payments_broker_url: str = _variable("", str.strip, secret=True)
     broker_admin_url: str = _variable("", str.strip, secret=True)  # empty: setup uses rabbitmqctl
+    # Empty: the GET routes read from the primary. Else from this streaming replica, as the gateway's role.
+    read_database_url: str = _variable("", str.strip, secret=True)
+    gateway_read_database_url: str = _variable("", str.strip, secret=True)  # empty: as the line above
+    read_max_lag_s: int = _variable("30", positive_int)  # a replica further behind: reads go to the primary
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
