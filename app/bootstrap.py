@@ -11,9 +11,9 @@ from app.config import Settings
 from app.gateway import CommandStore, GatewayDeps, SqlCommandStore, create_app, warn_when_open
 from app.jobs import Job
 from app.metrics_server import serve_http
-from app.persistence import build_engine, database_problem
-from app.persistence.migrations import pending_migrations
-from app.process_roles import WORKER_POOL_SIZE, process_database_url
+from app.persistence import ReadRouter, build_engine, database_problem
+from app.process_roles import WORKER_POOL_SIZE, gateway_read_url, process_database_url
+from app.readiness import gateway_readiness
 
 HANDLED = {"orders": orders.HANDLED, "payments": payments.HANDLED}
 OUTBOXES = {"gateway": gateway.OUTBOX, "payments": payments.OUTBOX}  # keyed by schema
@@ -21,6 +21,7 @@ ROLES = tuple(HANDLED)
 SWEEP_INTERVAL_S = 5.0
 PURGE_INTERVAL_S = 600.0
 GAUGE_INTERVAL_S = 5.0
+READ_CHECK_INTERVAL_S = 1.0  # how soon reads go back to a replica that is usable again
 WORKER_POOL_TIMEOUT_S = 30.0
 
 
@@ -56,8 +57,10 @@ def build_gateway(
     # use an engine in autocommit mode: no BEGIN and COMMIT round trips. The relay needs transactions.
     engine = _engine(settings, "gateway", settings.http_threads, autocommit=True)
     relay_engine = _engine(settings, "gateway", 1)
-    order_queries, payment_queries = queries or (orders.OrderQueries(engine), payments.PaymentQueries(engine))
-    readiness = functools.partial(_readiness, engine, process_broker_url(settings, "gateway"))
+    router = _read_router(settings, engine)
+    reads = router or engine
+    order_queries, payment_queries = queries or (orders.OrderQueries(reads), payments.PaymentQueries(reads))
+    readiness = functools.partial(gateway_readiness, engine, process_broker_url(settings, "gateway"), router)
     warn_when_open(settings.api_key_hashes)
     store = commands or SqlCommandStore(engine)
     deps = GatewayDeps(
@@ -65,7 +68,9 @@ def build_gateway(
     )
     # Commands are kept while their idempotency key must be, and their event may be re-published.
     kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
-    return Gateway(create_app(deps), _outbox_jobs(settings, relay_engine, "gateway", kept_h))
+    jobs = _outbox_jobs(settings, relay_engine, "gateway", kept_h)
+    jobs += [Job.every("read-replica-check", READ_CHECK_INTERVAL_S, router.check)] if router else []
+    return Gateway(create_app(deps), jobs)
 
 
 def build_worker(
@@ -116,10 +121,19 @@ def _outbox_jobs(settings: Settings, engine: Engine, schema: str, kept_h: int) -
     ]
 
 
-def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = False) -> Engine:
-    """The engine of a process role; the gateway's statements time out after the read timeout."""
+def _read_router(settings: Settings, primary: Engine) -> ReadRouter | None:
+    """The GET routes' reads: on the replica while it is usable, else on `primary`; None without one."""
+    if not (url := gateway_read_url(settings)):
+        return None
+    replica = _engine(settings, "gateway", settings.http_threads, autocommit=True, url=url)
+    return ReadRouter(primary, replica, settings.read_max_lag_s)
+
+
+def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = False, url: str = "") -> Engine:
+    """The engine of a process role (on `url`, else its own); the gateway's statements time out after the
+    read timeout."""
     return build_engine(
-        process_database_url(settings, role),
+        url or process_database_url(settings, role),
         application_name=f"payflow-{role}",
         connect_timeout_s=settings.db_connect_timeout_s,
         statement_timeout_ms=settings.read_timeout_ms if role == "gateway" else None,
@@ -132,14 +146,3 @@ def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = Fa
 def process_broker_url(settings: Settings, role: str) -> str:
     """The URL a process role logs in to RabbitMQ with: its own user's, else PAYFLOW_BROKER_URL's."""
     return str(getattr(settings, f"{role}_broker_url")) or settings.broker_url
-
-
-def _readiness(engine: Engine, broker_url: str) -> dict[str, str]:
-    """What each dependency says: "ok" or the reason it is not usable."""
-    database = database_problem(engine)
-    behind = "" if database else ", ".join(pending_migrations(engine))
-    return {
-        "database": database or "ok",
-        "broker": bus.broker_problem(broker_url) or "ok",
-        "migrations": "unknown" if database else f"pending for schemas: {behind}" if behind else "ok",
-    }

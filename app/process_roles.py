@@ -17,6 +17,14 @@ def process_database_url(settings: Settings, role: str) -> str:
     return process_urls(settings)[role] or role_url(settings.database_url, process_roles(settings).name(role))
 
 
+def gateway_read_url(settings: Settings) -> str:
+    """The URL the gateway reads from ("" without a replica): its own setting, else the replica's URL with
+    the gateway's role as the user (the roles exist on the replica: it copies the whole cluster)."""
+    if settings.gateway_read_database_url or not settings.read_database_url:
+        return settings.gateway_read_database_url
+    return role_url(settings.read_database_url, process_roles(settings).name("gateway"))
+
+
 def process_roles(settings: Settings) -> ProcessRoles:
     """Each role's limits: twice what its processes' pools may open (a pool overflows to twice its size,
     plus one LISTEN connection per process), so a restart's old and new processes fit side by side."""

@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
 from app.config.broker_nodes import broker_nodes, optional_broker_nodes
+from app.config.setting import ConfigError, Setting
+from app.config.setting import variable as _variable
 
 N = TypeVar("N", int, float)
-
-
-class ConfigError(ValueError):
-    """A setting in the environment has a value the system cannot run with."""
 
 
 # Parsers of setting values: each returns the value or raises ValueError saying what it must be.
@@ -73,30 +71,6 @@ def key_hashes(raw: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Setting:
-    """One environment variable: its name, default and parser (the README's table says what it means)."""
-
-    env: str
-    default: str
-    parse: Callable[[str], Any]
-    secret: bool = False  # never echo the value in an error: it may hold a password or a raw key
-
-    def read(self, environ: Mapping[str, str]) -> Any:
-        raw = environ.get(self.env, self.default)
-        try:
-            return self.parse(raw)
-        except ValueError as exc:
-            reason = str(exc) if "must" in str(exc) else "is not a valid number"
-            shown = "(value hidden)" if self.secret else repr(raw)
-            raise ConfigError(f"{self.env}={shown} {reason}") from None
-
-
-def _variable(default: str, parse: Callable[[str], Any], *, secret: bool = False) -> Any:
-    """A Settings field read from PAYFLOW_<FIELD NAME>, with its default and parser."""
-    return dataclasses.field(metadata={"default": default, "parse": parse, "secret": secret})
-
-
-@dataclass(frozen=True)
 class Settings:
     """Every knob of the system, one environment variable each; build it with `Settings.from_env`."""
 
@@ -122,7 +96,8 @@ class Settings:
     max_page_offset: int = _variable("10000", non_negative_int)
     db_connect_timeout_s: int = _variable("2", positive_int)
     worker_statement_timeout_ms: int = _variable("30000", positive_int)
-    database_role_prefix: str = _variable("", str.strip)  # empty: the database's name (payflow_orders, ...)
+    # Empty: the database's name, so each database has roles of its own (payflow -> payflow_orders, ...).
+    database_role_prefix: str = _variable("", str.strip)
     metrics_bind: tuple[str, int] = _variable("127.0.0.1:9100", address)  # the gateway's /metrics, not public
     worker_http_host: str = _variable("127.0.0.1", text)  # the workers' /metrics and /health ports
     orders_metrics_port: int = _variable("9101", port)
@@ -136,6 +111,10 @@ class Settings:
     orders_broker_url: str = _variable("", optional_broker_nodes, secret=True)
     payments_broker_url: str = _variable("", optional_broker_nodes, secret=True)
     broker_admin_url: str = _variable("", str.strip, secret=True)  # empty: setup uses rabbitmqctl
+    # Empty: the GET routes read from the primary. Else from this streaming replica, as the gateway's role.
+    read_database_url: str = _variable("", str.strip, secret=True)
+    gateway_read_database_url: str = _variable("", str.strip, secret=True)  # empty: as the line above
+    read_max_lag_s: int = _variable("30", positive_int)  # a replica further behind: reads go to the primary
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:

@@ -25,7 +25,7 @@ class GatewayDeps:
     orders: OrderQueries
     payments: PaymentQueries
     commands: CommandStore
-    readiness: Callable[[], dict[str, str]]
+    readiness: Callable[[], dict[str, Any]]  # the checks, each "ok" or a reason; plus "replica", if any
     api_key_hashes: tuple[str, ...] = ()
     max_page_offset: int = 10_000
 

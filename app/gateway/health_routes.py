@@ -1,4 +1,4 @@
-"""/api/health: liveness (the process answers) and readiness (database, broker, migrations)."""
+"""/api/health: liveness (the process answers) and readiness (database, broker, migrations; replica lag)."""
 
 import logging
 from typing import Any
@@ -39,5 +39,6 @@ class Readiness(MethodView):
         except Exception as exc:  # noqa: BLE001 - a failing probe is an answer (503), not a crash
             log.warning("readiness check raised %s", type(exc).__name__)
             checks = dict.fromkeys(CHECKS, f"check failed: {type(exc).__name__}")
-        ready = bool(checks) and all(value == "ok" for value in checks.values())
+        # "replica" only informs: while the replica is down or behind, reads go to the primary.
+        ready = bool(checks) and all(value == "ok" for name, value in checks.items() if name != "replica")
         return {"status": "ok" if ready else "unavailable", **checks}, 200 if ready else 503

@@ -26,6 +26,13 @@ class LivenessSchema(Schema):
     status = fields.String(required=True)
 
 
+class ReplicaSchema(Schema):
+    reads = fields.String(required=True, metadata={"description": "replica, or primary (see problem)"})
+    problem = fields.String(allow_none=True, metadata={"description": "why reads go to the primary"})
+    lag_bytes = fields.Integer(allow_none=True, data_key="lagBytes", metadata={"description": "to replay"})
+    lag_s = fields.Float(allow_none=True, data_key="lagSeconds", metadata={"description": "0 when caught up"})
+
+
 class ReadinessSchema(Schema):
     """`status` plus one entry per dependency: "ok" or what is wrong with it."""
 
@@ -33,6 +40,7 @@ class ReadinessSchema(Schema):
     database = fields.String()
     broker = fields.String()
     migrations = fields.String()
+    replica = fields.Nested(ReplicaSchema)
 
 
 class CreateOrderSchema(Schema):

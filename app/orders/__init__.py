@@ -12,6 +12,7 @@ from app.orders.handlers import apply_batch
 from app.orders.queries import OrderQueries, OrderView
 from app.orders.tables import SCHEMA
 from app.orders.unit_of_work import OrdersUnitOfWork, SqlOrdersUnitOfWork
+from app.persistence import Connects
 
 HANDLED: frozenset[type[Event]] = frozenset(TARGETS)
 
@@ -27,7 +28,7 @@ class Orders:
 def build(
     engine: Engine,
     *,
-    reads: Engine | None = None,
+    reads: Connects | None = None,
     unit_of_work: Callable[[], OrdersUnitOfWork] | None = None,
 ) -> Orders:
     """The module on `engine` (writes) and `reads` (queries); one handler, so a batch is one transaction."""

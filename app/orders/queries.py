@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, Select, bindparam, func, select
+from sqlalchemy import RowMapping, Select, bindparam, func, select
 
 from app.orders.domain import OrderStatus
 from app.orders.tables import order_counts, orders
 from app.persistence import (
+    Connects,
     Page,
     Position,
     newest_first,
@@ -33,9 +34,9 @@ class OrderView:
 
 
 class OrderQueries:
-    """Reads on the engine given (an autocommit one in the gateway); each call takes its own connection."""
+    """Reads on the engine given (in the gateway, its read router); each call takes its own connection."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Connects) -> None:
         self._engine = engine
 
     def get(self, order_id: uuid.UUID) -> OrderView | None:

@@ -18,6 +18,7 @@ from app.payments.sweeper import fail_stuck_payments
 from app.payments.tables import SCHEMA
 from app.payments.tables import outbox as OUTBOX  # noqa: N812 - the table every relay of this schema reads
 from app.payments.unit_of_work import PaymentsUnitOfWork, SqlPaymentsUnitOfWork
+from app.persistence import Connects
 
 HANDLED: frozenset[type[Event]] = frozenset(RULES)
 
@@ -37,7 +38,7 @@ def build(
     *,
     concurrency: int,
     deadline_s: int,
-    reads: Engine | None = None,
+    reads: Connects | None = None,
     unit_of_work: Callable[[], PaymentsUnitOfWork] | None = None,
 ) -> Payments:
     """The module on `engine` (writes) and `reads` (queries), calling `provider` `concurrency` at a time."""

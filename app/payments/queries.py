@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, Select, bindparam, func, select
+from sqlalchemy import RowMapping, Select, bindparam, func, select
 
 from app.payments.domain import PaymentStatus
 from app.payments.tables import payment_totals, payments
 from app.persistence import (
+    Connects,
     Page,
     Position,
     newest_first,
@@ -45,9 +46,9 @@ class StatusTotal:
 
 
 class PaymentQueries:
-    """Reads on the engine given (an autocommit one in the gateway); each call takes its own connection."""
+    """Reads on the engine given (in the gateway, its read router); each call takes its own connection."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Connects) -> None:
         self._engine = engine
 
     def get(self, payment_id: uuid.UUID) -> PaymentView | None:

@@ -1,6 +1,13 @@
 """PostgreSQL plumbing every module shares: engines, transactions, batch statements, inbox and outbox."""
 
-from app.persistence.engine import build_engine, database_problem, read_one, read_with_retry, redact_url
+from app.persistence.engine import (
+    Connects,
+    build_engine,
+    database_problem,
+    read_one,
+    read_with_retry,
+    redact_url,
+)
 from app.persistence.errors import is_transient, is_unavailable
 from app.persistence.messages import (
     append_events,
@@ -14,4 +21,5 @@ from app.persistence.messages import (
     outbox_table,
 )
 from app.persistence.pages import Page, Position, newest_first, page_parameters, read_page
+from app.persistence.replica import ReadRouter, ReplicaState
 from app.persistence.transaction import SqlTransaction

@@ -3,7 +3,7 @@
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -44,7 +44,13 @@ def build_engine(
     )
 
 
-def read_with_retry(engine: sa.Engine, query: Callable[[sa.Connection], T]) -> T:
+class Connects(Protocol):
+    """What reads need of an engine: a new connection (an Engine, or a ReadRouter choosing the server)."""
+
+    def connect(self) -> sa.Connection: ...
+
+
+def read_with_retry(engine: Connects, query: Callable[[sa.Connection], T]) -> T:
     """`query(conn)`, tried once more after a dropped connection or an outage (the retry connects afresh)."""
     try:
         with engine.connect() as conn:
@@ -58,7 +64,7 @@ def read_with_retry(engine: sa.Engine, query: Callable[[sa.Connection], T]) -> T
 
 
 def read_one(
-    engine: sa.Engine, table: sa.Table, column: str, key: Any, view: Callable[[sa.RowMapping], T]
+    engine: Connects, table: sa.Table, column: str, key: Any, view: Callable[[sa.RowMapping], T]
 ) -> T | None:
     query = _by(table, column)
     row = read_with_retry(engine, lambda conn: conn.execute(query, {"key": key}).mappings().first())

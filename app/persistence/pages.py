@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from app.persistence.engine import read_with_retry
+from app.persistence.engine import Connects, read_with_retry
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ def page_parameters(page: int, limit: int, after: Position | None) -> dict[str, 
 
 
 def read_page(
-    engine: sa.Engine,
+    engine: Connects,
     queries: tuple[sa.Select[Any], sa.Select[Any]],
     params: Mapping[str, Any],
     view: Callable[[sa.RowMapping], T],

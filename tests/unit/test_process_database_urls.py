@@ -11,7 +11,7 @@ import pytest
 from app.cli import console, reconcile, status
 from app.config import Settings
 from app.persistence.roles import role_passwords
-from app.process_roles import process_database_url, process_roles
+from app.process_roles import gateway_read_url, process_database_url, process_roles
 
 OWNER = "postgresql+psycopg2://owner:owner-pw@db.internal:5432/payflow"
 
@@ -33,6 +33,19 @@ def test_a_configured_process_url_wins() -> None:
 
     assert process_database_url(settings, "orders") == own
     assert process_database_url(settings, "payments").startswith("postgresql+psycopg2://payflow_payments@")
+
+
+def test_the_gateway_reads_from_the_replica_as_its_own_role_and_from_nowhere_else_without_one() -> None:
+    replica = "postgresql+psycopg2://owner:owner-pw@replica.internal:5433/payflow"
+    own = "postgresql+psycopg2://payflow_gateway:gw-pw@replica.internal:5433/payflow"
+    env = {"PAYFLOW_DATABASE_URL": OWNER, "PAYFLOW_READ_DATABASE_URL": replica}
+
+    derived = gateway_read_url(Settings.from_env(env))
+    configured = gateway_read_url(Settings.from_env(env | {"PAYFLOW_GATEWAY_READ_DATABASE_URL": own}))
+
+    assert derived == "postgresql+psycopg2://payflow_gateway@replica.internal:5433/payflow"
+    assert configured == own
+    assert gateway_read_url(Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER})) == ""
 
 
 class DatabaseRefused(Exception):
