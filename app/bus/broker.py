@@ -17,6 +17,7 @@ HEARTBEAT_S = 30
 CONNECT_TIMEOUT_S = 5
 PROBE_TIMEOUT_S = 2
 MEMORY_POLLING_INTERVAL_S = 0.002
+NODE_SEPARATOR = ";"  # kombu's, between the URLs of the nodes it may fail over to
 # What callers outside app.bus catch without importing kombu: an unreachable broker (kombu gave up), a
 # refused operation such as a passive declare of a missing queue (AMQPError), or the socket failing.
 BROKER_FAILURES: tuple[type[Exception], ...] = (OperationalError, AMQPError, OSError)
@@ -36,11 +37,31 @@ class Backoff:
         self._next = self._initial
 
 
+def first_node(broker_url: str) -> str:
+    """The first node's URL of a broker URL that may list several, separated by ';'."""
+    return broker_url.split(NODE_SEPARATOR, 1)[0]
+
+
 def connect(broker_url: str) -> Connection:
-    """A connection, not opened yet, to RabbitMQ or to kombu's in-memory transport (unit tests)."""
+    """A connection, not opened yet, to RabbitMQ or to kombu's in-memory transport (unit tests). A URL may
+    list several nodes of one broker, separated by ';' (as PAYFLOW_BROKER_URL is checked to do): kombu then
+    moves to the next node in turn whenever connecting to one fails."""
     if urlsplit(broker_url).scheme in ("amqp", "amqps", "pyamqp"):
-        return Connection(broker_url, heartbeat=HEARTBEAT_S, connect_timeout=CONNECT_TIMEOUT_S)
+        return Connection(
+            broker_url,
+            heartbeat=HEARTBEAT_S,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            failover_strategy="round-robin",
+        )
     return Connection(broker_url, transport_options={"polling_interval": MEMORY_POLLING_INTERVAL_S})
+
+
+def open_connection(connection: Connection, *, rounds: int = 1, timeout: float | None = None) -> Connection:
+    """Connect to the first node that accepts, trying each node of the list once per round (no pause
+    within a round, a growing one between rounds); raises the last node's failure when none accepted."""
+    nodes = max(1, len(connection.alt))
+    connection.ensure_connection(max_retries=rounds * nodes - 1, timeout=timeout)
+    return connection
 
 
 def drain_ready(connection: Connection, limit: int) -> None:
@@ -52,15 +73,14 @@ def drain_ready(connection: Connection, limit: int) -> None:
 
 def declare_topology_at(broker_url: str, topology: Topology) -> None:
     with connect(broker_url) as connection:
-        connection.ensure_connection(max_retries=3)
-        topology.declare(connection)
+        topology.declare(open_connection(connection, rounds=4))
 
 
 def broker_problem(broker_url: str) -> str | None:
     """None when the broker accepts a connection now, else a one-line reason without credentials."""
     with connect(broker_url) as connection:
         try:
-            connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_S)
+            open_connection(connection, timeout=PROBE_TIMEOUT_S)
         except BROKER_FAILURES as exc:
             return f"unreachable: {type(exc).__name__}"
     return None
@@ -70,7 +90,7 @@ def refresh_queue_gauges(broker_url: str, topology: Topology) -> None:
     """Set the gauge of ready messages per queue (run periodically); an unreachable broker is only logged."""
     try:
         with connect(broker_url) as connection:
-            connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_S)
+            open_connection(connection, timeout=PROBE_TIMEOUT_S)
             depths = topology.depths(connection)
     except BROKER_FAILURES as exc:
         # Readiness reports the outage; a traceback every few seconds would only bury it.

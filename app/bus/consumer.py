@@ -9,7 +9,7 @@ from kombu.connection import Connection
 
 from app.bus import metrics
 from app.bus.batches import Handlers, Outcome, handle_batch
-from app.bus.broker import BROKER_FAILURES, Backoff, connect
+from app.bus.broker import BROKER_FAILURES, Backoff, connect, open_connection
 from app.bus.publisher import PublishNotConfirmed
 from app.bus.session import Batching, BatchSession
 from app.bus.settlement import RetryPolicy
@@ -68,7 +68,7 @@ class BatchConsumer:
             return session.settled
 
     def _session(self, connection: Connection, runners: Executor) -> BatchSession:
-        connection.connect()
+        open_connection(connection)  # the first node of the list that accepts
         self._topology.declare(connection, [] if self.queue in self._topology.inboxes else [self.queue])
         return BatchSession(connection, self._policy, self._batching, runners, self._apply)
 

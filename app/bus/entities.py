@@ -62,9 +62,12 @@ def unroutable_queue() -> Queue:
 
 
 def unconsumed_queue(bindings: list[tuple[str, str]]) -> Queue:
-    """Bound to events published on purpose that nothing consumes; holds none (length 0, drop-head)."""
+    """Bound to events published on purpose that nothing consumes; holds none (length 0, drop-head).
+    Quorum like every queue the topology declares: a classic queue lives on one node, and while that node
+    is down every declaration of it fails (404, home node down), so no client could (re)connect anywhere."""
     bound = [binding(events_exchange(name), routing_key=key) for name, key in bindings]
-    return Queue(UNCONSUMED_QUEUE, bindings=bound or None, durable=True, queue_arguments={"x-max-length": 0})
+    arguments = {**QUORUM, "x-max-length": 0}
+    return Queue(UNCONSUMED_QUEUE, bindings=bound or None, durable=True, queue_arguments=arguments)
 
 
 def holding_queue(queue: str) -> Queue:

@@ -10,7 +10,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 
 from app.bus import settlement
-from app.bus.broker import connect
+from app.bus.broker import connect, open_connection
 from app.bus.entities import holding_queue
 from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import Topology
@@ -24,8 +24,7 @@ class MigrationRefused(Exception):
 
 def migrate_topology_at(broker_url: str, topology: Topology) -> list[str]:
     with connect(broker_url) as connection:
-        connection.ensure_connection(max_retries=3)
-        return migrate(connection, topology)
+        return migrate(open_connection(connection, rounds=4), topology)
 
 
 def migrate(connection: Connection, topology: Topology) -> list[str]:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, Table, func, update
 from sqlalchemy import select as select_rows
 
 from app.bus import metrics
-from app.bus.broker import Backoff, connect, drain_ready
+from app.bus.broker import Backoff, connect, drain_ready, open_connection
 from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import OUTBOX_EXCHANGES, Topology
 from app.persistence import notify_channel
@@ -114,7 +114,8 @@ class OutboxRelay:
         if self._publisher is None:
             connection = connect(self._broker_url)
             try:
-                connection.connect()
+                open_connection(connection)  # the first node of the list that accepts
+                log.info("outbox relay %s publishing on %s", self._schema, connection.as_uri())
                 if self._topology is not None:  # may refuse (TopologyMismatch): retried until migrated
                     self._topology.declare(connection)
             except BaseException:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kombu.utils.url import parse_url
 
 from app.bus.admin import BrokerAdminError, broker_admin
+from app.bus.broker import first_node
 from app.bus.permissions import grant_of
 from app.bus.topology import Topology
 
@@ -26,9 +27,9 @@ class RoleUser:
 def role_users(role_urls: Mapping[str, str], admin_url: str) -> list[RoleUser]:
     """The user, password and vhost of every role whose broker URL is set. A role URL naming the user of
     `admin_url` (PAYFLOW_BROKER_URL) is left out: a role's grant would strip that administrator's rights."""
-    admin, users = parse_url(admin_url)["userid"], []
+    admin, users = parse_url(first_node(admin_url))["userid"], []
     for role, url in role_urls.items():
-        parts = parse_url(url) if url else {}
+        parts = parse_url(first_node(url)) if url else {}  # every node names the same user and vhost
         if parts.get("userid") == admin:
             log.warning(
                 "the %s broker URL logs in as %s, the administrator: no user made for it", role, admin

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
+from app.config.broker_nodes import broker_nodes, optional_broker_nodes
 from app.config.setting import ConfigError, Setting
 from app.config.setting import variable as _variable
 
@@ -74,7 +75,7 @@ class Settings:
     """Every knob of the system, one environment variable each; build it with `Settings.from_env`."""
 
     database_url: str = _variable("postgresql+psycopg2://postgres@127.0.0.1:5432/payflow", text, secret=True)
-    broker_url: str = _variable("amqp://guest:guest@127.0.0.1:5672//", text, secret=True)
+    broker_url: str = _variable("amqp://guest:guest@127.0.0.1:5672//", broker_nodes, secret=True)
     http_bind: str = _variable("0.0.0.0:3000", text)
     http_workers: int = _variable("2", positive_int)
     http_threads: int = _variable("8", positive_int)
@@ -106,9 +107,9 @@ class Settings:
     gateway_database_url: str = _variable("", str.strip, secret=True)
     orders_database_url: str = _variable("", str.strip, secret=True)
     payments_database_url: str = _variable("", str.strip, secret=True)
-    gateway_broker_url: str = _variable("", str.strip, secret=True)  # empty: as PAYFLOW_BROKER_URL
-    orders_broker_url: str = _variable("", str.strip, secret=True)
-    payments_broker_url: str = _variable("", str.strip, secret=True)
+    gateway_broker_url: str = _variable("", optional_broker_nodes, secret=True)  # empty: PAYFLOW_BROKER_URL
+    orders_broker_url: str = _variable("", optional_broker_nodes, secret=True)
+    payments_broker_url: str = _variable("", optional_broker_nodes, secret=True)
     broker_admin_url: str = _variable("", str.strip, secret=True)  # empty: setup uses rabbitmqctl
     # Empty: the GET routes read from the primary. Else from this streaming replica, as the gateway's role.
     read_database_url: str = _variable("", str.strip, secret=True)

@@ -95,7 +95,10 @@ def normalize_url(url: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ***, safe for logs and error messages."""
+    """The URL with any password replaced by ***, safe for logs and error messages; each URL of a
+    ';'-separated list (a broker's nodes) on its own."""
+    if ";" in url:
+        return ";".join(redact_url(node) for node in url.split(";"))
     try:
         parts = urlsplit(url)
         if parts.password is None:

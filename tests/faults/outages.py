@@ -27,3 +27,13 @@ def broker_stopped(rabbitmq: OwnRabbitMQ) -> Iterator[None]:
         yield
     finally:
         rabbitmq.start()
+
+
+@contextlib.contextmanager
+def node_killed(node: OwnRabbitMQ) -> Iterator[None]:
+    """The node killed with -9 for the block (a crash), booted again on its files whatever happens."""
+    try:
+        node.kill()
+        yield
+    finally:
+        node.start()

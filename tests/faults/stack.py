@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Engine
 
 from app.persistence import build_engine
+from tests.support.own_cluster import OwnCluster
 from tests.support.own_services import OwnServices
 from tests.support.services import fresh_database, fresh_vhost
 from tests.support.system import ROOT, RunningSystem, system_env
@@ -40,7 +41,7 @@ class FaultStack:
 
     @property
     def vhost(self) -> str:
-        return unquote(urlsplit(self.broker_url).path.lstrip("/"))
+        return unquote(urlsplit(self.broker_url.split(";")[0]).path.lstrip("/"))  # every node: one vhost
 
     def gateway_workers(self) -> list[int]:
         """Pids of gunicorn's worker processes (children of the master this test started)."""
@@ -80,13 +81,18 @@ class FaultStack:
 
 
 @contextlib.contextmanager
-def running_stack(log_dir: Path, services: OwnServices, **overrides: str) -> Iterator[FaultStack]:
-    """Fresh database and vhost on the tests' own services, `payflow setup`, gateway + both workers;
-    all stopped and dropped after."""
+def running_stack(
+    log_dir: Path, services: OwnServices, cluster: OwnCluster | None = None, /, **overrides: str
+) -> Iterator[FaultStack]:
+    """Fresh database and vhost on the tests' own services (the vhost on `cluster`, every node listed in
+    the broker URL, when given), `payflow setup`, gateway + both workers; all stopped and dropped after."""
+    if cluster is not None:  # its first node makes the vhost and, with all nodes up again, lists queues
+        services = OwnServices(services.postgres, cluster.nodes[0])
     with (
         fresh_database("payflow_fault", services.admin_url) as database_url,
-        fresh_vhost("payflow-fault", services.broker) as broker_url,
+        fresh_vhost("payflow-fault", services.broker) as vhost_url,
     ):
+        broker_url = vhost_url if cluster is None else cluster.node_list(urlsplit(vhost_url).path[1:])
         system = RunningSystem(system_env(database_url, broker_url, **(FAULT_ENV | overrides)), log_dir)
         engine = build_engine(database_url, application_name="payflow-fault-checks")
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -28,6 +29,7 @@ class OwnRabbitMQ:
     amqp_port: int = field(default_factory=free_port)
     dist_port: int = field(default_factory=free_port)
     epmd_port: int = field(default_factory=free_port)  # its own epmd: not even the name registry is shared
+    cookie: str = field(default_factory=lambda: secrets.token_hex(20))  # a cluster's nodes share theirs
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -56,7 +58,7 @@ class OwnRabbitMQ:
         return BrokerNode(f"guest:guest@127.0.0.1:{self.amqp_port}", ctl, self.env)
 
     def write_files(self) -> None:
-        (self.root / ".erlang.cookie").write_text(secrets.token_hex(20))
+        (self.root / ".erlang.cookie").write_text(self.cookie)
         (self.root / ".erlang.cookie").chmod(0o400)
         (self.root / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.amqp_port}\n")
         (self.root / "advanced.config").write_text("[].\n")
@@ -94,6 +96,21 @@ class OwnRabbitMQ:
     def stop_app(self) -> None:
         """Stop the RabbitMQ application (every connection cut); the Erlang node stays."""
         self.broker.rabbitmqctl("stop_app")
+
+    def kill(self) -> None:
+        """kill -9 the node (the Erlang VM and everything it started): a crash, no shutdown at all."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(30)
+
+    def restart(self) -> None:
+        """Stop the node gracefully (its process ends), then boot it again on the same files."""
+        self.broker.rabbitmqctl("stop")
+        if self.process is not None:
+            self.process.wait(60)
+        self.launch()
+        self.wait_up()
 
     def discard(self) -> None:
         """Stop the node and its epmd however they are, and delete every file they had."""

@@ -53,6 +53,9 @@ class RunningSystem:
     def start_all(self) -> None:
         for name in COMMANDS:
             self.start(name)
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
         wait_until(self._ready, timeout=60, what="the gateway to report ready")
 
     def _ready(self) -> bool:

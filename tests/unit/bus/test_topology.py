@@ -162,5 +162,5 @@ def test_contract_events_a_relay_publishes_that_no_module_handles_go_to_the_leng
     bound = {(b.exchange.name, b.routing_key) for b in sink.bindings}
 
     assert bound == {("payments.events", "payment.cancelled"), ("payments.events", "payment.refunded")}
-    assert sink.queue_arguments == {"x-max-length": 0}
+    assert sink.queue_arguments == {"x-queue-type": "quorum", "x-max-length": 0}
     assert {b.exchange.arguments["alternate-exchange"] for b in sink.bindings} == {"payflow.unroutable"}
