@@ -26,10 +26,11 @@ def gateway_read_url(settings: Settings) -> str:
 
 
 def process_roles(settings: Settings) -> ProcessRoles:
-    """Each role's limits: twice what its processes' pools may open (a pool overflows to twice its size,
-    plus one LISTEN connection per process), so a restart's old and new processes fit side by side."""
+    """Each role's limits: twice what its `processes_per_role` processes' pools may open (a pool overflows
+    to twice its size, plus one LISTEN connection per process), so a restart's old and new ones fit."""
     most = {"gateway": settings.http_workers * (2 * settings.http_threads + 2 + 1)}
     most |= dict.fromkeys(WORKERS, 2 * WORKER_POOL_SIZE + 1)
+    most = {role: settings.processes_per_role * connections for role, connections in most.items()}
     timeouts = {"gateway": settings.read_timeout_ms} | dict.fromkeys(
         WORKERS, settings.worker_statement_timeout_ms
     )

@@ -50,7 +50,8 @@ def started_system(
         logs_kept or tempfile.TemporaryDirectory(prefix="payflow-bench-") as logs,
     ):
         Path(logs).mkdir(parents=True, exist_ok=True)
-        system = RunningSystem(production_env(db, vhost, latency_ms, extra), Path(logs))
+        sized = {SETTINGS["processes_per_role"].env: str(max(workers.values(), default=1))}  # role limits
+        system = RunningSystem(production_env(db, vhost, latency_ms, sized | extra), Path(logs))
         system.setup()
         system.start_all()
         for role, count in workers.items():

@@ -91,3 +91,13 @@ def test_setup_takes_each_roles_password_from_the_process_url_that_names_the_rol
     roles = process_roles(Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER}))
 
     assert role_passwords(urls, roles) == {"payflow_gateway": "gw-pw"}
+
+
+def test_each_roles_connection_limit_grows_with_the_processes_a_deployment_runs_per_role() -> None:
+    one = process_roles(Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER})).connection_limits
+    four = process_roles(
+        Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER, "PAYFLOW_PROCESSES_PER_ROLE": "4"})
+    ).connection_limits
+
+    assert one["orders"] == 10  # 2 x (2 pooled x 2 overflow + 1 listener), twice for a restart
+    assert four == {role: 4 * limit for role, limit in one.items()}
