@@ -63,9 +63,10 @@ def build_gateway(
     readiness = functools.partial(gateway_readiness, engine, process_broker_url(settings, "gateway"), router)
     warn_when_open(settings.api_key_hashes)
     store = commands or SqlCommandStore(engine)
-    deps = GatewayDeps(
-        order_queries, payment_queries, store, readiness, settings.api_key_hashes, settings.max_page_offset
-    )
+    # A cancel's 404/409 check must see what the primary holds, not what a lagging replica replayed.
+    primary = orders.OrderQueries(engine) if router and not queries else None
+    keys, depth = settings.api_key_hashes, settings.max_page_offset
+    deps = GatewayDeps(order_queries, payment_queries, store, readiness, keys, depth, primary)
     # Commands are kept while their idempotency key must be, and their event may be re-published.
     kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
     jobs = _outbox_jobs(settings, relay_engine, "gateway", kept_h)

@@ -15,11 +15,13 @@ _TEMP_DIRS = ("body", "proxy", "fastcgi", "uwsgi", "scgi")
 @dataclass(frozen=True)
 class ProxyLimits:
     """How much one client may ask: requests per second per API key (else per address), the burst
-    answered at once above that rate, and requests in progress at once per address."""
+    answered at once above that rate, and requests in progress at once per address. `address_rate`
+    holds every address whatever keys it sends: one inventing a new key per request gets no fresh bucket."""
 
     rate: str = "100r/s"
     burst: int = 200
     connections: int = 64
+    address_rate: str = "400r/s"
 
 
 def find_nginx() -> str | None:
@@ -38,6 +40,7 @@ def render(listen: str, upstream: str, limits: ProxyLimits) -> str:
         "PROXY_RATE": limits.rate,
         "PROXY_BURST": str(limits.burst),
         "PROXY_CONNECTIONS": str(limits.connections),
+        "PROXY_ADDRESS_RATE": limits.address_rate,
     }
     return _PLACEHOLDER.sub(lambda match: values[match[1]], TEMPLATE.read_text(encoding="utf-8"))
 

@@ -61,7 +61,7 @@ def bearer_token(header: str | None) -> str | None:
 
 
 def is_public(path: str) -> bool:
-    """Outside /api (the metrics route), a probe, the OpenAPI document, the docs page or one of its assets."""
+    """Outside /api (no route there), a probe, the OpenAPI document, the docs page or one of its assets."""
     return not path.startswith("/api") or path in PUBLIC_PATHS or DOCS_ASSETS.fullmatch(path) is not None
 
 

@@ -19,8 +19,9 @@ EXTENSION_KEY = "payflow.gateway"
 
 @dataclass(frozen=True)
 class GatewayDeps:
-    """Everything the HTTP edge uses; `api_key_hashes` empty means authentication is off, and
-    `max_page_offset` is the most rows a page number may skip (PAYFLOW_MAX_PAGE_OFFSET)."""
+    """Everything the HTTP edge uses; `api_key_hashes` empty means authentication is off,
+    `max_page_offset` is the most rows a page number may skip (PAYFLOW_MAX_PAGE_OFFSET), and
+    `command_orders` (default: `orders`) reads the primary for a command's checks when GETs use a replica."""
 
     orders: OrderQueries
     payments: PaymentQueries
@@ -28,6 +29,7 @@ class GatewayDeps:
     readiness: Callable[[], dict[str, Any]]  # the checks, each "ok" or a reason; plus "replica", if any
     api_key_hashes: tuple[str, ...] = ()
     max_page_offset: int = 10_000
+    command_orders: OrderQueries | None = None
 
 
 def current_deps() -> GatewayDeps:

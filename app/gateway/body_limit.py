@@ -24,7 +24,10 @@ class BufferedBody:
         self._limit = limit
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("CONTENT_LENGTH") is None and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", ""):
+        if (
+            environ.get("CONTENT_LENGTH") is None
+            and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
             body = self._read(environ)
             environ.pop("HTTP_TRANSFER_ENCODING")  # de-chunked: what follows reads a body of known length
             environ["CONTENT_LENGTH"] = str(len(body))

@@ -62,7 +62,9 @@ class StrictParser(FlaskParser):
 
 def require_json_content_type() -> None:
     """before_request hook: a body on a write must be declared as JSON (415 otherwise)."""
-    has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get("Transfer-Encoding", "")
+    has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    ).lower()
     if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
         raise UnsupportedBody(f"Content-Type must be application/json, got {request.mimetype or 'none'!r}")
 

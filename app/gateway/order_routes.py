@@ -93,7 +93,7 @@ class OrderCancellation(MethodView):
 
 def _cancel(order_id: uuid.UUID, body: dict[str, Any]) -> Response:
     deps, sent = current_deps(), _submission({"orderId": str(order_id), **body})
-    return _answer(cancel_order(deps.orders, deps.commands, order_id, sent))
+    return _answer(cancel_order(deps.command_orders or deps.orders, deps.commands, order_id, sent))
 
 
 def _submission(fields: dict[str, Any]) -> Submission:

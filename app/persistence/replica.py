@@ -48,7 +48,8 @@ class ReadRouter:
 
     def __init__(self, primary: sa.Engine, replica: sa.Engine, max_lag_s: float) -> None:
         self._primary, self._replica, self._max_lag_s = primary, replica, max_lag_s
-        self.state = ReplicaState(on_replica=True)  # until the first check says otherwise
+        # On the primary until a check finds the replica usable: it may be promoted or far behind.
+        self.state = ReplicaState(on_replica=False, problem="not checked yet")
         self._caught_up_at = -math.inf  # when a check last found nothing left to replay (monotonic)
 
     def connect(self) -> sa.Connection:

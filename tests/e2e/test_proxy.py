@@ -104,3 +104,17 @@ def test_one_api_key_over_its_rate_gets_429_with_retry_after_while_another_key_i
     assert limited[0].body["statusCode"] == 429
     assert limited[0].body["error"] == "Too Many Requests"
     assert other.status == 200
+
+
+def test_an_address_inventing_a_new_key_per_request_is_held_to_its_address_rate(
+    system: RunningSystem,
+) -> None:
+    per_address = ProxyLimits(rate="100r/s", burst=5, connections=64, address_rate="1r/s")
+    with running_proxy(system.env["PAYFLOW_HTTP_BIND"], per_address) as address:
+        api = Api(f"http://{address}/api")
+        replies = [
+            api.get("/health/live", headers={"Authorization": f"Bearer made-up-{n}"}) for n in range(30)
+        ]
+
+    assert {reply.status for reply in replies} == {200, 429}
+    assert sum(reply.status == 429 for reply in replies) >= 20

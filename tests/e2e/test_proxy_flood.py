@@ -18,7 +18,7 @@ CLIENTS, ORDERS_EACH = 4, 100
 P99_LIMIT_MS = 200.0
 # The flood is about held connections, not request rates: limits high enough for the normal clients,
 # who all come from 127.0.0.1 without a key.
-GENEROUS = ProxyLimits(rate="10000r/s", burst=10000, connections=256)
+GENEROUS = ProxyLimits(rate="10000r/s", burst=10000, connections=256, address_rate="10000r/s")
 
 
 @pytest.fixture(scope="module")

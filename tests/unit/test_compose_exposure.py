@@ -61,10 +61,11 @@ def test_the_compose_proxy_limits_are_those_payflow_run_uses(services: dict[str,
     env = services["nginx"]["environment"]
     limits = ProxyLimits()
 
-    assert (env["PROXY_RATE"], env["PROXY_BURST"], env["PROXY_CONNECTIONS"]) == (
+    assert (env["PROXY_RATE"], env["PROXY_BURST"], env["PROXY_CONNECTIONS"], env["PROXY_ADDRESS_RATE"]) == (
         limits.rate,
         str(limits.burst),
         str(limits.connections),
+        limits.address_rate,
     )
 
 

@@ -65,10 +65,22 @@ def test_reads_go_to_a_replica_that_is_caught_up(engines: tuple[FakeEngine, Fake
     assert reads.connect().engine.name == "replica"
 
 
+def test_reads_stay_on_the_primary_until_a_check_finds_the_replica_usable(
+    engines: tuple[FakeEngine, FakeEngine],
+) -> None:
+    reads = router(engines)
+
+    before = reads.connect().engine.name
+    reads.check()
+
+    assert (before, reads.connect().engine.name) == ("primary", "replica")
+
+
 def test_a_refused_connect_sends_that_read_and_the_next_ones_to_the_primary(
     engines: tuple[FakeEngine, FakeEngine],
 ) -> None:
     reads = router(engines)
+    reads.check()  # usable: reads went to the replica
     engines[1].refusing = True
 
     first, second = reads.connect(), reads.connect()

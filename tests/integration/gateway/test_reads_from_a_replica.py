@@ -50,6 +50,19 @@ def test_get_routes_answer_from_the_replica_while_commands_are_stored_on_the_pri
     wait_until(lambda: client.get(f"/api/orders/{order_id}").status_code == 200, timeout=30, what="replay")
 
 
+def test_a_cancel_is_checked_against_the_primary_not_a_replica_that_lags_behind(
+    replicated: Replicated, start_gateway: Start
+) -> None:
+    client = start_gateway()
+
+    with replay_paused(replicated.replica):
+        order_id = new_order(replicated)
+        seen_by_get = client.get(f"/api/orders/{order_id}").status_code
+        cancel = client.patch(f"/api/orders/{order_id}/cancel")
+
+    assert (seen_by_get, cancel.status_code) == (404, 202), cancel.get_json()
+
+
 def test_readiness_reports_the_replicas_lag_in_bytes_and_seconds(
     replicated: Replicated, start_gateway: Start
 ) -> None:

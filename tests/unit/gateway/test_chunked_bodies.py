@@ -25,9 +25,11 @@ class BrokenChunks(io.RawIOBase):
         raise ValueError("Invalid chunk size: b'zz'")
 
 
-def send_chunked(app: Flask, path: str, stream: Any, method: str = "POST") -> tuple[int, dict[str, Any]]:
+def send_chunked(
+    app: Flask, path: str, stream: Any, method: str = "POST", coding: str = "chunked"
+) -> tuple[int, dict[str, Any]]:
     """The environ gunicorn hands over for a chunked body: no CONTENT_LENGTH, the input terminated."""
-    environ = EnvironBuilder(path, method=method, headers={"Transfer-Encoding": "chunked"}).get_environ()
+    environ = EnvironBuilder(path, method=method, headers={"Transfer-Encoding": coding}).get_environ()
     environ.pop("CONTENT_LENGTH", None)
     environ.update({"CONTENT_TYPE": "application/json", "wsgi.input": stream, "wsgi.input_terminated": True})
     body, status, _ = run_wsgi_app(app.wsgi_app, environ, buffered=True)
@@ -43,6 +45,15 @@ def test_a_chunked_body_over_64_kib_whose_start_is_a_valid_order_is_413_and_crea
 
     assert status == 413
     assert answer["message"] == "Request body is larger than 64 KiB"
+    assert fakes.commands.commands == []
+
+
+def test_the_transfer_coding_is_matched_whatever_its_case(app: Flask, fakes: FakeGateway) -> None:
+    body = ORDER + b" " * (67 * 1024 - len(ORDER))
+
+    status, _ = send_chunked(app, "/api/orders", io.BytesIO(body), coding="Chunked")
+
+    assert status == 413
     assert fakes.commands.commands == []
 
 
