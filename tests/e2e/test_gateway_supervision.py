@@ -52,7 +52,7 @@ def keep_posting(address: str, stop: threading.Event, answered: list[int]) -> No
             response = connection.getresponse()
             response.read()
             answered.append(response.status)
-        except OSError:
+        except (OSError, http.client.HTTPException):  # the worker died mid-answer
             connection.close()
             stop.wait(0.05)
 

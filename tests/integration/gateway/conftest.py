@@ -36,6 +36,11 @@ def replicated() -> Iterator[Replicated]:
         engine.dispose()
 
 
+def first_check_done(client: FlaskClient) -> bool:
+    """Reads stay on the primary until the router's first check of the replica has run."""
+    return bool(client.get("/api/health/ready").get_json()["replica"]["problem"] != "not checked yet")
+
+
 @pytest.fixture
 def start_gateway(replicated: Replicated, broker_url: str) -> Iterator[Start]:
     """Builds the gateway reading from the replica, as a gunicorn worker does, and runs its jobs."""
@@ -48,7 +53,9 @@ def start_gateway(replicated: Replicated, broker_url: str) -> Iterator[Start]:
         )
         gateway = build_gateway(settings)
         running.append(Background(gateway.jobs))
-        return gateway.app.test_client()
+        client = gateway.app.test_client()
+        wait_until(lambda: first_check_done(client), timeout=30, what="the replica's first check")
+        return client
 
     yield start
     for background in running:
