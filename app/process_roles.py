@@ -4,7 +4,7 @@ from app.config import Settings
 from app.persistence.roles import PROCESSES, ProcessRoles, role_prefix, role_url
 
 WORKER_POOL_SIZE = 2  # connections a worker's engine keeps (it overflows to twice as many)
-WORKERS = ("orders", "payments")
+WORKERS = tuple(process for process in PROCESSES if process != "gateway")  # one per module
 
 
 def process_urls(settings: Settings) -> dict[str, str]:

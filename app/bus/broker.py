@@ -10,6 +10,7 @@ from kombu.exceptions import OperationalError
 
 from app.bus import metrics
 from app.bus.topology import Topology
+from app.config.broker_nodes import SEPARATOR
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,6 @@ HEARTBEAT_S = 30
 CONNECT_TIMEOUT_S = 5
 PROBE_TIMEOUT_S = 2
 MEMORY_POLLING_INTERVAL_S = 0.002
-NODE_SEPARATOR = ";"  # kombu's, between the URLs of the nodes it may fail over to
 # What callers outside app.bus catch without importing kombu: an unreachable broker (kombu gave up), a
 # refused operation such as a passive declare of a missing queue (AMQPError), or the socket failing.
 BROKER_FAILURES: tuple[type[Exception], ...] = (OperationalError, AMQPError, OSError)
@@ -39,7 +39,7 @@ class Backoff:
 
 def first_node(broker_url: str) -> str:
     """The first node's URL of a broker URL that may list several, separated by ';'."""
-    return broker_url.split(NODE_SEPARATOR, 1)[0]
+    return broker_url.split(SEPARATOR, 1)[0]
 
 
 def connect(broker_url: str) -> Connection:

@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from app.bootstrap import ROLES, build_worker, topology
@@ -19,7 +18,7 @@ from app.bus import (
     migrate_topology_at,
 )
 from app.cli.console import CommandError, load_settings, owner_engine
-from app.cli.run import GUNICORN, run_processes
+from app.cli.run import GUNICORN, ROOT, run_processes
 from app.config import Settings
 from app.jobs import Background
 from app.persistence import redact_url
@@ -28,7 +27,6 @@ from app.persistence.roles import role_passwords, secure_database
 from app.process_roles import process_roles, process_urls
 
 log = logging.getLogger("payflow.cli")
-ROOT = Path(__file__).resolve().parents[2]  # where gunicorn.conf.py, wsgi.py and worker.py are
 
 
 def register(sub: Any) -> None:
@@ -73,13 +71,14 @@ def apply_migrations(settings: Settings) -> None:
 
 
 def declare(settings: Settings) -> None:
+    routes = topology(settings)
     try:
-        declare_topology_at(settings.broker_url, topology(settings))
+        declare_topology_at(settings.broker_url, routes)
     except TopologyMismatch as exc:
         raise CommandError(str(exc)) from None
     log.info("broker topology declared on %s", redact_url(settings.broker_url))
     role_urls = {role: getattr(settings, f"{role}_broker_url") for role in ("gateway", *ROLES)}
-    make_role_users(topology(settings), role_urls, settings.broker_url, settings.broker_admin_url)
+    make_role_users(routes, role_urls, settings.broker_url, settings.broker_admin_url)
 
 
 def run_topology(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from app.config.broker_nodes import SEPARATOR
 from app.persistence.errors import is_transient
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,8 @@ def normalize_url(url: str) -> str:
 def redact_url(url: str) -> str:
     """The URL with any password replaced by ***, safe for logs and error messages; each URL of a
     ';'-separated list (a broker's nodes) on its own."""
-    if ";" in url:
-        return ";".join(redact_url(node) for node in url.split(";"))
+    if SEPARATOR in url:
+        return SEPARATOR.join(redact_url(node) for node in url.split(SEPARATOR))
     try:
         parts = urlsplit(url)
         if parts.password is None:
