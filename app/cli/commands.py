@@ -22,6 +22,7 @@ from app.cli.run import GUNICORN, ROOT, run_processes
 from app.config import Settings
 from app.jobs import Background
 from app.persistence import redact_url
+from app.persistence.cluster_access import check_other_databases
 from app.persistence.migrations import ensure_database, upgrade_all
 from app.persistence.roles import role_passwords, secure_database
 from app.process_roles import process_roles, process_urls
@@ -67,6 +68,8 @@ def apply_migrations(settings: Settings) -> None:
         # Re-granted after every migration, so new tables are covered too.
         roles = process_roles(settings)
         secure_database(engine, roles, role_passwords(process_urls(settings), roles))
+        with engine.begin() as conn:
+            check_other_databases(conn, roles.names(), dedicated=settings.database_cluster == "dedicated")
     log.info("migrations applied on %s", redact_url(settings.database_url))
 
 

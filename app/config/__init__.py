@@ -98,6 +98,8 @@ class Settings:
     worker_statement_timeout_ms: int = _variable("30000", positive_int)
     # Empty: the database's name, so each database has roles of its own (payflow -> payflow_orders, ...).
     database_role_prefix: str = _variable("", str.strip)
+    # "dedicated": the cluster is ours alone, so setup closes its other databases to every role but the owner.
+    database_cluster: str = _variable("shared", choice("shared", "dedicated"))
     processes_per_role: int = _variable("1", positive_int)  # most processes of one role at once: sizes limits
     metrics_bind: tuple[str, int] = _variable("127.0.0.1:9100", address)  # the gateway's /metrics, not public
     worker_http_host: str = _variable("127.0.0.1", text)  # the workers' /metrics and /health ports
