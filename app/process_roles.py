@@ -1,15 +1,19 @@
 """What each process's database role is called, connects with and is held to, derived from Settings."""
 
+from sqlalchemy.engine import make_url
+
 from app.config import Settings
 from app.persistence.roles import PROCESSES, ProcessRoles, role_prefix, role_url
+from app.persistence.watchdog import WATCHDOG, Limits
 
 WORKER_POOL_SIZE = 2  # connections a worker's engine keeps (it overflows to twice as many)
 WORKERS = tuple(process for process in PROCESSES if process != "gateway")  # one per module
 
 
 def process_urls(settings: Settings) -> dict[str, str]:
-    """The database URL configured for each process role ("" when derived from PAYFLOW_DATABASE_URL)."""
-    return {role: getattr(settings, f"{role}_database_url") for role in PROCESSES}
+    """The database URL configured for each process role and the watchdog ("" when derived from
+    PAYFLOW_DATABASE_URL)."""
+    return {role: getattr(settings, f"{role}_database_url") for role in (*PROCESSES, WATCHDOG)}
 
 
 def process_database_url(settings: Settings, role: str) -> str:
@@ -36,3 +40,21 @@ def process_roles(settings: Settings) -> ProcessRoles:
     )
     prefix = role_prefix(settings.database_url, settings.database_role_prefix)
     return ProcessRoles(prefix, {role: 2 * most[role] for role in PROCESSES}, timeouts)
+
+
+def watchdog_urls(settings: Settings) -> dict[str, str]:
+    """Where the watchdog watches, as its role: the primary, and the replica the gateway reads from, if any
+    (the same role and password: a streaming replica copies the whole cluster)."""
+    primary = process_database_url(settings, WATCHDOG)
+    if not settings.read_database_url:
+        return {"primary": primary}
+    replica = make_url(settings.read_database_url)
+    on_replica = make_url(primary).set(host=replica.host, port=replica.port, database=replica.database)
+    return {"primary": primary, "replica": on_replica.render_as_string(hide_password=False)}
+
+
+def watch_limits(settings: Settings) -> Limits:
+    """The module roles' statement timeouts by role name, a cancel one watchdog interval after each."""
+    roles = process_roles(settings)
+    timeouts = {roles.name(process): roles.statement_timeouts_ms[process] for process in PROCESSES}
+    return Limits(timeouts, cancel_after_ms=settings.watchdog_interval_ms)

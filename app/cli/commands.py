@@ -50,7 +50,9 @@ def register(sub: Any) -> None:
     worker = sub.add_parser("worker", help="run one queue worker process")
     worker.add_argument("--role", required=True, choices=ROLES, help="which module's queue")
     worker.set_defaults(handler=run_worker)
-    run = sub.add_parser("run", help="set up, then run nginx (if installed), gateway, workers until Ctrl-C")
+    run = sub.add_parser(
+        "run", help="set up, then run nginx (if installed), the gateway, workers and watchdog until Ctrl-C"
+    )
     run.add_argument("--skip-setup", action="store_true", help="do not create/migrate/declare first")
     run.set_defaults(handler=run_all)
 

@@ -1,4 +1,4 @@
-"""`payflow run`: nginx (when installed) in front of gunicorn, and both workers, in the foreground."""
+"""`payflow run`: nginx (when installed) before gunicorn, both workers and the watchdog, in the foreground."""
 
 import logging
 import os
@@ -17,6 +17,7 @@ log = logging.getLogger("payflow.run")
 ROOT = Path(__file__).resolve().parents[2]  # where gunicorn.conf.py, wsgi.py and worker.py are
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
 WORKERS = {f"{role}-worker": [sys.executable, "worker.py", "--role", role] for role in ROLES}
+WATCHDOG = [sys.executable, "-m", "app.cli", "watchdog"]  # holds the roles to their statement timeouts
 STOP_TIMEOUT_S = 30.0
 Child = tuple[list[str], dict[str, str] | None]  # a command and its environment (None: ours)
 
@@ -28,6 +29,7 @@ def run_processes(settings: Settings) -> int:
         signal.signal(signum, lambda *_: stop.set())
     with tempfile.TemporaryDirectory(prefix="payflow-run-") as run_dir:
         commands = _front(settings, Path(run_dir)) | {name: (cmd, None) for name, cmd in WORKERS.items()}
+        commands["watchdog"] = (WATCHDOG, None)
         # Sessions of their own: Ctrl-C reaches only us, and we stop the children gracefully with SIGTERM.
         children = {
             name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)

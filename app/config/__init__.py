@@ -110,6 +110,8 @@ class Settings:
     gateway_database_url: str = _variable("", str.strip, secret=True)
     orders_database_url: str = _variable("", str.strip, secret=True)
     payments_database_url: str = _variable("", str.strip, secret=True)
+    watchdog_database_url: str = _variable("", str.strip, secret=True)  # `payflow watchdog`'s, as above
+    watchdog_interval_ms: int = _variable("1000", positive_int)  # between its passes over the sessions
     gateway_broker_url: str = _variable("", optional_broker_nodes, secret=True)  # empty: PAYFLOW_BROKER_URL
     orders_broker_url: str = _variable("", optional_broker_nodes, secret=True)
     payments_broker_url: str = _variable("", optional_broker_nodes, secret=True)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.persistence.migrations import VERSION_TABLE
+from app.persistence.watchdog import WATCHDOG, WATCHDOG_CONNECTION_LIMIT, grant_watchdog_rights
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,12 @@ def grant_statements(roles: ProcessRoles) -> list[str]:
 
 def limit_statements(roles: ProcessRoles, database: str) -> list[str]:
     """Per role: its connection limit and statement timeout; CONNECT to `database` for its roles only."""
-    statements = [f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC']
+    watchdog = roles.name(WATCHDOG)
+    statements = [
+        f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC',
+        f'GRANT CONNECT ON DATABASE "{database}" TO "{watchdog}"',
+        f'ALTER ROLE "{watchdog}" CONNECTION LIMIT {WATCHDOG_CONNECTION_LIMIT}',
+    ]
     for process in PROCESSES:
         role = roles.name(process)
         statements += [
@@ -105,11 +111,13 @@ def role_passwords(process_urls: Mapping[str, str], roles: ProcessRoles) -> dict
 
 
 def secure_database(engine: Engine, roles: ProcessRoles, passwords: Mapping[str, str] | None = None) -> None:
-    """Create the process roles, set the `passwords` given (role name -> password), (re)apply every grant and
-    limit. Needs the migrations applied and an owner allowed to create roles (or the roles made already)."""
+    """Create the process roles and the watchdog's, set the `passwords` given (role name -> password),
+    (re)apply every grant and limit. Needs the migrations applied and an owner allowed to create roles (or
+    the roles made already); the watchdog's rights need a superuser or their ADMIN OPTION (else a warning)."""
     with engine.begin() as conn:
-        for role in roles.names():
+        for role in [*roles.names(), roles.name(WATCHDOG)]:
             _ensure_role(conn, role)
+        grant_watchdog_rights(conn, roles.name(WATCHDOG))
         for role, password in (passwords or {}).items():
             # psycopg2 binds client-side, so the password travels as a quoted literal, never in a log.
             conn.execute(text(f'ALTER ROLE "{role}" PASSWORD :password'), {"password": password})

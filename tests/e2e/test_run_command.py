@@ -1,4 +1,5 @@
-"""`payflow run` (what `make run` starts) answers on its port through nginx, never gunicorn directly."""
+"""`payflow run` (what `make run` starts) answers on its port through nginx, never gunicorn directly, and runs
+the statement-timeout watchdog beside the gateway and the workers."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
 from tests.support.http import Api
 from tests.support.proxy import exchange
-from tests.support.services import fresh_database, fresh_vhost
+from tests.support.services import ADMIN_URL, fresh_database, fresh_vhost
 from tests.support.system import ROOT, system_env
 from tests.support.waiting import wait_until
 
@@ -31,6 +35,7 @@ def test_payflow_run_puts_nginx_on_its_port_and_keeps_metrics_off_it() -> None:
             api = Api(f"http://{bind}/api")
             wait_until(lambda: _ready(api) or run.poll() is not None, timeout=90, what="payflow run to start")
             live = api.get("/health/live")
+            watchdog = wait_until(lambda: _watchdog_sessions(db), timeout=30, what="the watchdog to connect")
             metrics = exchange(bind, b"GET /metrics HTTP/1.1\r\nHost: payflow\r\nConnection: close\r\n\r\n")
         finally:
             run.send_signal(signal.SIGTERM)
@@ -42,6 +47,7 @@ def test_payflow_run_puts_nginx_on_its_port_and_keeps_metrics_off_it() -> None:
     assert metrics.status == 404
     assert metrics.json()["statusCode"] == 404
     assert "nginx answers on" in output
+    assert watchdog == [(f"{make_url(db).database}_watchdog", "payflow-watchdog")]
     assert exit_code == 0, output[-3000:]
 
 
@@ -50,3 +56,20 @@ def _ready(api: Api) -> bool:
         return api.get("/health/ready", timeout=2).status == 200
     except OSError:
         return False
+
+
+def _watchdog_sessions(url: str) -> list[tuple[str, str]]:
+    """(role, application) of the watchdog's sessions on the database of `url`."""
+    admin = create_engine(ADMIN_URL)
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT usename, application_name FROM pg_stat_activity"
+                    " WHERE datname = :db AND application_name = 'payflow-watchdog'"
+                ),
+                {"db": make_url(url).database},
+            )
+            return [(row.usename, row.application_name) for row in found]
+    finally:
+        admin.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from app.persistence.migrations import ensure_database
 from app.persistence.roles import PROCESSES
+from app.persistence.watchdog import WATCHDOG
 
 ADMIN_URL = os.environ.get("PAYFLOW_TEST_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 BROKER_HOST = os.environ.get("PAYFLOW_TEST_BROKER_HOST", "guest:guest@127.0.0.1:5672")
@@ -64,7 +65,7 @@ def fresh_database(prefix: str = "payflow_test", admin_url: str = ADMIN_URL) -> 
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
             # Roles are cluster-wide: by default `payflow setup` names them after the database.
-            for process in PROCESSES:
+            for process in (*PROCESSES, WATCHDOG):
                 conn.execute(text(f'DROP ROLE IF EXISTS "{url.database}_{process}"'))
         admin.dispose()
 

@@ -94,8 +94,9 @@ def test_no_credential_in_the_compose_file_is_written_into_it(raw: dict[str, Any
     assert ("grafana", "GF_SECURITY_ADMIN_PASSWORD") in credentials
     assert ("gateway", "PAYFLOW_API_KEY_HASHES") in credentials
     assert all(REFERENCE.fullmatch(value) for value in credentials.values()), credentials
-    # PostgreSQL's owner and its three process roles; RabbitMQ's administrator and its three process users
-    assert len(set(url_passwords.values())) == 8
+    # PostgreSQL's owner, its three process roles and the watchdog; RabbitMQ's administrator and its three
+    # process users
+    assert len(set(url_passwords.values())) == 9
     assert all(REFERENCE.fullmatch(password) for password in url_passwords.values()), url_passwords
     assert environment[("postgres", "POSTGRES_HOST_AUTH_METHOD")] != "trust"
 
@@ -120,3 +121,19 @@ def test_only_setup_holds_the_broker_administrators_password_each_process_its_ow
         "orders-worker": ["PAYFLOW_ORDERS_BROKER_URL"],
         "payments-worker": ["PAYFLOW_PAYMENTS_BROKER_URL"],
     }
+
+
+def test_the_watchdog_service_holds_only_its_own_roles_password_which_setup_gives_the_role(
+    raw: dict[str, Any],
+) -> None:
+    watchdog, setup = raw["watchdog"]["environment"], raw["setup"]["environment"]
+
+    database_urls = {key: value for key, value in watchdog.items() if key.endswith("_DATABASE_URL")}
+
+    assert raw["watchdog"]["command"] == ["watchdog"]
+    assert list(database_urls) == ["PAYFLOW_WATCHDOG_DATABASE_URL"]
+    assert database_urls["PAYFLOW_WATCHDOG_DATABASE_URL"].startswith(
+        "postgresql+psycopg2://payflow_watchdog:"
+    )
+    assert "${WATCHDOG_DB_PASSWORD:?" in database_urls["PAYFLOW_WATCHDOG_DATABASE_URL"]
+    assert setup["PAYFLOW_WATCHDOG_DATABASE_URL"] == database_urls["PAYFLOW_WATCHDOG_DATABASE_URL"]

@@ -19,7 +19,7 @@ from app.gateway import metrics as gateway_metrics
 from tests.support.compose import compose_text, interpolated
 
 ROOT = Path(__file__).resolve().parents[2]
-PAYFLOW_SERVICES = ("setup", "gateway", "orders-worker", "payments-worker")
+PAYFLOW_SERVICES = ("setup", "gateway", "orders-worker", "payments-worker", "watchdog")
 # Queue depths come from RabbitMQ's own prometheus plugin, not from our code.
 RABBITMQ_METRICS = {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages"}
 METRIC_MODULES = (bus_metrics, gateway_metrics)  # imported so that their metrics are registered
@@ -103,8 +103,9 @@ def test_every_payflow_service_waits_for_setup_and_has_a_health_check(compose: d
 
     assert found["setup"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert found["setup"]["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
-    for name in ("gateway", "orders-worker", "payments-worker"):
+    for name in ("gateway", "orders-worker", "payments-worker", "watchdog"):
         assert found[name]["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+    for name in ("gateway", "orders-worker", "payments-worker"):
         assert "healthcheck" in found[name]
     for name in ("postgres", "rabbitmq"):
         assert "healthcheck" in found[name]

@@ -11,7 +11,7 @@ import pytest
 from app.cli import console, reconcile, status
 from app.config import Settings
 from app.persistence.roles import role_passwords
-from app.process_roles import gateway_read_url, process_database_url, process_roles
+from app.process_roles import gateway_read_url, process_database_url, process_roles, process_urls
 
 OWNER = "postgresql+psycopg2://owner:owner-pw@db.internal:5432/payflow"
 
@@ -101,3 +101,12 @@ def test_each_roles_connection_limit_grows_with_the_processes_a_deployment_runs_
 
     assert one["orders"] == 10  # 2 x (2 pooled x 2 overflow + 1 listener), twice for a restart
     assert four == {role: 4 * limit for role, limit in one.items()}
+
+
+def test_setup_gives_the_watchdog_role_the_password_of_its_url() -> None:
+    own = "postgresql+psycopg2://payflow_watchdog:wd-pw@db.internal/payflow"
+    settings = Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER, "PAYFLOW_WATCHDOG_DATABASE_URL": own})
+
+    passwords = role_passwords(process_urls(settings), process_roles(settings))
+
+    assert passwords == {"payflow_watchdog": "wd-pw"}
