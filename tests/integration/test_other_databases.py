@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from app.cli.commands import apply_migrations
 from app.config import Settings
 from app.persistence.migrations import ensure_database
+from app.persistence.watchdog import WATCHDOG
 from app.process_roles import process_roles
 from tests.support.own_postgres import OwnPostgres, own_postgres
 
@@ -55,7 +56,8 @@ def admin(cluster: OwnPostgres, statement: str) -> None:
 
 
 def test_on_a_dedicated_cluster_our_roles_connect_to_their_own_database_only(cluster: OwnPostgres) -> None:
-    roles = process_roles(set_up(cluster, "dedicated")).names()
+    made = process_roles(set_up(cluster, "dedicated"))
+    roles = [*made.names(), made.name(WATCHDOG)]
 
     databases = ("payflow", "postgres", "template1")
     reach = {role: [db for db in databases if connects(cluster, role, db)] for role in roles}
@@ -79,7 +81,8 @@ def test_on_a_shared_cluster_setup_leaves_other_databases_open_and_says_which_ou
     cluster: OwnPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="app.persistence.cluster_access"):
-        roles = process_roles(set_up(cluster, "shared")).names()
+        made = process_roles(set_up(cluster, "shared"))
+    roles = [*made.names(), made.name(WATCHDOG)]
 
     warnings = [record.getMessage() for record in caplog.records]
     assert all(connects(cluster, role, "postgres") for role in roles)
