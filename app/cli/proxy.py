@@ -16,12 +16,15 @@ _TEMP_DIRS = ("body", "proxy", "fastcgi", "uwsgi", "scgi")
 class ProxyLimits:
     """How much one client may ask: requests per second per API key (else per address), the burst
     answered at once above that rate, and requests in progress at once per address. `address_rate`
-    holds every address whatever keys it sends: one inventing a new key per request gets no fresh bucket."""
+    holds every address whatever keys it sends: one inventing a new key per request gets no fresh bucket.
+    And how long it may take to send a request: its whole header, and each pause within its body."""
 
     rate: str = "100r/s"
     burst: int = 200
     connections: int = 64
     address_rate: str = "400r/s"
+    header_timeout: str = "10s"
+    body_timeout: str = "10s"
 
 
 def find_nginx() -> str | None:
@@ -41,6 +44,8 @@ def render(listen: str, upstream: str, limits: ProxyLimits) -> str:
         "PROXY_BURST": str(limits.burst),
         "PROXY_CONNECTIONS": str(limits.connections),
         "PROXY_ADDRESS_RATE": limits.address_rate,
+        "PROXY_HEADER_TIMEOUT": limits.header_timeout,
+        "PROXY_BODY_TIMEOUT": limits.body_timeout,
     }
     return _PLACEHOLDER.sub(lambda match: values[match[1]], TEMPLATE.read_text(encoding="utf-8"))
 

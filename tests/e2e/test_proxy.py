@@ -1,7 +1,9 @@
-"""nginx in front of the real gateway: requests pass through, limits answer 429, nginx's errors are JSON."""
+"""nginx in front of the real gateway: requests pass through, limits answer 429, nginx's errors are JSON,
+and a client that stalls is cut off before the gateway sees a byte of its request."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
@@ -11,10 +13,23 @@ import pytest
 
 from app.cli.proxy import ProxyLimits
 from tests.support.http import Api
-from tests.support.proxy import RawResponse, exchange, running_proxy
+from tests.support.proxy import (
+    RawResponse,
+    exchange,
+    parse,
+    requests_in_progress,
+    running_proxy,
+    send_slowly,
+)
 from tests.support.system import RunningSystem, free_port
+from tests.support.waiting import wait_until
 
 STRICT = ProxyLimits(rate="1r/s", burst=5, connections=64)
+# Rates far above anything these tests send: only the limit under test can answer.
+OPEN = ProxyLimits(rate="10000r/s", burst=10000, address_rate="10000r/s")
+# Timeouts of 1 s instead of production's 10 s, so a stalled client is cut within a test's patience.
+QUICK = dataclasses.replace(OPEN, header_timeout="1s", body_timeout="1s")
+THREE_AT_ONCE = dataclasses.replace(OPEN, connections=3)
 ORDER = json.dumps({"userId": str(uuid.uuid4()), "total": 12.01}).encode()
 BIG_BODY = b'{"userId": "' + b"x" * 70_000 + b'"}'
 
@@ -118,3 +133,125 @@ def test_an_address_inventing_a_new_key_per_request_is_held_to_its_address_rate(
 
     assert {reply.status for reply in replies} == {200, 429}
     assert sum(reply.status == 429 for reply in replies) >= 20
+
+
+HEALTH = b"GET /api/health/live HTTP/1.1\r\nHost: payflow\r\nConnection: close\r\n\r\n"
+STALLED_HEADERS = {
+    "idle connection": b"",
+    "half a request line": b"POST /api/ord",
+    "half a header": b"POST /api/orders HTTP/1.1\r\nHost: payflow\r\nContent-Ty",
+}
+STALLED_BODIES = {
+    "half a body": (f"Content-Length: {len(ORDER)}", ORDER[:10]),
+    "no body at all": (f"Content-Length: {len(ORDER)}", b""),
+    "half a chunk": ("Transfer-Encoding: chunked", b"%x\r\n%s" % (len(ORDER), ORDER[:10])),
+}
+
+
+@pytest.fixture(scope="module")
+def quick_proxy(system: RunningSystem) -> Iterator[str]:
+    with running_proxy(system.env["PAYFLOW_HTTP_BIND"], QUICK) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def three_at_once(system: RunningSystem) -> Iterator[str]:
+    with running_proxy(system.env["PAYFLOW_HTTP_BIND"], THREE_AT_ONCE) as address:
+        yield address
+
+
+def in_pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[start : start + size] for start in range(0, len(data), size)]
+
+
+def order_with_id(correlation_id: str) -> bytes:
+    return post(
+        ORDER, f"Content-Length: {len(ORDER)}\r\nX-Correlation-Id: {correlation_id}\r\nConnection: close"
+    )
+
+
+@pytest.mark.parametrize("case", STALLED_HEADERS)
+def test_a_client_that_stalls_before_its_header_ends_is_disconnected_without_an_answer(
+    quick_proxy: str, case: str
+) -> None:
+    cut = send_slowly(quick_proxy, [STALLED_HEADERS[case]], pause_s=0)
+
+    assert cut.received == b""
+    assert 0.9 <= cut.seconds < 3, cut  # the 1 s header timeout, not sooner
+
+
+def test_a_header_trickling_in_is_cut_once_it_took_longer_than_the_header_timeout_in_all(
+    quick_proxy: str,
+) -> None:
+    request = order_with_id("trickled-header")
+    header = request[: request.index(b"\r\n\r\n") + 4]
+    pieces = in_pieces(header, 10)  # a piece every 0.4 s: each pause is within 1 s, the whole is not
+
+    cut = send_slowly(quick_proxy, pieces, pause_s=0.4)
+
+    assert len(pieces) >= 10
+    assert cut.received == b""
+    assert cut.pieces_sent < len(pieces)
+    assert 0.9 <= cut.seconds < 3, cut
+
+
+@pytest.mark.parametrize("case", STALLED_BODIES)
+def test_a_client_that_stalls_mid_body_is_disconnected_without_an_answer_and_the_gateway_never_sees_it(
+    system: RunningSystem, quick_proxy: str, case: str
+) -> None:
+    stalled, after = (f"{name}-{uuid.uuid4().hex[:10]}" for name in ("stalled", "after"))
+    framing, partial = STALLED_BODIES[case]
+    request = post(partial, f"{framing}\r\nX-Correlation-Id: {stalled}")
+
+    cut = send_slowly(quick_proxy, [request], pause_s=0)
+    reply = exchange(quick_proxy, order_with_id(after))
+    # The gateway logs every request it receives: once it logged the later one, it had the stalled one too.
+    wait_until(
+        lambda: after in system.logs("gateway"), timeout=10, what="the gateway to log the later request"
+    )
+
+    assert cut.received == b""
+    assert 0.9 <= cut.seconds < 3, cut  # the 1 s body timeout, not sooner
+    assert reply.status == 202, reply.body
+    assert stalled not in system.logs("gateway")
+
+
+def test_a_body_whose_every_pause_is_within_the_body_timeout_is_delivered_whole(quick_proxy: str) -> None:
+    request = order_with_id("slow-body")
+    header_end = request.index(b"\r\n\r\n") + 4
+    pieces = [request[:header_end], *in_pieces(request[header_end:], 12)]  # 0.4 s apart: 2 s in all
+
+    sent = send_slowly(quick_proxy, pieces, pause_s=0.4)
+
+    assert sent.pieces_sent == len(pieces)
+    assert sent.seconds > 1.5  # longer than the body timeout in all
+    assert parse(sent.received).status == 202
+
+
+def test_an_address_with_more_requests_in_progress_than_its_limit_gets_a_json_429_while_another_is_served(
+    three_at_once: str,
+) -> None:
+    with requests_in_progress(three_at_once, 2):
+        third = exchange(three_at_once, HEALTH)
+        with requests_in_progress(three_at_once, 1):
+            fourth = wait_until(
+                lambda: refused(exchange(three_at_once, HEALTH)), timeout=10, what="a fourth request refused"
+            )
+            from_elsewhere = exchange(three_at_once, HEALTH, source="127.0.0.2")
+    # Closed, the held requests no longer count.
+    after = wait_until(lambda: served(exchange(three_at_once, HEALTH)), timeout=10, what="a request served")
+
+    assert third.status == 200
+    assert fourth.status == 429
+    assert_error_shape(fourth, 429)
+    assert fourth.headers["retry-after"] == "1"
+    assert from_elsewhere.status == 200
+    assert after.status == 200
+
+
+def refused(reply: RawResponse) -> RawResponse | None:
+    return reply if reply.status == 429 else None
+
+
+def served(reply: RawResponse) -> RawResponse | None:
+    return reply if reply.status == 200 else None

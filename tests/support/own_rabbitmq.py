@@ -8,6 +8,8 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +32,7 @@ class OwnRabbitMQ:
     dist_port: int = field(default_factory=free_port)
     epmd_port: int = field(default_factory=free_port)  # its own epmd: not even the name registry is shared
     cookie: str = field(default_factory=lambda: secrets.token_hex(20))  # a cluster's nodes share theirs
+    management_port: int | None = None  # set: the management plugin, its HTTP API on this port
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -57,13 +60,23 @@ class OwnRabbitMQ:
         ctl = (str(SCRIPTS / "rabbitmqctl"), "-n", self.node)
         return BrokerNode(f"guest:guest@127.0.0.1:{self.amqp_port}", ctl, self.env)
 
+    @property
+    def management_url(self) -> str:
+        """The management API as the administrator (PAYFLOW_BROKER_ADMIN_URL's form)."""
+        assert self.management_port is not None, "this node runs without the management plugin"
+        return f"http://guest:guest@127.0.0.1:{self.management_port}"
+
     def write_files(self) -> None:
         (self.root / ".erlang.cookie").write_text(self.cookie)
         (self.root / ".erlang.cookie").chmod(0o400)
-        (self.root / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.amqp_port}\n")
+        conf, plugins = f"listeners.tcp.default = 127.0.0.1:{self.amqp_port}\n", ""
+        if self.management_port is not None:  # the enabled-plugins file is this node's own, not the machine's
+            conf += f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n"
+            plugins = "rabbitmq_management"
+        (self.root / "rabbitmq.conf").write_text(conf)
         (self.root / "advanced.config").write_text("[].\n")
         (self.root / "rabbitmq-env.conf").write_text("")
-        (self.root / "enabled_plugins").write_text("[].\n")
+        (self.root / "enabled_plugins").write_text(f"[{plugins}].\n")
 
     def launch(self) -> None:
         """Start the node in the background (its own session, so it can be killed whole); see wait_up."""
@@ -126,3 +139,18 @@ class OwnRabbitMQ:
             [epmd, "-port", str(self.epmd_port), "-kill"], capture_output=True, timeout=30, check=False
         )
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def own_rabbitmq(management: bool = False) -> Iterator[OwnRabbitMQ]:
+    """One node started, with the management plugin on a free port of its own when asked; stopped and
+    deleted at the end."""
+    port = free_port() if management else None
+    node = OwnRabbitMQ(Path(tempfile.mkdtemp(prefix="payflow-test-rabbitmq-")), management_port=port)
+    try:
+        node.write_files()
+        node.launch()
+        node.wait_up()  # the node's boot includes starting its plugins: the API answers from here on
+        yield node
+    finally:
+        node.discard()

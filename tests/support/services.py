@@ -83,7 +83,9 @@ def fresh_vhost(prefix: str = "payflow-test", broker: BrokerNode = MACHINE_BROKE
 
 
 @contextlib.contextmanager
-def broker_users(vhost_url: str, prefix: str = "payflow-test") -> Iterator[dict[str, str]]:
+def broker_users(
+    vhost_url: str, prefix: str = "payflow-test", broker: BrokerNode = MACHINE_BROKER
+) -> Iterator[dict[str, str]]:
     """Each process role's broker URL on `vhost_url`'s vhost, as a user no other test or stack uses
     (users are global to the broker) and a random password; the users `payflow setup` made from these
     URLs are deleted when the block ends."""
@@ -97,7 +99,7 @@ def broker_users(vhost_url: str, prefix: str = "payflow-test") -> Iterator[dict[
         }
     finally:
         for name in names.values():  # a user setup never made is simply not there
-            MACHINE_BROKER.succeeds("delete_user", name)
+            broker.succeeds("delete_user", name)
 
 
 def role_broker_env(urls: dict[str, str]) -> dict[str, str]:

@@ -67,6 +67,10 @@ def test_the_compose_proxy_limits_are_those_payflow_run_uses(services: dict[str,
         str(limits.connections),
         limits.address_rate,
     )
+    assert (env["PROXY_HEADER_TIMEOUT"], env["PROXY_BODY_TIMEOUT"]) == (
+        limits.header_timeout,
+        limits.body_timeout,
+    )
 
 
 def test_every_variable_of_the_compose_file_is_required_none_has_a_default() -> None:

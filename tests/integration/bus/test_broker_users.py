@@ -1,5 +1,7 @@
 """Setup makes a broker user per process role on real RabbitMQ; each may do its job, and the broker refuses
-it everything else: the internet-facing gateway cannot forge a payment event nor read any queue."""
+it everything else: the internet-facing gateway cannot forge a payment event nor read any queue. Every
+check runs twice: users made with rabbitmqctl (the machine's node), and through the management HTTP API
+(a throwaway node of the tests' own with the plugin, which the machine's node must not get)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from app.bus.topology import DEAD_LETTERS, retry_queue_name
 from app.cli.commands import declare
 from app.config import Settings
 from app.contracts import OrderCreated, PaymentApproved, exchange_of
-from tests.support.services import broker_users, fresh_vhost, role_broker_env
+from tests.support.own_rabbitmq import OwnRabbitMQ, own_rabbitmq
+from tests.support.services import MACHINE_BROKER, broker_users, fresh_vhost, role_broker_env
 
 pytestmark = pytest.mark.integration
 FORGED = PaymentApproved(order_id=uuid.uuid4(), payment_id=uuid.uuid4(), amount=Decimal("10.01"))
@@ -27,11 +30,23 @@ ACCEPTED = OrderCreated(order_id=uuid.uuid4(), user_id=uuid.uuid4(), total=Decim
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[tuple[Settings, dict[str, str]]]:
-    """A vhost of its own, set up by `payflow topology` with a URL per process role: the settings (as the
-    administrator) and each role's URL."""
-    with fresh_vhost() as vhost_url, broker_users(vhost_url) as urls:
-        settings = Settings.from_env({"PAYFLOW_BROKER_URL": vhost_url, **role_broker_env(urls)})
+def management_node() -> Iterator[OwnRabbitMQ]:
+    """A node of this module's own with the management plugin (on a free port), deleted at the end."""
+    with own_rabbitmq(management=True) as node:
+        yield node
+
+
+@pytest.fixture(scope="module", params=["rabbitmqctl", "management API"])
+def stack(request: pytest.FixtureRequest) -> Iterator[tuple[Settings, dict[str, str]]]:
+    """A vhost of its own, set up by `payflow topology` with a URL per process role, its users made by
+    rabbitmqctl or the management API: the settings (as the administrator) and each role's URL."""
+    admin: dict[str, str] = {}
+    broker = MACHINE_BROKER
+    if request.param == "management API":
+        node: OwnRabbitMQ = request.getfixturevalue("management_node")
+        admin, broker = {"PAYFLOW_BROKER_ADMIN_URL": node.management_url}, node.broker
+    with fresh_vhost(broker=broker) as vhost_url, broker_users(vhost_url, broker=broker) as urls:
+        settings = Settings.from_env({"PAYFLOW_BROKER_URL": vhost_url, **role_broker_env(urls), **admin})
         declare(settings)
         yield settings, urls
 

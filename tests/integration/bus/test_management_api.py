@@ -1,6 +1,6 @@
 """With PAYFLOW_BROKER_ADMIN_URL set, setup makes the role users through the management HTTP API (as in the
-compose file's RabbitMQ). The machine's broker has no management plugin and must not get one, so a fake
-server records what setup asks of it."""
+compose file's RabbitMQ). A fake server records the exact requests setup sends; test_broker_users.py
+checks what users made through a real management API (a throwaway node with the plugin) may do."""
 
 from __future__ import annotations
 

@@ -51,13 +51,29 @@ def test_rendering_fills_every_placeholder_of_the_template() -> None:
     assert "server unix:/run/gateway.sock;" in config
 
 
+def test_a_client_has_10_seconds_for_its_header_and_for_each_pause_in_its_body_unless_told_otherwise() -> (
+    None
+):
+    default = render("127.0.0.1:3000", "127.0.0.1:3001", ProxyLimits())
+    short = render("127.0.0.1:3000", "127.0.0.1:3001", ProxyLimits(header_timeout="1s", body_timeout="2s"))
+
+    assert (directive(default, "client_header_timeout"), directive(default, "client_body_timeout")) == (
+        "10s",
+        "10s",
+    )
+    assert (directive(short, "client_header_timeout"), directive(short, "client_body_timeout")) == (
+        "1s",
+        "2s",
+    )
+
+
 def test_every_error_page_nginx_serves_is_the_gateways_error_shape() -> None:
     config = render("127.0.0.1:3000", "127.0.0.1:3001", ProxyLimits())
     redirected = {int(code) for code in re.findall(r"error_page (\d+) (?:=\d+ )?/_errors/", config)}
 
     pages = error_pages(config)
 
-    assert {400, 408, 413, 414, 429, 494, 502, 503, 504} <= redirected
+    assert {400, 413, 414, 429, 494, 502, 503, 504} <= redirected
     assert set(pages) == (redirected - {494}) | {431}
     for status, body in pages.items():
         assert list(body) == ["statusCode", "error", "message", "correlationId"], status
