@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,10 +23,21 @@ COMMANDS = {
 }
 
 
+# Below Linux's default ephemeral range (32768-60999): a port the kernel hands out as the source of an
+# outgoing connection (and it makes thousands here) could otherwise be taken before its server binds it.
+_PORTS = range(20_000, 32_768)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port of 127.0.0.1 that nothing listens on now, outside the range outgoing connections take from."""
+    for port in random.sample(_PORTS, 500):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port among 500 tried in {_PORTS}")
 
 
 @dataclass
@@ -57,6 +70,11 @@ class RunningSystem:
 
     def wait_ready(self) -> None:
         wait_until(self._ready, timeout=60, what="the gateway to report ready")
+        for role in ("orders", "payments"):
+            port = self.env.get(f"PAYFLOW_{role.upper()}_METRICS_PORT", "0")
+            if role in self.processes and port != "0":
+                listening = functools.partial(_answers, int(port))
+                wait_until(listening, timeout=60, what=f"the {role} worker's HTTP port to accept")
 
     def _ready(self) -> bool:
         try:
@@ -75,6 +93,15 @@ class RunningSystem:
 
     def logs(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+
+def _answers(port: int) -> bool:
+    """True once something accepts connections on 127.0.0.1:`port`."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return False
+    return True
 
 
 def system_env(database_url: str, broker_url: str, **overrides: str) -> dict[str, str]:
