@@ -28,6 +28,7 @@ from app.persistence.migrations import upgrade_all
 from app.persistence.roles import ProcessRoles, role_url, secure_database
 from app.persistence.watchdog import WATCHDOG, Limits, sweep
 from app.process_roles import process_roles
+from tests.support.figures import report
 from tests.support.services import ADMIN_URL, fresh_database
 from tests.support.system import ROOT
 from tests.support.waiting import wait_until
@@ -135,6 +136,9 @@ def test_a_module_role_that_lifts_its_timeout_has_its_statement_cancelled_soon_a
     finally:
         conn.close()
 
+    report(
+        f"watchdog: a statement with its timeout lifted cancelled after {elapsed_ms:.0f} ms, limit {LIMIT_MS}"
+    )
     assert LIMIT_MS <= elapsed_ms < LIMIT_MS + 5 * INTERVAL_MS
     warning = wait_until(
         lambda: next((line for line in watched.output().splitlines() if f"pid {pid}:" in line), None),
@@ -163,6 +167,7 @@ def test_a_session_left_idle_in_a_transaction_past_the_limit_is_terminated(watch
     with pytest.raises(psycopg2.OperationalError):
         conn.cursor().execute("SELECT 1")
     conn.close()
+    report(f"watchdog: a session idle in a transaction ended after {ended_after_ms:.0f} ms, limit {LIMIT_MS}")
     assert ended_after_ms >= LIMIT_MS
     assert f"terminated the session of {watched.roles.name('payments')} pid {pid}: idle in transaction" in (
         watched.output()
