@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 WATCHDOG = "watchdog"
 WATCHDOG_RIGHTS = ("pg_signal_backend", "pg_read_all_stats")
 WATCHDOG_CONNECTION_LIMIT = 3  # one per watched server, and room for a restart's overlap
-TERMINATE_AFTER_MS = 10_000  # still running this long past its limit: the cancel did not stop it
+# Still running this long past its limit: the cancel did not stop it. Idle in a transaction this long past
+# it: not a relay waiting for the broker's confirms, which holds its transaction for up to 10 s.
+TERMINATE_AFTER_MS = 10_000
 _INSUFFICIENT_PRIVILEGE = "42501"
 
 # Per session of a watched role in this database: how long it has been active (or idle in a transaction)
@@ -31,11 +33,11 @@ _SWEEP = text(
                    - CASE a.state WHEN 'active' THEN a.query_start ELSE a.state_change END) AS age_ms
         FROM pg_stat_activity AS a JOIN watched AS w ON a.usename = w.role
         WHERE a.datname = current_database() AND a.backend_type = 'client backend'
+          AND (a.state = 'active' OR a.state LIKE 'idle in transaction%')
     ), judged AS (
         SELECT *, CASE
-            WHEN state = 'active' AND age_ms > limit_ms + :terminate_after_ms THEN 'terminate'
+            WHEN age_ms > limit_ms + :terminate_after_ms THEN 'terminate'  -- active or idle in a transaction
             WHEN state = 'active' AND age_ms > limit_ms + :cancel_after_ms THEN 'cancel'
-            WHEN state LIKE 'idle in transaction%' AND age_ms > limit_ms THEN 'terminate'
         END AS action
         FROM sessions
     )

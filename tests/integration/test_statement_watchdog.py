@@ -26,7 +26,7 @@ from app.config import Settings
 from app.persistence import build_engine
 from app.persistence.migrations import upgrade_all
 from app.persistence.roles import ProcessRoles, role_url, secure_database
-from app.persistence.watchdog import WATCHDOG, Limits, sweep
+from app.persistence.watchdog import TERMINATE_AFTER_MS, WATCHDOG, Limits, sweep
 from app.process_roles import process_roles
 from tests.support.figures import report
 from tests.support.services import ADMIN_URL, fresh_database
@@ -150,7 +150,9 @@ def test_a_module_role_that_lifts_its_timeout_has_its_statement_cancelled_soon_a
     assert "pg_sleep" not in watched.output()  # never the query text: values are inlined in it
 
 
-def test_a_session_left_idle_in_a_transaction_past_the_limit_is_terminated(watched: Watched) -> None:
+def test_a_session_left_idle_in_a_transaction_ten_seconds_past_the_limit_is_terminated(
+    watched: Watched,
+) -> None:
     conn = watched.connect("payments")
     pid = conn.get_backend_pid()
     with conn.cursor() as cursor:
@@ -159,7 +161,7 @@ def test_a_session_left_idle_in_a_transaction_past_the_limit_is_terminated(watch
 
     wait_until(
         lambda: _sessions_of(watched.url, watched.roles.name("payments"), pid) == 0,
-        timeout=10,
+        timeout=30,
         what="the idle session to end",
     )
     ended_after_ms = (time.monotonic() - idle_since) * 1000
@@ -168,7 +170,7 @@ def test_a_session_left_idle_in_a_transaction_past_the_limit_is_terminated(watch
         conn.cursor().execute("SELECT 1")
     conn.close()
     report(f"watchdog: a session idle in a transaction ended after {ended_after_ms:.0f} ms, limit {LIMIT_MS}")
-    assert ended_after_ms >= LIMIT_MS
+    assert ended_after_ms >= LIMIT_MS + TERMINATE_AFTER_MS  # a relay awaiting confirms is idle that long
     assert f"terminated the session of {watched.roles.name('payments')} pid {pid}: idle in transaction" in (
         watched.output()
     )
