@@ -4,7 +4,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.persistence.roles import PROCESSES, ProcessRoles, role_prefix, role_url
-from app.persistence.watchdog import WATCHDOG, Limits
+from app.persistence.watchdog import WATCHDOG, Grace
 
 WORKER_POOL_SIZE = 2  # connections a worker's engine keeps (it overflows to twice as many)
 WORKERS = tuple(process for process in PROCESSES if process != "gateway")  # one per module
@@ -39,22 +39,18 @@ def process_roles(settings: Settings) -> ProcessRoles:
         WORKERS, settings.worker_statement_timeout_ms
     )
     prefix = role_prefix(settings.database_url, settings.database_role_prefix)
-    return ProcessRoles(prefix, {role: 2 * most[role] for role in PROCESSES}, timeouts)
+    limits = {role: 2 * most[role] for role in PROCESSES}
+    return ProcessRoles(prefix, limits, timeouts, Grace(cancel_after_ms=settings.watchdog_interval_ms))
 
 
 def watchdog_urls(settings: Settings) -> dict[str, str]:
     """Where the watchdog watches, as its role: the primary, and the replica the gateway reads from, if any
-    (the same role and password: a streaming replica copies the whole cluster)."""
+    (the same role and password, on the replica's host and options: a streaming replica copies the whole
+    cluster, the sweep function included)."""
     primary = process_database_url(settings, WATCHDOG)
-    if not settings.read_database_url:
+    if not (read_url := settings.gateway_read_database_url or settings.read_database_url):
         return {"primary": primary}
-    replica = make_url(settings.read_database_url)
-    on_replica = make_url(primary).set(host=replica.host, port=replica.port, database=replica.database)
+    replica = make_url(read_url)
+    own = make_url(primary)
+    on_replica = own.set(host=replica.host, port=replica.port, database=replica.database, query=replica.query)
     return {"primary": primary, "replica": on_replica.render_as_string(hide_password=False)}
-
-
-def watch_limits(settings: Settings) -> Limits:
-    """The module roles' statement timeouts by role name, a cancel one watchdog interval after each."""
-    roles = process_roles(settings)
-    timeouts = {roles.name(process): roles.statement_timeouts_ms[process] for process in PROCESSES}
-    return Limits(timeouts, cancel_after_ms=settings.watchdog_interval_ms)

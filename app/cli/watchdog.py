@@ -14,8 +14,8 @@ from app.cli.console import load_settings
 from app.config import Settings
 from app.jobs import Background, Job
 from app.persistence import build_engine, redact_url
-from app.persistence.watchdog import Limits, Stopped, sweep
-from app.process_roles import watch_limits, watchdog_urls
+from app.persistence.watchdog import Stopped, sweep
+from app.process_roles import watchdog_urls
 
 log = logging.getLogger("payflow.watchdog")
 STATEMENT_TIMEOUT_MS = 5_000  # the watchdog's own: a pass over pg_stat_activity takes milliseconds
@@ -32,9 +32,9 @@ def register(sub: Any) -> None:
 def run_watchdog(args: argparse.Namespace) -> int:
     """Watch the primary (and the gateway's replica, if any) until SIGTERM/SIGINT."""
     settings = load_settings("watchdog")
-    limits, interval_s = watch_limits(settings), settings.watchdog_interval_ms / 1000
+    interval_s = settings.watchdog_interval_ms / 1000
     engines = {server: _engine(settings, url) for server, url in watchdog_urls(settings).items()}
-    passes = {server: functools.partial(sweep, engine, limits) for server, engine in engines.items()}
+    passes = {server: functools.partial(sweep, engine) for server, engine in engines.items()}
     background = Background(
         [
             Job(f"watchdog-{server}", functools.partial(watch, fn, server, interval_s))
@@ -44,7 +44,7 @@ def run_watchdog(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: background.stop.set())
     for server, engine in engines.items():
-        log.info("watchdog on the %s (%s) holds %s", server, redact_url(str(engine.url)), _roles(limits))
+        log.info("watchdog on the %s (%s), every %.1f s", server, redact_url(str(engine.url)), interval_s)
     while not background.stop.wait(0.5):
         pass
     background.shutdown()
@@ -78,10 +78,6 @@ def _engine(settings: Settings, url: str) -> Engine:
         statement_timeout_ms=STATEMENT_TIMEOUT_MS,
         pool_size=1,
     )
-
-
-def _roles(limits: Limits) -> str:
-    return ", ".join(f"{role} ({limit_ms} ms)" for role, limit_ms in limits.timeouts_ms.items())
 
 
 def _first_line(exc: Exception) -> str:

@@ -21,13 +21,12 @@ _REACHABLE = text(
 
 
 def close_other_databases(conn: Connection) -> list[str]:
-    """On a cluster of our own: take `CONNECT` from `PUBLIC` on every other database, after granting it to
-    the owner running setup (it needs `postgres` to create the database next time). PostgreSQL only warns
-    when setup's user may not change a database, so the databases still open to `PUBLIC` are returned.
-    Superusers are not held by `CONNECT`."""
+    """On a cluster of our own: take `CONNECT` from `PUBLIC` on every other database (their owners and
+    superusers keep it). PostgreSQL only warns when setup's user may not change a database, so the
+    databases still open to `PUBLIC` are returned."""
+    quote = conn.dialect.identifier_preparer.quote_identifier  # names are anyone's with CREATEDB
     for (database,) in conn.execute(text(_OTHERS)).all():
-        conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO CURRENT_USER'))
-        conn.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC'))
+        conn.execute(text(f"REVOKE CONNECT ON DATABASE {quote(database)} FROM PUBLIC"))
     return list(conn.execute(_OPEN).scalars())
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.persistence.migrations import VERSION_TABLE
-from app.persistence.watchdog import WATCHDOG, WATCHDOG_CONNECTION_LIMIT, grant_watchdog_rights
+from app.persistence.watchdog import DEFAULT_GRACE, WATCHDOG, WATCHDOG_CONNECTION_LIMIT, Grace, install_sweep
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class ProcessRoles:
     prefix: str
     connection_limits: Mapping[str, int]
     statement_timeouts_ms: Mapping[str, int]
+    grace: Grace = DEFAULT_GRACE  # what the watchdog allows past those timeouts
 
     def name(self, process: str) -> str:
         return f"{self.prefix}_{process}"
@@ -113,16 +114,18 @@ def role_passwords(process_urls: Mapping[str, str], roles: ProcessRoles) -> dict
 def secure_database(engine: Engine, roles: ProcessRoles, passwords: Mapping[str, str] | None = None) -> None:
     """Create the process roles and the watchdog's, set the `passwords` given (role name -> password),
     (re)apply every grant and limit. Needs the migrations applied and an owner allowed to create roles (or
-    the roles made already); the watchdog's rights need a superuser or their ADMIN OPTION (else a warning)."""
+    the roles made already); the watchdog's sweep needs a superuser, or pg_read_all_stats and
+    pg_signal_backend (else a warning)."""
     with engine.begin() as conn:
         for role in [*roles.names(), roles.name(WATCHDOG)]:
             _ensure_role(conn, role)
-        grant_watchdog_rights(conn, roles.name(WATCHDOG))
         for role, password in (passwords or {}).items():
             # psycopg2 binds client-side, so the password travels as a quoted literal, never in a log.
             conn.execute(text(f'ALTER ROLE "{role}" PASSWORD :password'), {"password": password})
         for statement in grant_statements(roles) + limit_statements(roles, str(engine.url.database)):
             conn.execute(text(statement))
+        timeouts = {roles.name(process): roles.statement_timeouts_ms[process] for process in PROCESSES}
+        install_sweep(conn, roles.name(WATCHDOG), timeouts, roles.grace)
     log.info("database roles %s granted their schemas", ", ".join(roles.names()))
 
 

@@ -1,69 +1,59 @@
-"""The statement-timeout watchdog: its role, and its one statement stopping sessions past their limit."""
+"""The statement-timeout watchdog's one function: stop our roles' sessions past their limit, nothing else."""
 
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
 # A role's own `SET statement_timeout = 0` lifts the limit `ALTER ROLE ... SET` gave it; PostgreSQL cannot
-# forbid that, so another role enforces it: `<prefix>_watchdog` sees every session's state
-# (pg_read_all_stats) and may signal non-superuser backends (pg_signal_backend). It holds no privilege on
-# any schema or table and is a member of no module role, so it never reaches their data.
+# forbid that, so another role enforces it. Seeing every session and signalling another role's backend
+# takes pg_read_all_stats and pg_signal_backend, which reach far beyond our roles (other tenants' sessions,
+# every query's text). So setup's own user, which holds them, defines SWEEP as SECURITY DEFINER with our
+# roles and limits written into it, and `<prefix>_watchdog` may only EXECUTE it: it holds no right of its
+# own, cannot choose whom to stop, and never sees a query.
 WATCHDOG = "watchdog"
-WATCHDOG_RIGHTS = ("pg_signal_backend", "pg_read_all_stats")
 WATCHDOG_CONNECTION_LIMIT = 3  # one per watched server, and room for a restart's overlap
-# Still running this long past its limit: the cancel did not stop it. Idle in a transaction this long past
-# it: not a relay waiting for the broker's confirms, which holds its transaction for up to 10 s.
-TERMINATE_AFTER_MS = 10_000
-_INSUFFICIENT_PRIVILEGE = "42501"
-
-# Per session of a watched role in this database: how long it has been active (or idle in a transaction)
-# and what to do. The signals are in the select list, so they run only for the rows the WHERE keeps.
-_SWEEP = text(
-    """
-    WITH watched AS (
-        SELECT * FROM unnest(CAST(:roles AS text[]), CAST(:limits_ms AS bigint[])) AS w(role, limit_ms)
-    ), sessions AS (
-        SELECT a.pid, a.usename AS role, a.state, w.limit_ms,
-               1000 * extract(epoch FROM clock_timestamp()
-                   - CASE a.state WHEN 'active' THEN a.query_start ELSE a.state_change END) AS age_ms
-        FROM pg_stat_activity AS a JOIN watched AS w ON a.usename = w.role
+SWEEP = "public.payflow_watchdog_sweep"
+# A session idle in a transaction this long past its limit is ended. Not sooner: an outbox relay keeps its
+# transaction open while the broker confirms a batch (up to 10 s, app.bus.publisher.CONFIRM_TIMEOUT_S).
+IDLE_GRACE_MS = 15_000
+_RIGHTS = ("pg_read_all_stats", "pg_signal_backend")
+# Active statements past limit + cancel grace are cancelled (every pass until they stop; a session is never
+# ended mid-statement: a COMMIT waiting for a synchronous standby would look failed to its client).
+_BODY = """
+    WITH watched(role, limit_ms) AS (VALUES {watched}), sessions AS (
+        SELECT a.pid, CAST(a.usename AS text) AS role, a.state, CAST(w.limit_ms AS bigint) AS limit_ms,
+               CAST(1000 * extract(epoch FROM clock_timestamp() - CASE a.state WHEN 'active'
+                   THEN a.query_start ELSE a.state_change END) AS bigint) AS age_ms
+        FROM pg_catalog.pg_stat_activity AS a JOIN watched AS w ON a.usename = w.role
         WHERE a.datname = current_database() AND a.backend_type = 'client backend'
-          AND (a.state = 'active' OR a.state LIKE 'idle in transaction%')
     ), judged AS (
         SELECT *, CASE
-            WHEN age_ms > limit_ms + :terminate_after_ms THEN 'terminate'  -- active or idle in a transaction
-            WHEN state = 'active' AND age_ms > limit_ms + :cancel_after_ms THEN 'cancel'
+            WHEN state = 'active' AND age_ms > limit_ms + {cancel_after_ms} THEN 'cancel'
+            WHEN state IN ('idle in transaction', 'idle in transaction (aborted)')
+                AND age_ms > limit_ms + {idle_after_ms} THEN 'terminate'
         END AS action
         FROM sessions
     )
-    SELECT pid, role, state, action, CAST(age_ms AS bigint) AS age_ms, limit_ms,
-           CASE action WHEN 'cancel' THEN pg_cancel_backend(pid) ELSE pg_terminate_backend(pid) END AS done
+    SELECT pid, role, state, action, age_ms, limit_ms,
+           CASE action WHEN 'cancel' THEN pg_cancel_backend(pid) ELSE pg_terminate_backend(pid) END
     FROM judged WHERE action IS NOT NULL
-    """
-)
+"""
 
 
 @dataclass(frozen=True)
-class Limits:
-    """What the watchdog holds each role (by name) to, and the grace it gives before cancelling (one pass,
-    so the role's own timeout fires first) and before ending the session (the cancel did not work)."""
+class Grace:
+    """How long past its limit a role's statement is cancelled (one watchdog pass, so the role's own
+    timeout fires first while in force) and its session ended when idle in a transaction."""
 
-    timeouts_ms: Mapping[str, int]
     cancel_after_ms: int
-    terminate_after_ms: int = TERMINATE_AFTER_MS
+    idle_after_ms: int = IDLE_GRACE_MS
 
-    def parameters(self) -> dict[str, object]:
-        return {
-            "roles": list(self.timeouts_ms),
-            "limits_ms": list(self.timeouts_ms.values()),
-            "cancel_after_ms": self.cancel_after_ms,
-            "terminate_after_ms": self.terminate_after_ms,
-        }
+
+DEFAULT_GRACE = Grace(cancel_after_ms=1000)  # one pass of the default PAYFLOW_WATCHDOG_INTERVAL_MS
 
 
 @dataclass(frozen=True)
@@ -89,25 +79,40 @@ class Stopped:
         )
 
 
-def sweep(engine: Engine, limits: Limits) -> list[Stopped]:
-    """One pass: signal every session of the watched roles in this database that outlasts its limit."""
+def sweep(engine: Engine) -> list[Stopped]:
+    """One pass: the sessions of our roles in this database that outlasted their limits, now signalled."""
     with engine.begin() as conn:
-        rows = conn.execute(_SWEEP, limits.parameters()).mappings().all()
-    return [Stopped(**row) for row in rows]
+        rows = conn.execute(text(f"SELECT * FROM {SWEEP}()")).all()
+    return [Stopped(*row) for row in rows]
 
 
-def grant_watchdog_rights(conn: Connection, watchdog: str) -> None:
-    """Make `watchdog` a member of the predefined roles it needs; without the right to, warn and go on."""
-    rights = ", ".join(WATCHDOG_RIGHTS)
-    try:
-        with conn.begin_nested():
-            conn.execute(text(f'GRANT {rights} TO "{watchdog}"'))
-    except DBAPIError as exc:
-        if getattr(exc.orig, "pgcode", None) != _INSUFFICIENT_PRIVILEGE:
-            raise
+def install_sweep(conn: Connection, watchdog: str, timeouts_ms: Mapping[str, int], grace: Grace) -> None:
+    """(Re)define the sweep as setup's user, with `timeouts_ms` (role name -> limit) written into it, for
+    `watchdog` alone to run; warn when that user lacks the rights the sweep needs."""
+    watched = ", ".join(f"({_literal(role)}, {int(limit)})" for role, limit in timeouts_ms.items())
+    body = _BODY.format(
+        watched=watched, cancel_after_ms=int(grace.cancel_after_ms), idle_after_ms=int(grace.idle_after_ms)
+    )
+    columns = "pid integer, role text, state text, action text, age_ms bigint, limit_ms bigint, done boolean"
+    conn.exec_driver_sql(
+        f"CREATE OR REPLACE FUNCTION {SWEEP}() RETURNS TABLE ({columns}) LANGUAGE sql VOLATILE"
+        f" SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $sweep${body}$sweep$"
+    )
+    conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {SWEEP}() FROM PUBLIC")
+    conn.exec_driver_sql(f'GRANT EXECUTE ON FUNCTION {SWEEP}() TO "{watchdog}"')
+    if not conn.execute(text(_MAY_SWEEP)).scalar_one():
         log.warning(
-            "cannot grant %s to %s (needs a superuser or their ADMIN OPTION): `payflow watchdog` will stop "
-            "nothing, and the roles' statement timeouts are defaults they can lift",
-            rights,
-            watchdog,
+            "setup's user is neither a superuser nor a member of %s: `payflow watchdog` will stop nothing, "
+            "and the roles' statement timeouts are defaults they can lift",
+            " and ".join(_RIGHTS),
         )
+
+
+_MAY_SWEEP = (
+    "SELECT rolsuper OR (pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')"
+    " AND pg_has_role(current_user, 'pg_signal_backend', 'USAGE')) FROM pg_roles WHERE rolname = current_user"
+)
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

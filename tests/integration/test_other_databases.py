@@ -65,7 +65,7 @@ def test_on_a_dedicated_cluster_our_roles_connect_to_their_own_database_only(clu
     assert reach == {role: ["payflow"] for role in roles}
 
 
-def test_on_a_dedicated_cluster_other_roles_keep_no_way_in_but_the_owner_and_superusers_do(
+def test_on_a_dedicated_cluster_other_roles_lose_their_way_in_but_superusers_keep_theirs(
     cluster: OwnPostgres,
 ) -> None:
     admin(cluster, 'CREATE ROLE "someone_else" LOGIN')
@@ -84,7 +84,7 @@ def test_on_a_shared_cluster_setup_leaves_other_databases_open_and_says_which_ou
         made = process_roles(set_up(cluster, "shared"))
     roles = [*made.names(), made.name(WATCHDOG)]
 
-    warnings = [record.getMessage() for record in caplog.records]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "app.persistence.cluster_access"]
     assert all(connects(cluster, role, "postgres") for role in roles)
     assert len(warnings) == 1
     assert all(f"{role}: postgres, template1" in warnings[0] for role in roles)
@@ -99,6 +99,20 @@ def test_a_dedicated_setup_by_an_owner_that_is_not_a_superuser_names_the_databas
     with caplog.at_level(logging.WARNING, logger="app.persistence.cluster_access"):
         set_up(cluster, "dedicated", owner="owner")
 
-    warnings = [record.getMessage() for record in caplog.records]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "app.persistence.cluster_access"]
     assert warnings[0] == "could not close databases postgres, template1: only their owner or a superuser may"
     assert "payflow_orders: postgres, template1" in warnings[1]
+
+
+def test_setup_by_a_user_without_the_rights_the_watchdogs_sweep_needs_says_it_will_stop_nothing(
+    cluster: OwnPostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin(cluster, 'CREATE ROLE "owner" LOGIN CREATEROLE')
+    admin(cluster, 'CREATE DATABASE "payflow" OWNER "owner"')
+
+    with caplog.at_level(logging.WARNING, logger="app.persistence.watchdog"):
+        set_up(cluster, "shared", owner="owner")
+
+    warnings = [r.getMessage() for r in caplog.records if r.name == "app.persistence.watchdog"]
+    assert len(warnings) == 1
+    assert "`payflow watchdog` will stop nothing" in warnings[0]

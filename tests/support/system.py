@@ -26,16 +26,20 @@ COMMANDS = {
 # Below Linux's default ephemeral range (32768-60999): a port the kernel hands out as the source of an
 # outgoing connection (and it makes thousands here) could otherwise be taken before its server binds it.
 _PORTS = range(20_000, 32_768)
+_HANDED_OUT: set[int] = set()  # never the same port twice in a run, though the first is not bound yet
 
 
 def free_port() -> int:
     """A port of 127.0.0.1 that nothing listens on now, outside the range outgoing connections take from."""
     for port in random.sample(_PORTS, 500):
+        if port in _HANDED_OUT:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     raise AssertionError(f"no free port among 500 tried in {_PORTS}")
 

@@ -98,7 +98,9 @@ def test_every_command_the_compose_file_runs_is_a_payflow_subcommand(
     assert args.command == command[0]
 
 
-def test_every_payflow_service_waits_for_setup_and_has_a_health_check(compose: dict[str, Any]) -> None:
+def test_every_payflow_service_waits_for_setup_and_each_server_has_a_health_check(
+    compose: dict[str, Any],
+) -> None:
     found = services(compose)
 
     assert found["setup"]["depends_on"]["postgres"]["condition"] == "service_healthy"

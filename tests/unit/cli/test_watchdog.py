@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 from app.cli.watchdog import BACKOFF_CAP_S, watch
 from app.config import Settings
 from app.persistence.roles import grant_statements, limit_statements
-from app.persistence.watchdog import TERMINATE_AFTER_MS, WATCHDOG_CONNECTION_LIMIT, Stopped
-from app.process_roles import process_roles, watch_limits, watchdog_urls
+from app.persistence.watchdog import IDLE_GRACE_MS, WATCHDOG_CONNECTION_LIMIT, Grace, Stopped
+from app.process_roles import process_roles, watchdog_urls
 
 OWNER = "postgresql+psycopg2://owner:owner-pw@db.internal:5432/payflow"
 CANCELLED = Stopped(
@@ -78,13 +78,13 @@ def test_a_signal_that_could_not_be_sent_says_so() -> None:
     assert ended.describe().startswith("could not signal (terminate) the session of payflow_orders pid 4242")
 
 
-def test_the_watchdog_holds_each_module_role_to_its_own_timeout_cancelling_one_interval_late() -> None:
+def test_setup_holds_each_module_role_to_its_own_timeout_cancelling_one_watchdog_interval_late() -> None:
     env = {"PAYFLOW_DATABASE_URL": OWNER, "PAYFLOW_WATCHDOG_INTERVAL_MS": "250"}
 
-    limits = watch_limits(Settings.from_env(env))
+    roles = process_roles(Settings.from_env(env))
 
-    assert limits.timeouts_ms == {"payflow_gateway": 2000, "payflow_orders": 30000, "payflow_payments": 30000}
-    assert (limits.cancel_after_ms, limits.terminate_after_ms) == (250, TERMINATE_AFTER_MS)
+    assert roles.statement_timeouts_ms == {"gateway": 2000, "orders": 30000, "payments": 30000}
+    assert roles.grace == Grace(cancel_after_ms=250, idle_after_ms=IDLE_GRACE_MS)
 
 
 def test_the_watchdog_connects_as_its_own_role_and_watches_the_replica_with_the_same_credentials() -> None:
@@ -118,3 +118,19 @@ def test_the_watchdog_role_may_connect_to_our_database_only_a_few_times_and_is_g
     assert 'GRANT CONNECT ON DATABASE "payflow" TO "payflow_watchdog"' in limits
     assert f'ALTER ROLE "payflow_watchdog" CONNECTION LIMIT {WATCHDOG_CONNECTION_LIMIT}' in limits
     assert not [statement for statement in grants if "payflow_watchdog" in statement]
+
+
+def test_the_watchdog_watches_the_replica_the_gateway_reads_from_with_that_replicas_options() -> None:
+    gateway_replica = (
+        "postgresql+psycopg2://payflow_gateway:gw-pw@replica.internal:5433/payflow?sslmode=require"
+    )
+    settings = Settings.from_env(
+        {"PAYFLOW_DATABASE_URL": OWNER, "PAYFLOW_GATEWAY_READ_DATABASE_URL": gateway_replica}
+    )
+
+    urls = watchdog_urls(settings)
+
+    assert (
+        urls["replica"]
+        == "postgresql+psycopg2://payflow_watchdog@replica.internal:5433/payflow?sslmode=require"
+    )
