@@ -4,7 +4,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.persistence.roles import PROCESSES, ProcessRoles, role_prefix, role_url
-from app.persistence.watchdog import WATCHDOG, Grace
+from app.persistence.watchdog import WATCHDOG, WATCHDOG_CONNECTION_LIMIT, Grace
 
 WORKER_POOL_SIZE = 2  # connections a worker's engine keeps (it overflows to twice as many)
 WORKERS = tuple(process for process in PROCESSES if process != "gateway")  # one per module
@@ -40,6 +40,7 @@ def process_roles(settings: Settings) -> ProcessRoles:
     )
     prefix = role_prefix(settings.database_url, settings.database_role_prefix)
     limits = {role: 2 * most[role] for role in PROCESSES}
+    limits[WATCHDOG] = settings.processes_per_role * WATCHDOG_CONNECTION_LIMIT  # a watchdog per host too
     return ProcessRoles(prefix, limits, timeouts, Grace(cancel_after_ms=settings.watchdog_interval_ms))
 
 

@@ -77,10 +77,11 @@ def grant_statements(roles: ProcessRoles) -> list[str]:
 def limit_statements(roles: ProcessRoles, database: str) -> list[str]:
     """Per role: its connection limit and statement timeout; CONNECT to `database` for its roles only."""
     watchdog = roles.name(WATCHDOG)
+    watchdog_limit = int(roles.connection_limits.get(WATCHDOG, WATCHDOG_CONNECTION_LIMIT))
     statements = [
         f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC',
         f'GRANT CONNECT ON DATABASE "{database}" TO "{watchdog}"',
-        f'ALTER ROLE "{watchdog}" CONNECTION LIMIT {WATCHDOG_CONNECTION_LIMIT}',
+        f'ALTER ROLE "{watchdog}" CONNECTION LIMIT {watchdog_limit}',
     ]
     for process in PROCESSES:
         role = roles.name(process)

@@ -111,12 +111,16 @@ def test_the_watchdog_connects_as_its_own_role_and_watches_the_replica_with_the_
 
 def test_the_watchdog_role_may_connect_to_our_database_only_a_few_times_and_is_granted_no_schema() -> None:
     roles = process_roles(Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER}))
+    hosts = {"PAYFLOW_DATABASE_URL": OWNER, "PAYFLOW_PROCESSES_PER_ROLE": "4"}  # a watchdog on each host
 
     limits = limit_statements(roles, "payflow")
     grants = grant_statements(roles)
 
     assert 'GRANT CONNECT ON DATABASE "payflow" TO "payflow_watchdog"' in limits
     assert f'ALTER ROLE "payflow_watchdog" CONNECTION LIMIT {WATCHDOG_CONNECTION_LIMIT}' in limits
+    assert (
+        process_roles(Settings.from_env(hosts)).connection_limits["watchdog"] == 4 * WATCHDOG_CONNECTION_LIMIT
+    )
     assert not [statement for statement in grants if "payflow_watchdog" in statement]
 
 
