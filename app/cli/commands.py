@@ -113,6 +113,7 @@ def run_gateway(args: argparse.Namespace) -> int:
 def run_worker(args: argparse.Namespace) -> int:
     """Consume the role's queue until SIGTERM/SIGINT, then finish in-flight messages and exit."""
     settings = load_settings(f"{args.role}-worker")
+    os.nice(settings.worker_nice)  # before any thread starts: threads take the niceness they are born with
     worker = build_worker(settings, args.role)
     background = Background(worker.jobs)
     for signum in (signal.SIGTERM, signal.SIGINT):

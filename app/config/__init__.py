@@ -96,6 +96,8 @@ class Settings:
     max_page_offset: int = _variable("10000", non_negative_int)
     db_connect_timeout_s: int = _variable("2", positive_int)
     worker_statement_timeout_ms: int = _variable("30000", positive_int)
+    # Workers yield the CPU to the gateway: its answers wait on a client, their deliveries wait in a queue.
+    worker_nice: int = _variable("10", bounded(int, 0, 19, "must be a niceness between 0 and 19"))
     # Empty: the database's name, so each database has roles of its own (payflow -> payflow_orders, ...).
     database_role_prefix: str = _variable("", str.strip)
     # "dedicated": the cluster is ours alone, so setup closes its other databases to every role but the owner.
