@@ -55,6 +55,17 @@ def admin(cluster: OwnPostgres, statement: str) -> None:
     engine.dispose()
 
 
+def warnings_of_setup_by_a_plain_owner(
+    cluster: OwnPostgres, caplog: pytest.LogCaptureFixture, mode: str, logger: str
+) -> list[str]:
+    """Setup in `mode` by a database owner that is not a superuser; the warnings `logger` wrote."""
+    admin(cluster, 'CREATE ROLE "owner" LOGIN CREATEROLE')
+    admin(cluster, 'CREATE DATABASE "payflow" OWNER "owner"')
+    with caplog.at_level(logging.WARNING, logger=logger):
+        set_up(cluster, mode, owner="owner")
+    return [record.getMessage() for record in caplog.records if record.name == logger]
+
+
 def test_on_a_dedicated_cluster_our_roles_connect_to_their_own_database_only(cluster: OwnPostgres) -> None:
     made = process_roles(set_up(cluster, "dedicated"))
     roles = [*made.names(), made.name(WATCHDOG)]
@@ -93,13 +104,10 @@ def test_on_a_shared_cluster_setup_leaves_other_databases_open_and_says_which_ou
 def test_a_dedicated_setup_by_an_owner_that_is_not_a_superuser_names_the_databases_it_could_not_close(
     cluster: OwnPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
-    admin(cluster, 'CREATE ROLE "owner" LOGIN CREATEROLE')
-    admin(cluster, 'CREATE DATABASE "payflow" OWNER "owner"')
+    warnings = warnings_of_setup_by_a_plain_owner(
+        cluster, caplog, "dedicated", "app.persistence.cluster_access"
+    )
 
-    with caplog.at_level(logging.WARNING, logger="app.persistence.cluster_access"):
-        set_up(cluster, "dedicated", owner="owner")
-
-    warnings = [r.getMessage() for r in caplog.records if r.name == "app.persistence.cluster_access"]
     assert warnings[0] == "could not close databases postgres, template1: only their owner or a superuser may"
     assert "payflow_orders: postgres, template1" in warnings[1]
 
@@ -107,12 +115,7 @@ def test_a_dedicated_setup_by_an_owner_that_is_not_a_superuser_names_the_databas
 def test_setup_by_a_user_without_the_rights_the_watchdogs_sweep_needs_says_it_will_stop_nothing(
     cluster: OwnPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
-    admin(cluster, 'CREATE ROLE "owner" LOGIN CREATEROLE')
-    admin(cluster, 'CREATE DATABASE "payflow" OWNER "owner"')
+    warnings = warnings_of_setup_by_a_plain_owner(cluster, caplog, "shared", "app.persistence.watchdog")
 
-    with caplog.at_level(logging.WARNING, logger="app.persistence.watchdog"):
-        set_up(cluster, "shared", owner="owner")
-
-    warnings = [r.getMessage() for r in caplog.records if r.name == "app.persistence.watchdog"]
     assert len(warnings) == 1
     assert "`payflow watchdog` will stop nothing" in warnings[0]
