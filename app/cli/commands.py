@@ -25,7 +25,6 @@ from app.persistence import redact_url
 from app.persistence.cluster_access import check_other_databases
 from app.persistence.migrations import ensure_database, upgrade_all
 from app.persistence.roles import role_passwords, secure_database
-from app.persistence.watchdog import WATCHDOG
 from app.process_roles import process_roles, process_urls
 
 log = logging.getLogger("payflow.cli")
@@ -72,8 +71,7 @@ def apply_migrations(settings: Settings) -> None:
         roles = process_roles(settings)
         secure_database(engine, roles, role_passwords(process_urls(settings), roles))
         with engine.begin() as conn:
-            ours = [*roles.names(), roles.name(WATCHDOG)]
-            check_other_databases(conn, ours, dedicated=settings.database_cluster == "dedicated")
+            check_other_databases(conn, roles.logins(), dedicated=settings.database_cluster == "dedicated")
     log.info("migrations applied on %s", redact_url(settings.database_url))
 
 

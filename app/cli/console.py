@@ -35,9 +35,9 @@ def reaching_services(process: str) -> Iterator[Settings]:
     try:
         yield settings
     except DBAPIError as exc:
-        raise CommandError(f"database {redact_url(settings.database_url)}: {_first_line(exc.orig)}") from None
+        raise CommandError(f"database {redact_url(settings.database_url)}: {first_line(exc.orig)}") from None
     except BROKER_FAILURES as exc:
-        reason = _first_line(exc) or type(exc).__name__
+        reason = first_line(exc) or type(exc).__name__
         raise CommandError(f"broker {redact_url(settings.broker_url)}: {reason}") from None
 
 
@@ -96,5 +96,6 @@ def write_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
         write("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())
 
 
-def _first_line(error: object) -> str:
+def first_line(error: object) -> str:
+    """The first line of what `error` says ("" when it says nothing)."""
     return next(iter(str(error).strip().splitlines()), "")

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from app.cli.console import load_settings
+from app.cli.console import first_line, load_settings
 from app.config import Settings
 from app.jobs import Background, Job
 from app.persistence import build_engine, redact_url
@@ -66,7 +66,12 @@ def watch(
             delay = interval_s
         except Exception as exc:  # noqa: BLE001 - the watchdog must outlive any outage of the database
             delay = min(delay * 2, max(BACKOFF_CAP_S, interval_s))
-            log.warning("watchdog on the %s: %s; retrying in %.1f s", server, _first_line(exc), delay)
+            log.warning(
+                "watchdog on the %s: %s; retrying in %.1f s",
+                server,
+                first_line(getattr(exc, "orig", None) or exc) or type(exc).__name__,
+                delay,
+            )
         stop.wait(delay)
 
 
@@ -78,7 +83,3 @@ def _engine(settings: Settings, url: str) -> Engine:
         statement_timeout_ms=STATEMENT_TIMEOUT_MS,
         pool_size=1,
     )
-
-
-def _first_line(exc: Exception) -> str:
-    return next(iter(str(getattr(exc, "orig", None) or exc).strip().splitlines()), type(exc).__name__)

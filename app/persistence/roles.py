@@ -39,6 +39,10 @@ class ProcessRoles:
     def names(self) -> list[str]:
         return [self.name(process) for process in PROCESSES]
 
+    def logins(self) -> list[str]:
+        """Every role setup makes: the processes' and the watchdog's."""
+        return [*self.names(), self.name(WATCHDOG)]
+
 
 def role_prefix(owner_url: str, configured: str = "") -> str:
     """The configured prefix, else the database's name: roles are cluster-wide, a database's are its own."""
@@ -118,7 +122,7 @@ def secure_database(engine: Engine, roles: ProcessRoles, passwords: Mapping[str,
     the roles made already); the watchdog's sweep needs a superuser, or pg_read_all_stats and
     pg_signal_backend (else a warning)."""
     with engine.begin() as conn:
-        for role in [*roles.names(), roles.name(WATCHDOG)]:
+        for role in roles.logins():
             _ensure_role(conn, role)
         for role, password in (passwords or {}).items():
             # psycopg2 binds client-side, so the password travels as a quoted literal, never in a log.

@@ -9,12 +9,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.support.http import Api
 from tests.support.proxy import exchange
-from tests.support.services import ADMIN_URL, fresh_database, fresh_vhost
+from tests.support.services import fresh_database, fresh_vhost, sessions_on
 from tests.support.system import ROOT, system_env
 from tests.support.waiting import wait_until
 
@@ -60,16 +59,4 @@ def _ready(api: Api) -> bool:
 
 def _watchdog_sessions(url: str) -> list[tuple[str, str]]:
     """(role, application) of the watchdog's sessions on the database of `url`."""
-    admin = create_engine(ADMIN_URL)
-    try:
-        with admin.connect() as conn:
-            found = conn.execute(
-                text(
-                    "SELECT usename, application_name FROM pg_stat_activity"
-                    " WHERE datname = :db AND application_name = 'payflow-watchdog'"
-                ),
-                {"db": make_url(url).database},
-            )
-            return [(row.usename, row.application_name) for row in found]
-    finally:
-        admin.dispose()
+    return [(role, app) for _, role, app in sessions_on(url) if app == "payflow-watchdog"]

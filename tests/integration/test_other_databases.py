@@ -14,7 +14,6 @@ from sqlalchemy.engine import make_url
 from app.cli.commands import apply_migrations
 from app.config import Settings
 from app.persistence.migrations import ensure_database
-from app.persistence.watchdog import WATCHDOG
 from app.process_roles import process_roles
 from tests.support.own_postgres import OwnPostgres, own_postgres
 
@@ -68,7 +67,7 @@ def warnings_of_setup_by_a_plain_owner(
 
 def test_on_a_dedicated_cluster_our_roles_connect_to_their_own_database_only(cluster: OwnPostgres) -> None:
     made = process_roles(set_up(cluster, "dedicated"))
-    roles = [*made.names(), made.name(WATCHDOG)]
+    roles = made.logins()
 
     databases = ("payflow", "postgres", "template1")
     reach = {role: [db for db in databases if connects(cluster, role, db)] for role in roles}
@@ -93,7 +92,7 @@ def test_on_a_shared_cluster_setup_leaves_other_databases_open_and_says_which_ou
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="app.persistence.cluster_access"):
         made = process_roles(set_up(cluster, "shared"))
-    roles = [*made.names(), made.name(WATCHDOG)]
+    roles = made.logins()
 
     warnings = [r.getMessage() for r in caplog.records if r.name == "app.persistence.cluster_access"]
     assert all(connects(cluster, role, "postgres") for role in roles)

@@ -51,6 +51,20 @@ class BrokerNode:
 MACHINE_BROKER = BrokerNode(BROKER_HOST)
 
 
+def sessions_on(database_url: str) -> list[tuple[int, str, str]]:
+    """(pid, role, application name) of every session on the database of `database_url`, as the admin sees."""
+    admin = create_engine(ADMIN_URL)
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(
+                text("SELECT pid, usename, application_name FROM pg_stat_activity WHERE datname = :db"),
+                {"db": make_url(database_url).database},
+            )
+            return [(row.pid, row.usename, row.application_name) for row in found]
+    finally:
+        admin.dispose()
+
+
 @contextlib.contextmanager
 def fresh_database(prefix: str = "payflow_test", admin_url: str = ADMIN_URL) -> Iterator[str]:
     """A new empty database on the server of `admin_url`, dropped (with any connections left, and its
