@@ -1,6 +1,7 @@
 """The composition root: builds the gateway and the workers from Settings; the entry points start them."""
 
 import functools
+from collections.abc import Callable
 from typing import NamedTuple
 
 from flask import Flask
@@ -12,7 +13,7 @@ from app.gateway import CommandStore, GatewayDeps, SqlCommandStore, create_app, 
 from app.jobs import Job
 from app.metrics_server import serve_http
 from app.persistence import ReadRouter, build_engine, database_problem
-from app.process_roles import WORKER_POOL_SIZE, gateway_read_url, process_database_url
+from app.process_roles import WORKER_POOL_SIZE, gateway_read_url, process_broker_url, process_database_url
 from app.readiness import gateway_readiness
 
 HANDLED = {"orders": orders.HANDLED, "payments": payments.HANDLED}
@@ -23,6 +24,7 @@ PURGE_INTERVAL_S = 600.0
 GAUGE_INTERVAL_S = 5.0
 READ_CHECK_INTERVAL_S = 1.0  # how soon reads go back to a replica that is usable again
 WORKER_POOL_TIMEOUT_S = 30.0
+Wake = Callable[[], None]
 
 
 class Gateway(NamedTuple):
@@ -62,14 +64,14 @@ def build_gateway(
     order_queries, payment_queries = queries or (orders.OrderQueries(reads), payments.PaymentQueries(reads))
     readiness = functools.partial(gateway_readiness, engine, process_broker_url(settings, "gateway"), router)
     warn_when_open(settings.api_key_hashes)
-    store = commands or SqlCommandStore(engine)
+    # Commands are kept while their idempotency key must be, and their event may be re-published.
+    kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
+    wake_relay, jobs = _outbox(settings, relay_engine, "gateway", kept_h)
+    store = commands or SqlCommandStore(engine, wake_relay)
     # A cancel's 404/409 check must see what the primary holds, not what a lagging replica replayed.
     primary = orders.OrderQueries(engine) if router and not queries else None
     keys, depth = settings.api_key_hashes, settings.max_page_offset
     deps = GatewayDeps(order_queries, payment_queries, store, readiness, keys, depth, primary)
-    # Commands are kept while their idempotency key must be, and their event may be re-published.
-    kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
-    jobs = _outbox_jobs(settings, relay_engine, "gateway", kept_h)
     jobs += [Job.every("read-replica-check", READ_CHECK_INTERVAL_S, router.check)] if router else []
     return Gateway(create_app(deps), jobs)
 
@@ -80,17 +82,18 @@ def build_worker(
     """The consumer of one role's inbox and its jobs; `provider` defaults to the simulated one."""
     engine = _engine(settings, role, WORKER_POOL_SIZE)
     if role == "orders":
-        handlers, parallel, jobs = orders.build(engine).handlers, 1, []
+        handlers, parallel, jobs = orders.build(engine).handlers, 1, list[Job]()
     else:  # payments applies batches side by side, so its provider calls overlap up to its concurrency
         concurrency = settings.payments_concurrency
         provider = provider or payments.SimulatedProvider(  # swap for a real provider's adapter
             settings.payment_latency_ms, settings.payment_decline_rate, settings.payment_failure_rate
         )
+        wake, jobs = _outbox(settings, engine, "payments", settings.outbox_retention_h)
+        deadline_s = settings.payment_deadline_s
         module = payments.build(
-            engine, provider, concurrency=concurrency, deadline_s=settings.payment_deadline_s
+            engine, provider, concurrency=concurrency, deadline_s=deadline_s, written=wake
         )
         handlers, parallel = module.handlers, max(1, concurrency // settings.batch_size)
-        jobs = _outbox_jobs(settings, engine, "payments", settings.outbox_retention_h)
         jobs.append(Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep))
     routes, queue = topology(settings, role), bus.inbox_name(role)
     if missing := bus.unrouted(routes, queue, handlers):
@@ -107,14 +110,15 @@ def build_worker(
     return Worker(consumer, jobs)
 
 
-def _outbox_jobs(settings: Settings, engine: Engine, schema: str, kept_h: int) -> list[Job]:
+def _outbox(settings: Settings, engine: Engine, schema: str, kept_h: int) -> tuple[Wake, list[Job]]:
+    """The jobs looking after a schema's outbox, and what its writers call after a commit: wakes the relay."""
     table, linger_s, routes = OUTBOXES[schema], settings.batch_wait_ms / 1000, topology(settings, schema)
     broker_url = process_broker_url(settings, schema)  # a schema is named after the role that relays it
     relay = bus.OutboxRelay(engine, table, broker_url, topology=routes, linger_s=linger_s)
     purge = functools.partial(bus.purge_published, engine, table, kept_h)
     gauges = functools.partial(bus.refresh_outbox_gauges, engine, table)
     queues = functools.partial(bus.refresh_queue_gauges, broker_url, routes)  # passive: needs no right
-    return [
+    return relay.wake, [
         Job(f"{schema}-relay", relay.run),
         Job.every(f"{schema}-outbox-purge", PURGE_INTERVAL_S, purge),
         Job.every(f"{schema}-outbox-gauges", GAUGE_INTERVAL_S, gauges),
@@ -142,8 +146,3 @@ def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = Fa
         pool_timeout_s=None if role == "gateway" else WORKER_POOL_TIMEOUT_S,
         autocommit=autocommit,
     )
-
-
-def process_broker_url(settings: Settings, role: str) -> str:
-    """The URL a process role logs in to RabbitMQ with: its own user's, else PAYFLOW_BROKER_URL's."""
-    return str(getattr(settings, f"{role}_broker_url")) or settings.broker_url

@@ -1,4 +1,4 @@
-"""What each process's database role is called, connects with and is held to, derived from Settings."""
+"""What each process's database role is called, connects with and is held to, and its broker URL."""
 
 from sqlalchemy.engine import make_url
 
@@ -21,6 +21,11 @@ def process_database_url(settings: Settings, role: str) -> str:
     return process_urls(settings)[role] or role_url(settings.database_url, process_roles(settings).name(role))
 
 
+def process_broker_url(settings: Settings, role: str) -> str:
+    """The URL a process role logs in to RabbitMQ with: its own user's, else PAYFLOW_BROKER_URL's."""
+    return str(getattr(settings, f"{role}_broker_url")) or settings.broker_url
+
+
 def gateway_read_url(settings: Settings) -> str:
     """The URL the gateway reads from ("" without a replica): its own setting, else the replica's URL with
     the gateway's role as the user (the roles exist on the replica: it copies the whole cluster)."""
@@ -31,9 +36,10 @@ def gateway_read_url(settings: Settings) -> str:
 
 def process_roles(settings: Settings) -> ProcessRoles:
     """Each role's limits: twice what its `processes_per_role` processes' pools may open (a pool overflows
-    to twice its size, plus one LISTEN connection per process), so a restart's old and new ones fit."""
-    most = {"gateway": settings.http_workers * (2 * settings.http_threads + 2 + 1)}
-    most |= dict.fromkeys(WORKERS, 2 * WORKER_POOL_SIZE + 1)
+    to twice its size; a gateway worker has two, its requests' and its relay's), so a restart's old and
+    new ones fit."""
+    most = {"gateway": settings.http_workers * (2 * settings.http_threads + 2)}
+    most |= dict.fromkeys(WORKERS, 2 * WORKER_POOL_SIZE)
     most = {role: settings.processes_per_role * connections for role, connections in most.items()}
     timeouts = {"gateway": settings.read_timeout_ms} | dict.fromkeys(
         WORKERS, settings.worker_statement_timeout_ms

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, Table, extract, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.bus.metrics import OUTBOX_OLDEST_AGE, OUTBOX_UNPUBLISHED
-from app.persistence import is_transient, notify_channel
+from app.persistence import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def mark_for_republish(
     until: datetime | None = None,
 ) -> int:
     """Clear `published_at` of the chosen published rows (by id and/or creation time in [since, until))
-    so the relay sends them again; consumers deduplicate. Wakes the relays; the number of rows marked.
+    so the relays send them again within their idle wait; consumers deduplicate. The number of rows marked.
     Rows without a body (gateway commands older than gateway_0002) cannot be sent again."""
     statement = update(table).where(table.c.published_at.is_not(None), table.c.body.is_not(None))
     if event_ids is not None:
@@ -74,6 +74,4 @@ def mark_for_republish(
     if until is not None:
         statement = statement.where(table.c.created_at < until)
     with engine.begin() as conn:
-        marked = int(conn.execute(statement.values(published_at=None)).rowcount)
-        conn.execute(select(func.pg_notify(notify_channel(str(table.schema)), "")))
-    return marked
+        return int(conn.execute(statement.values(published_at=None)).rowcount)

@@ -1,11 +1,9 @@
-"""OutboxRelay: publishes an outbox table's rows in batches the broker confirms, woken by NOTIFY."""
+"""OutboxRelay: publishes an outbox table's rows in batches the broker confirms, woken by its own process."""
 
 import contextlib
 import logging
-import select
 import threading
 import time
-from typing import Any
 
 from sqlalchemy import Engine, Table, func, update
 from sqlalchemy import select as select_rows
@@ -14,7 +12,6 @@ from app.bus import metrics
 from app.bus.broker import Backoff, connect, drain_ready, open_connection
 from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import OUTBOX_EXCHANGES, Topology
-from app.persistence import notify_channel
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +19,13 @@ log = logging.getLogger(__name__)
 class OutboxRelay:
     """Relays an outbox `table`; several may run at once (batches are claimed with SKIP LOCKED). With a
     `topology`, each new broker connection declares it first: the broker confirms and drops a message no
-    queue is bound to yet, so a relay started before any worker must not publish into nothing."""
+    queue is bound to yet, so a relay started before any worker must not publish into nothing.
+
+    The process that writes the table calls `wake` after each commit that added rows; rows written
+    elsewhere (another process that died before relaying them, `payflow republish`) are found within
+    `idle_wait_s`. Not PostgreSQL's NOTIFY: a transaction that notifies holds a cluster-wide lock from
+    its commit until the commit is on disk, so every writer's commit waited on the one before (README,
+    Benchmark)."""
 
     def __init__(
         self,
@@ -39,7 +42,7 @@ class OutboxRelay:
         self._broker_url, self._topology = broker_url, topology
         self._batch_size, self._idle_wait_s, self._linger_s = batch_size, idle_wait_s, linger_s
         self._publisher: ConfirmingPublisher | None = None
-        self._listening: Any = None  # the psycopg2 connection LISTENing on the outbox's channel
+        self._written = threading.Event()
         unpublished = select_rows(table.c.seq).where(table.c.published_at.is_(None)).order_by(table.c.seq)
         claimed = unpublished.limit(batch_size).with_for_update(skip_locked=True).scalar_subquery()
         marked = update(table).where(table.c.seq.in_(claimed)).values(published_at=func.now())
@@ -63,6 +66,10 @@ class OutboxRelay:
         finally:
             self._disconnect()
 
+    def wake(self) -> None:
+        """Rows were committed: relay them now rather than after the idle wait (any thread may call it)."""
+        self._written.set()
+
     def drain_once(self) -> int:
         """Publish one claimed batch in `seq` order and commit once the broker confirmed it all; the number
         relayed. A nack, a timeout or a broken link raises before the commit: the rows are relayed again."""
@@ -85,30 +92,17 @@ class OutboxRelay:
         return len(rows)
 
     def _pass(self) -> None:
-        self._listen()  # before reading, so no NOTIFY after the read can be missed
+        self._written.clear()  # before reading, so no wake-up after the read can be missed
         relayed = self.drain_once()
         if relayed < self._batch_size:
             # After a batch, pause so the rows committed meanwhile share the next confirm; an event that
             # comes after a quiet spell goes out at once.
             if relayed:
                 time.sleep(self._linger_s)
-            readable, _, _ = select.select([self._listening], [], [], self._idle_wait_s)
-            if readable:
-                self._listening.poll()
-                self._listening.notifies.clear()
+            self._written.wait(self._idle_wait_s)
         if self._publisher is not None:  # idle: read the broker's heartbeats and send ours
             drain_ready(self._publisher.connection, self._batch_size)
             self._publisher.connection.heartbeat_check()
-
-    def _listen(self) -> None:
-        if self._listening is None:
-            pooled = self._engine.raw_connection()
-            listening: Any = pooled.driver_connection
-            pooled.detach()  # a long-lived LISTEN connection must not go back to the pool
-            listening.autocommit = True
-            with listening.cursor() as cursor:
-                cursor.execute(f'LISTEN "{notify_channel(self._schema)}"')
-            self._listening = listening
 
     def _ensure_publisher(self) -> ConfirmingPublisher:
         if self._publisher is None:
@@ -125,11 +119,8 @@ class OutboxRelay:
         return self._publisher
 
     def _disconnect(self) -> None:
-        publisher, listening = self._publisher, self._listening
-        self._publisher = self._listening = None
-        # Closing links that already broke may raise; they are being thrown away either way.
+        publisher, self._publisher = self._publisher, None
+        # Closing a link that already broke may raise; it is being thrown away either way.
         with contextlib.suppress(Exception):
-            if listening is not None:
-                listening.close()
             if publisher is not None:
                 publisher.connection.release()

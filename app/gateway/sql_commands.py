@@ -1,6 +1,7 @@
 """The command store on PostgreSQL: each command and the event it emits, one row, one statement."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
 
@@ -27,10 +28,11 @@ _BY_KEY = select(*(commands.c[field.name] for field in fields(Command))).where(
 
 class SqlCommandStore:
     """CommandStore on PostgreSQL, on an engine in autocommit mode: each call is one statement, and
-    PostgreSQL runs a single statement atomically."""
+    PostgreSQL runs a single statement atomically. `written` is called once a new command is committed
+    (the process's relay publishes its event)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, engine: Engine, written: Callable[[], None] = lambda: None) -> None:
+        self._engine, self._written = engine, written
 
     def record(self, command: Command, event: Envelope) -> Command:
         values = vars(command) | {"event_id": event.id, "event_type": event.type, "body": event.to_json()}
@@ -39,6 +41,7 @@ class SqlCommandStore:
         values |= {"correlation_id": event.correlation_id, "created_at": event.occurred_at}
         with self._engine.connect() as conn:
             if conn.execute(_RECORDING, values).first():
+                self._written()
                 return command
             scope = {"kind": command.kind, "api_key_id": command.api_key_id, "key": command.idempotency_key}
             earlier = conn.execute(_BY_KEY, scope).one()

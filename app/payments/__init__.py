@@ -40,9 +40,11 @@ def build(
     deadline_s: int,
     reads: Connects | None = None,
     unit_of_work: Callable[[], PaymentsUnitOfWork] | None = None,
+    written: Callable[[], None] = lambda: None,
 ) -> Payments:
-    """The module on `engine` (writes) and `reads` (queries), calling `provider` `concurrency` at a time."""
-    uow = unit_of_work or functools.partial(SqlPaymentsUnitOfWork, engine, threading.Lock())
+    """The module on `engine` (writes) and `reads` (queries), calling `provider` `concurrency` at a time;
+    `written` is called after each commit that added events to its outbox."""
+    uow = unit_of_work or functools.partial(SqlPaymentsUnitOfWork, engine, threading.Lock(), written)
     calls = ThreadPoolExecutor(concurrency, thread_name_prefix="provider")
     handler = functools.partial(apply_batch, uow, provider, calls)
     sweep = functools.partial(fail_stuck_payments, uow, provider, calls, deadline_s)

@@ -1,12 +1,13 @@
 """The payments unit of work: one transaction that locks orders, reads their books and saves a ledger."""
 
 import functools
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol, Self
 
-from sqlalchemy import Select, Update, func, insert, select, update
+from sqlalchemy import Engine, Select, Update, func, insert, select, update
 
 from app.payments.domain import ConcurrentChange, Payment, PaymentStatus
 from app.payments.ledger import Book, Ledger
@@ -34,9 +35,24 @@ class PaymentsUnitOfWork(Protocol):
 
 
 class SqlPaymentsUnitOfWork(SqlTransaction):
-    """A process's transactions share a `serial` lock (else they queue, or deadlock, on totals)."""
+    """A process's transactions share a `serial` lock (else they queue, or deadlock, on totals);
+    `written` is called after a commit that added events to the outbox (the process's relay sends them)."""
 
     LOCK_SPACE = 2
+
+    def __init__(
+        self,
+        engine: Engine,
+        serial: "threading.Lock | None" = None,
+        written: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(engine, serial)
+        self._written, self._events = written, 0
+
+    def commit(self) -> None:
+        super().commit()
+        if self._events:
+            self._written()
 
     def read(self, order_ids: Sequence[uuid.UUID], event_ids: Sequence[uuid.UUID]) -> Ledger:
         self.lock_orders(order_ids)
@@ -66,6 +82,7 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
             raise ConcurrentChange(f"{len(changed) - moved} payment(s) changed under their orders' locks")
         self.insert(payment_history, [vars(line) for line in ledger.lines], _LINE, "at")
         append_events(self._conn, outbox, ledger.events)
+        self._events += len(ledger.events)
 
 
 def _payment(row: Any) -> Payment:

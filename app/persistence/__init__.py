@@ -17,7 +17,6 @@ from app.persistence.messages import (
     in_array,
     inbox_table,
     insert_batch,
-    notify_channel,
     outbox_table,
 )
 from app.persistence.pages import Page, Position, newest_first, page_parameters, read_page

@@ -27,7 +27,7 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
 
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
-    """A statement-level trigger (the schema's migrations) NOTIFYs the relays when rows are inserted."""
+    """A module's events waiting for its relay, in `seq` order; published rows are purged later."""
     table = sa.Table(
         "outbox",
         metadata,
@@ -43,11 +43,6 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
     sa.Index(f"ix_{metadata.schema}_outbox_unpublished", table.c.seq, postgresql_where=unpublished)
     sa.Index(f"ix_{metadata.schema}_outbox_created_at", table.c.created_at)
     return table
-
-
-def notify_channel(schema: str) -> str:
-    """The LISTEN/NOTIFY channel that wakes the relays of a schema's outbox."""
-    return f"outbox_{schema}"
 
 
 def claim_events(conn: sa.Connection, table: sa.Table, batch: Sequence[Incoming[Any]]) -> set[uuid.UUID]:

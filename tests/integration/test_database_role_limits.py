@@ -90,7 +90,7 @@ def test_a_role_cannot_open_more_connections_than_its_limit(secured: tuple[str, 
         with pytest.raises(psycopg2.OperationalError, match="too many connections for role"):
             connect(url, roles.name("orders")).close()
 
-    assert limit == 10  # twice the 2 + 2 pooled and 1 listening connections of a worker process
+    assert limit == 8  # twice the 2 + 2 pooled connections of a worker process
 
 
 def test_a_roles_statements_time_out_although_its_client_asked_for_no_timeout(

@@ -99,7 +99,7 @@ def test_each_roles_connection_limit_grows_with_the_processes_a_deployment_runs_
         Settings.from_env({"PAYFLOW_DATABASE_URL": OWNER, "PAYFLOW_PROCESSES_PER_ROLE": "4"})
     ).connection_limits
 
-    assert one["orders"] == 10  # 2 x (2 pooled x 2 overflow + 1 listener), twice for a restart
+    assert one["orders"] == 8  # 2 pooled x 2 overflow, twice for a restart
     assert four == {role: 4 * limit for role, limit in one.items()}
 
 

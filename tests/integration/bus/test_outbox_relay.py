@@ -1,9 +1,9 @@
 """OutboxRelay on PostgreSQL and RabbitMQ, for both outboxes: rows published in seq order and marked only
-once confirmed, woken by the outbox trigger, never published twice by two relays, resilient to the broker."""
+once confirmed, woken by its process (else by its idle poll), never published twice by two relays, resilient
+to the broker."""
 
 from __future__ import annotations
 
-import functools
 import subprocess
 import threading
 from collections import Counter
@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from kombu.entity import Queue
-from sqlalchemy import func, select
 
 from app.bootstrap import topology
 from app.bus import OutboxRelay, Topology, connect, mark_for_republish, purge_published
@@ -21,7 +20,6 @@ from app.bus.entities import events_exchange
 from app.bus.publisher import PublishNotConfirmed
 from app.config import Settings
 from app.contracts import Envelope
-from app.persistence import notify_channel
 from tests.integration.bus.conftest import Observer, Outbox
 from tests.support.waiting import wait_until
 
@@ -84,16 +82,33 @@ def test_rows_the_broker_does_not_confirm_stay_unpublished(outbox: Outbox, broke
     assert outbox.unpublished() == 3
 
 
-def test_the_relay_is_woken_by_the_outbox_trigger_not_by_its_idle_poll(
+def test_the_relay_is_woken_by_its_process_after_a_commit_not_by_its_idle_poll(
     outbox: Outbox, broker_url: str, observe: Observe
 ) -> None:
     observer = observe(outbox.exchange)
     outbox.append(1)
+    relay = relay_for(outbox, broker_url, idle_wait_s=600)
 
-    with running(relay_for(outbox, broker_url, idle_wait_s=600), wake=functools.partial(notify, outbox)):
-        observer.take(1)  # the relay is now idle, waiting on LISTEN for up to 600 s
+    with running(relay, wake=relay.wake):
+        observer.take(1)  # the relay is now idle, waiting for up to 600 s
         outbox.append(1)
-        received = observer.take(2, within_s=10)  # only a NOTIFY wakes it this soon
+        relay.wake()
+        received = observer.take(2, within_s=10)  # only a wake-up brings it back this soon
+
+    assert len(received) == 2
+
+
+def test_rows_nobody_woke_the_relay_for_are_published_at_its_next_idle_poll(
+    outbox: Outbox, broker_url: str, observe: Observe
+) -> None:
+    observer = observe(outbox.exchange)
+    outbox.append(1)
+    relay = relay_for(outbox, broker_url, idle_wait_s=0.2)
+
+    with running(relay, wake=relay.wake):
+        observer.take(1)
+        outbox.append(1)  # as another process would, or `payflow republish`: no wake-up
+        received = observer.take(2, within_s=10)
 
     assert len(received) == 2
 
@@ -176,11 +191,6 @@ def test_a_relay_on_a_fresh_broker_declares_the_inboxes_before_it_publishes(
     # order.created reaches both modules; a payment result only orders.
     expected = {"gateway": (1, 1), "payments": (1, 0)}[str(outbox.table.schema)]
     assert (depths["orders.inbox"], depths["payments.inbox"]) == expected
-
-
-def notify(outbox: Outbox) -> None:
-    with outbox.engine.begin() as conn:
-        conn.execute(select(func.pg_notify(notify_channel(str(outbox.table.schema)), "")))
 
 
 def _message_ids(broker_url: str, queue: str) -> list[str]:

@@ -37,6 +37,19 @@ def test_a_command_is_accepted_at_its_event_time_the_instant_the_order_is_listed
     assert store.accepted_orders(since=event.occurred_at + timedelta(microseconds=1)) == {}
 
 
+def test_the_relay_is_woken_once_a_new_command_is_committed_and_not_for_a_replay(
+    autocommit_engine: Engine, engine: Engine
+) -> None:
+    committed_when_woken: list[int] = []
+    store = SqlCommandStore(autocommit_engine, lambda: committed_when_woken.append(len(rows(engine))))
+    command, event = creation(key="k-wake")
+
+    store.record(command, event)
+    store.record(*creation(key="k-wake"))  # the same key again: the first answer, no new row
+
+    assert committed_when_woken == [1]
+
+
 def test_a_command_is_one_row_carrying_its_event_waiting_for_the_relay(
     store: SqlCommandStore, engine: Engine
 ) -> None:

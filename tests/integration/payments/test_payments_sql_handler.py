@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import OperationalError
 
+from app import payments
 from app.payments.domain import ConcurrentChange, PaymentStatus
 from app.payments.ledger import Cause
 from app.payments.tables import outbox
@@ -182,6 +183,32 @@ def test_the_unit_of_work_keeps_nothing_unless_committed(engine: Engine) -> None
         stored = conn.execute(select(func.count()).select_from(payments_table)).scalar_one()
         announced = conn.execute(select(func.count()).select_from(outbox)).scalar_one()
     assert (stored, announced) == (0, 0)
+
+
+def test_the_relay_is_woken_after_each_commit_that_added_events_and_only_then(engine: Engine) -> None:
+    order_id, wakes = uuid.uuid4(), []
+    module = payments.build(
+        engine, FakeProvider(), concurrency=4, deadline_s=60, written=lambda: wakes.append(1)
+    )
+
+    deliver(module, created(order_id))
+    woken_after_the_charge = len(wakes)
+    deliver(module, created(order_id))  # a duplicate: nothing new to announce
+
+    assert [event for event, _ in events_of(engine, order_id)] == ["payment.approved"]
+    assert (woken_after_the_charge, len(wakes)) == (1, 1)
+
+
+def test_an_uncommitted_transaction_wakes_no_relay(engine: Engine) -> None:
+    order_id, wakes = uuid.uuid4(), []
+    cause = Cause("order.created", uuid.uuid4(), "corr-test")
+
+    with SqlPaymentsUnitOfWork(engine, written=lambda: wakes.append(1)) as uow:
+        ledger = uow.read([order_id], [])
+        ledger.open(order_id, created(order_id).event.total, PaymentStatus.DECLINED, "card_declined", cause)
+        uow.save(ledger)
+
+    assert wakes == []
 
 
 def test_a_transaction_holds_the_process_lock_from_start_to_end(engine: Engine) -> None:

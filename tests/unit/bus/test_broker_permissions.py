@@ -10,6 +10,7 @@ from app import bootstrap
 from app.bus import grant_of
 from app.bus.role_users import role_users
 from app.config import Settings
+from app.process_roles import process_broker_url
 
 SETTINGS = Settings.from_env({})
 TOPOLOGY = bootstrap.topology(SETTINGS)
@@ -91,7 +92,7 @@ def test_a_role_url_logging_in_as_the_administrator_gets_no_user() -> None:
 def test_a_process_with_its_own_broker_user_logs_in_as_it_and_only_checks_the_topology() -> None:
     settings = Settings.from_env({"PAYFLOW_GATEWAY_BROKER_URL": OWN_USER})
 
-    assert bootstrap.process_broker_url(settings, "gateway") == OWN_USER
+    assert process_broker_url(settings, "gateway") == OWN_USER
     assert not bootstrap.topology(settings, "gateway").declares
-    assert bootstrap.process_broker_url(settings, "orders") == settings.broker_url
+    assert process_broker_url(settings, "orders") == settings.broker_url
     assert bootstrap.topology(settings, "orders").declares
