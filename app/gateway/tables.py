@@ -8,8 +8,8 @@ SCHEMA = "gateway"
 metadata = sa.MetaData(schema=SCHEMA)
 
 # One row per accepted command: its idempotency key, the answer given, and the one event it emits (the
-# outbox columns seq ... published_at, read by the relay). A statement-level trigger (gateway_0002)
-# NOTIFYs the relays whenever rows are inserted.
+# outbox columns seq ... published_at, read by the relay). The process that inserts a row wakes its own
+# relay (SqlCommandStore); gateway_0004 dropped the NOTIFY trigger that did it before.
 commands = sa.Table(
     "commands",
     metadata,

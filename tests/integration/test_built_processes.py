@@ -3,6 +3,8 @@ its own database role) and RabbitMQ: an accepted order travels the whole way to 
 
 from __future__ import annotations
 
+import functools
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
+from app import bus
 from app.bootstrap import Worker, build_gateway, build_worker
 from app.config import Settings
 from app.jobs import Background
@@ -22,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 USER = "d55fa6d6-63c2-4633-aeaf-ecf0c80fb48f"
 APPROVED_TOTAL = 10.01  # the simulated provider approves amounts ending in .01
+RELAY_POLL_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,19 @@ class System:
 
 @pytest.fixture
 def system(database_url: str, role_prefix: str, broker_url: str, engine: Engine) -> Iterator[System]:
+    yield from _built(database_url, role_prefix, broker_url, engine)
+
+
+@pytest.fixture
+def slow_polling_system(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, role_prefix: str, broker_url: str, engine: Engine
+) -> Iterator[System]:
+    """As built, but with relays that poll for unwoken rows only every RELAY_POLL_S."""
+    monkeypatch.setattr(bus, "OutboxRelay", functools.partial(bus.OutboxRelay, idle_wait_s=RELAY_POLL_S))
+    yield from _built(database_url, role_prefix, broker_url, engine)
+
+
+def _built(database_url: str, role_prefix: str, broker_url: str, engine: Engine) -> Iterator[System]:
     settings = Settings.from_env(
         {
             "PAYFLOW_DATABASE_URL": database_url,
@@ -85,3 +102,19 @@ def test_an_accepted_order_is_paid_then_cancelled_and_refunded_through_the_built
     assert (accepted.status_code, cancelling.status_code) == (202, 202)
     assert paid == "APPROVED"
     assert system.payment_status(order_id) == "REFUNDED"
+
+
+def test_the_built_processes_wake_their_relays_after_each_commit_not_at_their_idle_poll(
+    slow_polling_system: System,
+) -> None:
+    system = slow_polling_system
+    warm_up = system.client.post("/api/orders", json={"userId": USER, "total": APPROVED_TOTAL})
+    system.settle(uuid.UUID(warm_up.get_json()["orderId"]), "PAID")  # every relay has run and now idles
+
+    started = time.monotonic()
+    accepted = system.client.post("/api/orders", json={"userId": USER, "total": APPROVED_TOTAL})
+    system.settle(uuid.UUID(accepted.get_json()["orderId"]), "PAID")
+
+    # Two relay hops (order.created from the gateway, payment.approved from payments): waiting for either
+    # relay's poll instead of its wake-up would take most of RELAY_POLL_S.
+    assert time.monotonic() - started < RELAY_POLL_S / 2

@@ -186,17 +186,21 @@ def test_the_unit_of_work_keeps_nothing_unless_committed(engine: Engine) -> None
 
 
 def test_the_relay_is_woken_after_each_commit_that_added_events_and_only_then(engine: Engine) -> None:
-    order_id, wakes = uuid.uuid4(), []
+    order_id, committed_when_woken = uuid.uuid4(), []
     module = payments.build(
-        engine, FakeProvider(), concurrency=4, deadline_s=60, written=lambda: wakes.append(1)
+        engine,
+        FakeProvider(),
+        concurrency=4,
+        deadline_s=60,
+        written=lambda: committed_when_woken.append(len(events_of(engine, order_id))),
     )
 
     deliver(module, created(order_id))
-    woken_after_the_charge = len(wakes)
+    woken_after_the_charge = list(committed_when_woken)
     deliver(module, created(order_id))  # a duplicate: nothing new to announce
 
     assert [event for event, _ in events_of(engine, order_id)] == ["payment.approved"]
-    assert (woken_after_the_charge, len(wakes)) == (1, 1)
+    assert (woken_after_the_charge, committed_when_woken) == ([1], [1])  # once, with the event committed
 
 
 def test_an_uncommitted_transaction_wakes_no_relay(engine: Engine) -> None:
