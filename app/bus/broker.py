@@ -42,15 +42,15 @@ def first_node(broker_url: str) -> str:
     return broker_url.split(SEPARATOR, 1)[0]
 
 
-def connect(broker_url: str) -> Connection:
+def connect(broker_url: str, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> Connection:
     """A connection, not opened yet, to RabbitMQ or to kombu's in-memory transport (unit tests). A URL may
     list several nodes of one broker, separated by ';' (as PAYFLOW_BROKER_URL is checked to do): kombu then
-    moves to the next node in turn whenever connecting to one fails."""
+    moves to the next node in turn whenever connecting to one fails or hangs for `connect_timeout_s`."""
     if urlsplit(broker_url).scheme in ("amqp", "amqps", "pyamqp"):
         return Connection(
             broker_url,
             heartbeat=HEARTBEAT_S,
-            connect_timeout=CONNECT_TIMEOUT_S,
+            connect_timeout=connect_timeout_s,
             failover_strategy="round-robin",
         )
     return Connection(broker_url, transport_options={"polling_interval": MEMORY_POLLING_INTERVAL_S})
@@ -76,9 +76,15 @@ def declare_topology_at(broker_url: str, topology: Topology) -> None:
         topology.declare(open_connection(connection, rounds=4))
 
 
+def _probe(broker_url: str) -> Connection:
+    """A connection for a quick look: each node gets its share of PROBE_TIMEOUT_S, so one that hangs
+    leaves time for the next."""
+    return connect(broker_url, PROBE_TIMEOUT_S / len(broker_url.split(SEPARATOR)))
+
+
 def broker_problem(broker_url: str) -> str | None:
     """None when the broker accepts a connection now, else a one-line reason without credentials."""
-    with connect(broker_url) as connection:
+    with _probe(broker_url) as connection:
         try:
             open_connection(connection, timeout=PROBE_TIMEOUT_S)
         except BROKER_FAILURES as exc:
@@ -89,7 +95,7 @@ def broker_problem(broker_url: str) -> str | None:
 def refresh_queue_gauges(broker_url: str, topology: Topology) -> None:
     """Set the gauge of ready messages per queue (run periodically); an unreachable broker is only logged."""
     try:
-        with connect(broker_url) as connection:
+        with _probe(broker_url) as connection:
             open_connection(connection, timeout=PROBE_TIMEOUT_S)
             depths = topology.depths(connection)
     except BROKER_FAILURES as exc:

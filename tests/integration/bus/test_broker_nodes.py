@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import time
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from app.bus import OutboxRelay, broker_problem
+from app.bus.broker import PROBE_TIMEOUT_S
 from tests.integration.bus.conftest import Observer, Outbox
 from tests.support.system import free_port
 
@@ -42,3 +45,22 @@ def test_the_broker_is_ready_while_any_listed_node_accepts_and_not_when_none_doe
 
     assert broker_problem(listed) is None
     assert broker_problem(only_down) is not None
+
+
+@pytest.fixture
+def silent_node() -> Iterator[int]:
+    """A port whose listener completes TCP handshakes but never says a word, as a hung node would."""
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as listener:
+        yield listener.getsockname()[1]
+
+
+def test_readiness_answers_within_its_probe_time_when_a_listed_node_hangs(
+    broker_url: str, silent_node: int
+) -> None:
+    parts = urlsplit(broker_url)
+    hung = parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:{silent_node}").geturl()
+    started = time.monotonic()
+
+    problem = broker_problem(f"{hung};{broker_url}")
+
+    assert (problem, time.monotonic() - started < PROBE_TIMEOUT_S + 0.5) == (None, True)
