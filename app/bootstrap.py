@@ -89,9 +89,8 @@ def build_worker(
             settings.payment_latency_ms, settings.payment_decline_rate, settings.payment_failure_rate
         )
         wake, jobs = _outbox(settings, engine, "payments", settings.outbox_retention_h)
-        deadline_s = settings.payment_deadline_s
         module = payments.build(
-            engine, provider, concurrency=concurrency, deadline_s=deadline_s, written=wake
+            engine, provider, concurrency=concurrency, deadline_s=settings.payment_deadline_s, written=wake
         )
         handlers, parallel = module.handlers, max(1, concurrency // settings.batch_size)
         jobs.append(Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep))
