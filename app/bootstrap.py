@@ -24,6 +24,9 @@ PURGE_INTERVAL_S = 600.0
 GAUGE_INTERVAL_S = 5.0
 READ_CHECK_INTERVAL_S = 1.0  # how soon reads go back to a replica that is usable again
 WORKER_POOL_TIMEOUT_S = 30.0
+# Batches a payments worker keeps waiting on its provider: batches close as deliveries stream in, so each
+# holds tens of orders, and fewer runners left orders queued behind them for a whole provider wait (README).
+PAYMENT_BATCHES = 32
 Wake = Callable[[], None]
 
 
@@ -82,22 +85,20 @@ def build_worker(
     """The consumer of one role's inbox and its jobs; `provider` defaults to the simulated one."""
     engine = _engine(settings, role, WORKER_POOL_SIZE)
     if role == "orders":
-        handlers, parallel, jobs = orders.build(engine).handlers, 1, list[Job]()
-    else:  # payments applies batches side by side, so its provider calls overlap up to its concurrency
-        concurrency = settings.payments_concurrency
+        handlers, parallel, jobs, in_flight = orders.build(engine).handlers, 1, list[Job](), None
+    else:  # payments waits on the provider with batches side by side, `payments_concurrency` orders at most
+        in_flight = settings.payments_concurrency
         provider = provider or payments.SimulatedProvider(  # swap for a real provider's adapter
             settings.payment_latency_ms, settings.payment_decline_rate, settings.payment_failure_rate
         )
         wake, jobs = _outbox(settings, engine, "payments", settings.outbox_retention_h)
-        module = payments.build(
-            engine, provider, concurrency=concurrency, deadline_s=settings.payment_deadline_s, written=wake
-        )
-        handlers, parallel = module.handlers, max(1, concurrency // settings.batch_size)
+        module = payments.build(engine, provider, deadline_s=settings.payment_deadline_s, written=wake)
+        handlers, parallel = module.handlers, min(PAYMENT_BATCHES, in_flight)
         jobs.append(Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep))
     routes, queue = topology(settings, role), bus.inbox_name(role)
     if missing := bus.unrouted(routes, queue, handlers):
         raise ValueError(f"{queue} is bound to no exchange that carries {', '.join(k.TYPE for k in missing)}")
-    batching = bus.Batching(settings.batch_size, settings.batch_wait_ms / 1000, parallel)
+    batching = bus.Batching(settings.batch_size, settings.batch_wait_ms / 1000, parallel, in_flight)
     policy = bus.RetryPolicy(queue, settings.max_attempts, settings.retry_delays_ms)
     consumer = bus.BatchConsumer(process_broker_url(settings, role), routes, handlers, batching, policy)
     if port := getattr(settings, f"{role}_metrics_port"):

@@ -24,14 +24,15 @@ RECONNECT_ON: tuple[type[Exception], ...] = (*BROKER_FAILURES, PublishNotConfirm
 
 
 class BatchConsumer:
-    """Consumes `policy.queue`; `last_heartbeat` (time.monotonic()) moves every loop pass, for readiness."""
+    """Consumes `policy.queue` as `batching` says; `last_heartbeat` (time.monotonic()) moves every loop pass,
+    for readiness."""
 
     def __init__(
         self, broker_url: str, topology: Topology, handlers: Handlers, batching: Batching, policy: RetryPolicy
     ) -> None:
         self.broker_url = broker_url
         self.queue = policy.queue
-        self._topology, self._policy, self._batching = topology, policy, batching
+        self._topology, self._policy, self.batching = topology, policy, batching
         self._handlers = dict(handlers)
         self.last_heartbeat = time.monotonic()
 
@@ -70,10 +71,10 @@ class BatchConsumer:
     def _session(self, connection: Connection, runners: Executor) -> BatchSession:
         open_connection(connection)  # the first node of the list that accepts
         self._topology.declare(connection, [] if self.queue in self._topology.inboxes else [self.queue])
-        return BatchSession(connection, self._policy, self._batching, runners, self._apply)
+        return BatchSession(connection, self._policy, self.batching, runners, self._apply)
 
     def _runners(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(self._batching.parallel, thread_name_prefix=f"{self.queue}-batch")
+        return ThreadPoolExecutor(self.batching.parallel, thread_name_prefix=f"{self.queue}-batch")
 
     def _apply(self, bodies: list[bytes]) -> list[Outcome]:
         """Runs on a runner thread."""

@@ -22,11 +22,13 @@ POLL_S = 0.002  # while batches run, how soon one that finished is settled
 @dataclass(frozen=True)
 class Batching:
     """Up to `size` deliveries per batch, closed when full or `wait_s` after its first delivery arrived;
-    at most `parallel` batches applied at once."""
+    at most `parallel` batches applied at once, and `in_flight` deliveries unacknowledged (the prefetch;
+    by default a batch for each runner, and the next)."""
 
     size: int
     wait_s: float
     parallel: int = 1
+    in_flight: int | None = None
 
 
 class BatchSession:
@@ -43,7 +45,7 @@ class BatchSession:
         self._connection, self._batching, self._runners, self._apply = connection, batching, runners, apply
         self._amqp = connection.transport.driver_type == "amqp"
         self._settler = Settler(ConfirmingPublisher(connection), policy)
-        self._prefetch = batching.size * (batching.parallel + 1)  # a batch for each runner, and the next
+        self._prefetch = batching.in_flight or batching.size * (batching.parallel + 1)
         self._pending: list[Any] = []
         self._first_at: float | None = None
         self._running: list[tuple[list[Any], Future[list[Outcome]]]] = []

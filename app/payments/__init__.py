@@ -3,7 +3,6 @@
 import functools
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -36,16 +35,15 @@ def build(
     engine: Engine,
     provider: PaymentProvider,
     *,
-    concurrency: int,
     deadline_s: int,
     reads: Connects | None = None,
     unit_of_work: Callable[[], PaymentsUnitOfWork] | None = None,
     written: Callable[[], None] = lambda: None,
 ) -> Payments:
-    """The module on `engine` (writes) and `reads` (queries), calling `provider` `concurrency` at a time;
-    `written` is called after each commit that added events to its outbox."""
+    """The module on `engine` (writes) and `reads` (queries), calling `provider` once per batch it applies
+    (whoever applies batches side by side bounds the calls); `written` is called after each commit that
+    added events to its outbox."""
     uow = unit_of_work or functools.partial(SqlPaymentsUnitOfWork, engine, threading.Lock(), written)
-    calls = ThreadPoolExecutor(concurrency, thread_name_prefix="provider")
-    handler = functools.partial(apply_batch, uow, provider, calls)
-    sweep = functools.partial(fail_stuck_payments, uow, provider, calls, deadline_s)
+    handler = functools.partial(apply_batch, uow, provider)
+    sweep = functools.partial(fail_stuck_payments, uow, provider, deadline_s)
     return Payments(dict.fromkeys(HANDLED, handler), PaymentQueries(reads or engine), sweep)

@@ -3,7 +3,6 @@
 import functools
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from typing import Any
 
 from app.contracts import Incoming
@@ -16,13 +15,13 @@ UowFactory = Callable[[], PaymentsUnitOfWork]
 
 
 def apply_batch(
-    uow_factory: UowFactory, provider: PaymentProvider, calls: Executor, batch: Sequence[Incoming[Any]]
+    uow_factory: UowFactory, provider: PaymentProvider, batch: Sequence[Incoming[Any]]
 ) -> frozenset[uuid.UUID]:
     """Apply order.created and order.cancelled events; an event is claimed only once the provider did
     what it needed (a crash in between redelivers it, and every provider call is idempotent per payment)."""
     steps = in_transaction(uow_factory, batch, functools.partial(open_payments, batch=batch))
     while steps:  # at most twice: a late approval needs one more refund
-        answered = list(zip(steps, calls.map(functools.partial(call, provider), steps), strict=True))
+        answered = call(provider, steps)
         waiting = [step.message for step in steps]
         steps = in_transaction(uow_factory, waiting, functools.partial(settle, answered=answered))
     return frozenset()  # payments never waits for another event
@@ -39,10 +38,11 @@ def in_transaction(
     return steps
 
 
-def call(provider: PaymentProvider, step: Step) -> ChargeResult | None:
-    """The provider call a step waits for: a charge, or a refund (idempotent, a no-op with nothing taken)."""
-    payment = step.payment
-    if step.call is Call.CHARGE:
-        return provider.charge(payment.id, payment.order_id, payment.amount)
-    provider.refund(payment.id, payment.amount)
-    return None
+def call(provider: PaymentProvider, steps: Sequence[Step]) -> list[tuple[Step, ChargeResult | None]]:
+    """The provider calls the steps wait for, the batch's charges in one request and its refunds (each
+    idempotent, a no-op with nothing taken) in another; each step with its charge's answer."""
+    charges = [step.payment for step in steps if step.call is Call.CHARGE]
+    answers = iter(provider.charge(charges) if charges else [])
+    if refunds := [step.payment for step in steps if step.call is not Call.CHARGE]:
+        provider.refund(refunds)
+    return [(step, next(answers) if step.call is Call.CHARGE else None) for step in steps]

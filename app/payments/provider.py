@@ -2,13 +2,11 @@
 
 import hashlib
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Protocol
 
-from app.payments.domain import PaymentStatus
+from app.payments.domain import Payment, PaymentStatus
 
 
 @dataclass(frozen=True)
@@ -20,13 +18,15 @@ class ChargeResult:
 
 
 class PaymentProvider(Protocol):
-    """A payment provider; both calls are idempotent per payment id."""
+    """A payment provider, handed a batch's payments at once; both calls are idempotent per payment id.
+    The adapter overlaps the requests (one batch request, or concurrent ones on one async or HTTP/2
+    client): a thread blocked per payment costs a Python process more than the provider's wait (README)."""
 
-    def charge(self, payment_id: uuid.UUID, order_id: uuid.UUID, amount: Decimal) -> ChargeResult | None:
-        """Charge the amount; None when the provider never answered."""
+    def charge(self, payments: Sequence[Payment]) -> list[ChargeResult | None]:
+        """Charge each payment's amount; the answers in order, None where the provider never answered."""
 
-    def refund(self, payment_id: uuid.UUID, amount: Decimal) -> None:
-        """Give an approved charge back."""
+    def refund(self, payments: Sequence[Payment]) -> None:
+        """Give each payment's approved charge back (a no-op where nothing was taken)."""
 
 
 APPROVED = ChargeResult(PaymentStatus.APPROVED)
@@ -38,23 +38,28 @@ _FORCED: dict[int, ChargeResult | None] = {1: APPROVED, 2: CARD_DECLINED, 3: PRO
 
 @dataclass(frozen=True)
 class SimulatedProvider:
-    """A stand-in provider: waits `latency_ms`, then answers the same way every time for the same order
-    (outcomes forced by the amount's cents, else drawn from the order id: see README)."""
+    """A stand-in provider: answers a batch's charges together `latency_ms` after they were asked, each
+    the same way every time for the same order (forced by the amount's cents, else drawn from the order
+    id: see README); refunds succeed at once."""
 
     latency_ms: int
     decline_rate: float
     failure_rate: float
     sleep: Callable[[float], None] = time.sleep
 
-    def charge(self, payment_id: uuid.UUID, order_id: uuid.UUID, amount: Decimal) -> ChargeResult | None:
-        self.sleep(self.latency_ms / 1000)
-        cents = int((amount % 1) * 100)
+    def charge(self, payments: Sequence[Payment]) -> list[ChargeResult | None]:
+        if payments:
+            self.sleep(self.latency_ms / 1000)
+        return [self._answer(payment) for payment in payments]
+
+    def refund(self, payments: Sequence[Payment]) -> None:
+        return None
+
+    def _answer(self, payment: Payment) -> ChargeResult | None:
+        cents = int((payment.amount % 1) * 100)
         if cents in _FORCED:
             return _FORCED[cents]
-        u = int.from_bytes(hashlib.sha256(order_id.bytes).digest()[:8], "big") / 2**64
+        u = int.from_bytes(hashlib.sha256(payment.order_id.bytes).digest()[:8], "big") / 2**64
         if u < self.failure_rate:
             return PROVIDER_ERROR
         return INSUFFICIENT_FUNDS if u < self.failure_rate + self.decline_rate else APPROVED
-
-    def refund(self, payment_id: uuid.UUID, amount: Decimal) -> None:
-        return None

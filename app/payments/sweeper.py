@@ -1,7 +1,5 @@
 """The sweeper: fails payments the provider never answered, safely from several processes at once."""
 
-from concurrent.futures import Executor
-
 from app.payments.domain import PROVIDER_TIMEOUT, SWEEPER, PaymentStatus
 from app.payments.handlers import UowFactory
 from app.payments.ledger import Cause
@@ -9,7 +7,7 @@ from app.payments.provider import PaymentProvider
 
 
 def fail_stuck_payments(
-    uow_factory: UowFactory, provider: PaymentProvider, calls: Executor, older_than_s: int, limit: int = 100
+    uow_factory: UowFactory, provider: PaymentProvider, older_than_s: int, limit: int = 100
 ) -> int:
     """Fail up to `limit` payments PROCESSING for over `older_than_s` seconds, each first released at the
     provider under its order's lock: a late approval waits for the lock, finds it FAILED, is given back."""
@@ -21,7 +19,7 @@ def fail_stuck_payments(
         # Still PROCESSING now that they are locked: unchanged, hence still stuck.
         books = ledger.books.values()
         payments = [b.payment for b in books if b.payment and b.payment.status is PaymentStatus.PROCESSING]
-        list(calls.map(lambda p: provider.refund(p.id, p.amount), payments))
+        provider.refund(payments)
         for payment in payments:
             cause = Cause(SWEEPER, None, payment.correlation_id)
             ledger.move(payment, PaymentStatus.FAILED, PROVIDER_TIMEOUT, cause)

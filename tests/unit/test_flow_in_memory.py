@@ -150,7 +150,6 @@ def start_system(connection: Connection, batch_size: int) -> InProcessSystem:
     payment_module = payments.build(
         unused_engine(),
         provider,
-        concurrency=4,
         deadline_s=SETTINGS.payment_deadline_s,
         unit_of_work=lambda: FakePaymentsUnitOfWork(payments_state),
     )

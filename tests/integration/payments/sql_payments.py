@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select, update
 from app import payments
 from app.contracts import Incoming, OrderCreated
 from app.payments import ChargeResult, PaymentQueries, PaymentStatus
+from app.payments.domain import Payment
 from app.payments.tables import outbox, payment_history, payment_totals
 from app.payments.tables import payments as payments_table
 
@@ -34,19 +35,19 @@ class FakeProvider:
         self.refunds: list[uuid.UUID] = []
         self._lock = threading.Lock()
 
-    def charge(self, payment_id: uuid.UUID, order_id: uuid.UUID, amount: Decimal) -> ChargeResult | None:
+    def charge(self, batch: Sequence[Payment]) -> list[ChargeResult | None]:
         with self._lock:
-            self.charges.append((payment_id, order_id))
+            self.charges.extend((payment.id, payment.order_id) for payment in batch)
             hook, self.during_charge = self.during_charge, None
         if hook is not None:
             hook()
         if self.error is not None:
             raise self.error
-        return self.answer
+        return [self.answer for _ in batch]
 
-    def refund(self, payment_id: uuid.UUID, amount: Decimal) -> None:
+    def refund(self, batch: Sequence[Payment]) -> None:
         with self._lock:
-            self.refunds.append(payment_id)
+            self.refunds.extend(payment.id for payment in batch)
 
     def charged(self) -> set[uuid.UUID]:
         """The payment ids money may have been taken for."""
@@ -55,7 +56,7 @@ class FakeProvider:
 
 def build(engine: Engine, provider: FakeProvider) -> payments.Payments:
     """The module as a payments worker builds it (each call: one more worker process)."""
-    return payments.build(engine, provider, concurrency=4, deadline_s=DEADLINE_S)
+    return payments.build(engine, provider, deadline_s=DEADLINE_S)
 
 
 def deliver(module: payments.Payments, *batch: Incoming[Any]) -> frozenset[uuid.UUID]:

@@ -190,7 +190,6 @@ def test_the_relay_is_woken_after_each_commit_that_added_events_and_only_then(en
     module = payments.build(
         engine,
         FakeProvider(),
-        concurrency=4,
         deadline_s=60,
         written=lambda: committed_when_woken.append(len(events_of(engine, order_id))),
     )

@@ -118,6 +118,7 @@ class MemoryBroker:
         size: int = 10,
         wait_s: float = 0.01,
         parallel: int = 1,
+        in_flight: int | None = None,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> BatchConsumer:
         """A consumer of the test's queue (bound to nothing: tests publish through the default exchange)."""
@@ -125,7 +126,7 @@ class MemoryBroker:
             self.url,
             Topology({}, DELAYS),
             handlers,
-            Batching(size, wait_s, parallel),
+            Batching(size, wait_s, parallel, in_flight),
             RetryPolicy(self.queue, max_attempts, DELAYS),
         )
 

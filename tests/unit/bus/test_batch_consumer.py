@@ -179,6 +179,30 @@ def test_with_parallel_batches_two_batches_are_applied_at_the_same_time(broker: 
     assert broker.all_retried() == []
 
 
+def test_no_more_deliveries_than_in_flight_are_applied_at_once_whatever_the_runners(
+    broker: MemoryBroker,
+) -> None:
+    handler, lock, applying, most, company = FakeBatchHandler(), threading.Lock(), [0], [0], threading.Event()
+
+    def waits_for_company(batch: Any) -> frozenset[Any]:
+        with lock:
+            applying[0] += len(batch)
+            most[0] = max(most[0], applying[0])
+            if applying[0] > len(batch):
+                company.set()
+        company.wait(timeout=0.3)  # another batch would start meanwhile, were its deliveries let in
+        with lock:
+            applying[0] -= len(batch)
+        return handler(batch)
+
+    broker.publish_all([order_created() for _ in range(6)])
+
+    broker.consumer({OrderCreated: waits_for_company}, size=2, parallel=3, in_flight=2).drain(idle_s=0.5)
+
+    assert most[0] == 2
+    assert handler.batch_sizes == [2, 2, 2]
+
+
 def test_a_running_consumer_applies_what_arrives_until_it_is_stopped(broker: MemoryBroker) -> None:
     handler = FakeBatchHandler()
     consumer = broker.consumer({OrderCreated: handler})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -82,6 +83,16 @@ def test_a_worker_is_built_for_every_role_on_its_inbox(role: str) -> None:
     worker = bootstrap.build_worker(SETTINGS, role)
 
     assert worker.consumer.queue == inbox_name(role)
+
+
+def test_a_payments_worker_waits_on_its_provider_with_batches_side_by_side_up_to_its_concurrency() -> None:
+    settings = dataclasses.replace(SETTINGS, payments_concurrency=300)
+
+    payments_worker = bootstrap.build_worker(settings, "payments").consumer.batching
+    orders_worker = bootstrap.build_worker(settings, "orders").consumer.batching
+
+    assert (payments_worker.parallel, payments_worker.in_flight) == (bootstrap.PAYMENT_BATCHES, 300)
+    assert (orders_worker.parallel, orders_worker.in_flight) == (1, None)
 
 
 def test_a_worker_whose_handlers_take_an_event_its_inbox_is_not_bound_to_is_refused(

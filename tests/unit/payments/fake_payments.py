@@ -163,22 +163,26 @@ class FakeProvider:
         """The payment id of every charge taken for the order."""
         return [charge.payment_id for charge in self.charges if charge.order_id == order_id]
 
-    def charge(self, payment_id: uuid.UUID, order_id: uuid.UUID, amount: Decimal) -> ChargeResult | None:
+    def charge(self, payments: Sequence[Payment]) -> list[ChargeResult | None]:
+        return [self._charge(payment) for payment in payments]
+
+    def refund(self, payments: Sequence[Payment]) -> None:
+        for payment in payments:
+            with self._lock:
+                if self._unreachable():
+                    raise ProviderUnreachable("the provider did not take the call")
+                self.refunds.append((payment.id, payment.amount))
+
+    def _charge(self, payment: Payment) -> ChargeResult | None:
         with self._lock:
-            self.charges.append(Charge(payment_id, order_id, amount))
+            self.charges.append(Charge(payment.id, payment.order_id, payment.amount))
             unreachable = self._unreachable()
-            hook = self._hooks.pop(order_id, None)
+            hook = self._hooks.pop(payment.order_id, None)
         if unreachable:
             raise ProviderUnreachable("the provider did not take the call")
         if hook is not None:
             hook()
-        return self.answers.get(order_id, self.default)
-
-    def refund(self, payment_id: uuid.UUID, amount: Decimal) -> None:
-        with self._lock:
-            if self._unreachable():
-                raise ProviderUnreachable("the provider did not take the call")
-            self.refunds.append((payment_id, amount))
+        return self.answers.get(payment.order_id, self.default)
 
     def _unreachable(self) -> bool:
         if self.unreachable_calls:

@@ -50,7 +50,6 @@ class InMemoryPayments:
         self.module = payments.build(
             unused_engine(),
             self.provider,
-            concurrency=4,  # a provider hook may deliver (or sweep) while a charge holds one thread
             deadline_s=DEADLINE_S,
             unit_of_work=lambda: FakePaymentsUnitOfWork(self.state),
         )

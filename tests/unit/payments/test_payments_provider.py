@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 
 from app.payments import ChargeResult, PaymentStatus, SimulatedProvider
+from app.payments.domain import Payment
+from app.payments.provider import APPROVED, CARD_DECLINED
 
 
 def simulated(decline_rate: float = 0.2, failure_rate: float = 0.05) -> SimulatedProvider:
@@ -16,10 +18,16 @@ def simulated(decline_rate: float = 0.2, failure_rate: float = 0.05) -> Simulate
     )
 
 
+def payment(amount: str, order_id: uuid.UUID | None = None) -> Payment:
+    order_id = order_id or uuid.uuid4()
+    return Payment(uuid.uuid4(), order_id, Decimal(amount), PaymentStatus.PROCESSING, None, "corr")
+
+
 def charge(
     provider: SimulatedProvider, amount: str, order_id: uuid.UUID | None = None
 ) -> ChargeResult | None:
-    return provider.charge(uuid.uuid4(), order_id or uuid.uuid4(), Decimal(amount))
+    (answer,) = provider.charge([payment(amount, order_id)])
+    return answer
 
 
 @pytest.mark.parametrize(
@@ -86,20 +94,29 @@ def test_extreme_rates_give_one_outcome_for_every_order(
     assert {r.status for r in results if r is not None} == {status}
 
 
-def test_a_charge_waits_for_the_configured_latency() -> None:
+def test_a_batch_of_charges_is_answered_together_after_one_configured_latency() -> None:
     waits: list[float] = []
     provider = SimulatedProvider(latency_ms=1500, decline_rate=0.2, failure_rate=0.05, sleep=waits.append)
 
-    provider.charge(uuid.uuid4(), uuid.uuid4(), Decimal("10.01"))
+    answers = provider.charge([payment("10.01"), payment("10.02"), payment("10.04")])
 
+    assert answers == [APPROVED, CARD_DECLINED, None]
     assert waits == [1.5]
+
+
+def test_an_empty_batch_of_charges_does_not_wait() -> None:
+    waits: list[float] = []
+    provider = SimulatedProvider(latency_ms=1500, decline_rate=0.2, failure_rate=0.05, sleep=waits.append)
+
+    assert provider.charge([]) == []
+    assert waits == []
 
 
 def test_a_refund_always_succeeds_without_waiting() -> None:
     waits: list[float] = []
     provider = SimulatedProvider(latency_ms=1500, decline_rate=0.2, failure_rate=0.05, sleep=waits.append)
 
-    result = provider.refund(uuid.uuid4(), Decimal("10.01"))
+    result = provider.refund([payment("10.01"), payment("20.00")])
 
     assert result is None
     assert waits == []

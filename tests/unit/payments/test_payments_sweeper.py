@@ -3,8 +3,8 @@ deadline."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -102,10 +102,8 @@ def test_the_sweeper_fails_at_most_its_limit_oldest_first(system: InMemoryPaymen
         system.state.advance(1)
     system.state.advance(DEADLINE_S * 10)
 
-    with ThreadPoolExecutor(2) as calls:
-        failed = fail_stuck_payments(
-            lambda: FakePaymentsUnitOfWork(system.state), system.provider, calls, DEADLINE_S, limit=2
-        )
+    unit_of_work = functools.partial(FakePaymentsUnitOfWork, system.state)
+    failed = fail_stuck_payments(unit_of_work, system.provider, DEADLINE_S, limit=2)
 
     statuses = [system.payment(order_id).status for order_id in order_ids]
     assert failed == 2
