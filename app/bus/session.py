@@ -45,7 +45,8 @@ class BatchSession:
         self._connection, self._batching, self._runners, self._apply = connection, batching, runners, apply
         self._amqp = connection.transport.driver_type == "amqp"
         self._settler = Settler(ConfirmingPublisher(connection), policy)
-        self._prefetch = batching.in_flight or batching.size * (batching.parallel + 1)
+        default = batching.size * (batching.parallel + 1)
+        self._prefetch = default if batching.in_flight is None else batching.in_flight
         self._pending: list[Any] = []
         self._first_at: float | None = None
         self._running: list[tuple[list[Any], Future[list[Outcome]]]] = []

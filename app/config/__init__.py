@@ -87,7 +87,7 @@ class Settings:
     payment_deadline_s: int = _variable("120", positive_int)
     batch_size: int = _variable("200", positive_int)
     batch_wait_ms: int = _variable("2", non_negative_int)
-    payments_concurrency: int = _variable("2048", positive_int)
+    payments_concurrency: int = _variable("2048", bounded(int, 1, 65535, "must be between 1 and 65535"))
     max_attempts: int = _variable("5", positive_int)
     retry_delays_ms: tuple[int, ...] = _variable("250,1000,5000,30000", delays)
     outbox_retention_h: int = _variable("168", positive_int)

@@ -40,8 +40,8 @@ def build(
     unit_of_work: Callable[[], PaymentsUnitOfWork] | None = None,
     written: Callable[[], None] = lambda: None,
 ) -> Payments:
-    """The module on `engine` (writes) and `reads` (queries), calling `provider` once per batch it applies
-    (whoever applies batches side by side bounds the calls); `written` is called after each commit that
+    """The module on `engine` (writes) and `reads` (queries), handing `provider` each batch's payments at
+    once (whoever applies batches side by side bounds them); `written` is called after each commit that
     added events to its outbox."""
     uow = unit_of_work or functools.partial(SqlPaymentsUnitOfWork, engine, threading.Lock(), written)
     handler = functools.partial(apply_batch, uow, provider)

@@ -2,11 +2,12 @@
 
 import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from app.contracts import Incoming
 from app.payments.decisions import Call, Step, open_payments, settle
+from app.payments.domain import Payment
 from app.payments.ledger import Ledger
 from app.payments.provider import ChargeResult, PaymentProvider
 from app.payments.unit_of_work import PaymentsUnitOfWork
@@ -39,10 +40,14 @@ def in_transaction(
 
 
 def call(provider: PaymentProvider, steps: Sequence[Step]) -> list[tuple[Step, ChargeResult | None]]:
-    """The provider calls the steps wait for, the batch's charges in one request and its refunds (each
-    idempotent, a no-op with nothing taken) in another; each step with its charge's answer."""
-    charges = [step.payment for step in steps if step.call is Call.CHARGE]
-    answers = iter(provider.charge(charges) if charges else [])
-    if refunds := [step.payment for step in steps if step.call is not Call.CHARGE]:
+    """The provider calls the steps wait for, each payment once: the batch's refunds (idempotent, a no-op
+    with nothing taken) first, then its charges; each step with its charge's answer (None: unanswered)."""
+    if refunds := _distinct(step.payment for step in steps if step.call is not Call.CHARGE):
         provider.refund(refunds)
-    return [(step, next(answers) if step.call is Call.CHARGE else None) for step in steps]
+    charges = _distinct(step.payment for step in steps if step.call is Call.CHARGE)
+    answers = provider.charge(charges) if charges else {}
+    return [(step, answers.get(step.payment.id) if step.call is Call.CHARGE else None) for step in steps]
+
+
+def _distinct(payments: Iterable[Payment]) -> list[Payment]:
+    return list({payment.id: payment for payment in payments}.values())

@@ -2,7 +2,8 @@
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,12 +19,14 @@ class ChargeResult:
 
 
 class PaymentProvider(Protocol):
-    """A payment provider, handed a batch's payments at once; both calls are idempotent per payment id.
-    The adapter overlaps the requests (one batch request, or concurrent ones on one async or HTTP/2
-    client): a thread blocked per payment costs a Python process more than the provider's wait (README)."""
+    """A payment provider, handed a batch's payments at once (distinct ids); both calls are idempotent per
+    payment id, and one that raises has its whole batch tried again with the same ids. The adapter overlaps
+    the requests (one batch request, or concurrent ones on one client with its own event loop): a thread
+    blocked per payment costs a Python process more than the provider's wait (README)."""
 
-    def charge(self, payments: Sequence[Payment]) -> list[ChargeResult | None]:
-        """Charge each payment's amount; the answers in order, None where the provider never answered."""
+    def charge(self, payments: Sequence[Payment]) -> Mapping[uuid.UUID, ChargeResult | None]:
+        """Charge each payment's amount; the answers by payment id, None (or no entry) where the provider
+        never answered."""
 
     def refund(self, payments: Sequence[Payment]) -> None:
         """Give each payment's approved charge back (a no-op where nothing was taken)."""
@@ -47,10 +50,10 @@ class SimulatedProvider:
     failure_rate: float
     sleep: Callable[[float], None] = time.sleep
 
-    def charge(self, payments: Sequence[Payment]) -> list[ChargeResult | None]:
+    def charge(self, payments: Sequence[Payment]) -> dict[uuid.UUID, ChargeResult | None]:
         if payments:
             self.sleep(self.latency_ms / 1000)
-        return [self._answer(payment) for payment in payments]
+        return {payment.id: self._answer(payment) for payment in payments}
 
     def refund(self, payments: Sequence[Payment]) -> None:
         return None

@@ -19,7 +19,8 @@ def fail_stuck_payments(
         # Still PROCESSING now that they are locked: unchanged, hence still stuck.
         books = ledger.books.values()
         payments = [b.payment for b in books if b.payment and b.payment.status is PaymentStatus.PROCESSING]
-        provider.refund(payments)
+        if payments:
+            provider.refund(payments)
         for payment in payments:
             cause = Cause(SWEEPER, None, payment.correlation_id)
             ledger.move(payment, PaymentStatus.FAILED, PROVIDER_TIMEOUT, cause)

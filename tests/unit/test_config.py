@@ -56,6 +56,7 @@ def test_a_value_from_the_environment_overrides_the_default() -> None:
         ("PAYFLOW_BATCH_SIZE", "0"),
         ("PAYFLOW_BATCH_WAIT_MS", "-1"),
         ("PAYFLOW_PAYMENTS_CONCURRENCY", "0"),
+        ("PAYFLOW_PAYMENTS_CONCURRENCY", "65536"),  # past what AMQP's prefetch count can hold
         ("PAYFLOW_ORDERS_METRICS_PORT", "70000"),
         ("PAYFLOW_RETRY_DELAYS_MS", ""),
     ],

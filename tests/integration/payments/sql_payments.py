@@ -35,7 +35,7 @@ class FakeProvider:
         self.refunds: list[uuid.UUID] = []
         self._lock = threading.Lock()
 
-    def charge(self, batch: Sequence[Payment]) -> list[ChargeResult | None]:
+    def charge(self, batch: Sequence[Payment]) -> dict[uuid.UUID, ChargeResult | None]:
         with self._lock:
             self.charges.extend((payment.id, payment.order_id) for payment in batch)
             hook, self.during_charge = self.during_charge, None
@@ -43,7 +43,7 @@ class FakeProvider:
             hook()
         if self.error is not None:
             raise self.error
-        return [self.answer for _ in batch]
+        return {payment.id: self.answer for payment in batch}
 
     def refund(self, batch: Sequence[Payment]) -> None:
         with self._lock:

@@ -85,13 +85,16 @@ def test_a_worker_is_built_for_every_role_on_its_inbox(role: str) -> None:
     assert worker.consumer.queue == inbox_name(role)
 
 
-def test_a_payments_worker_waits_on_its_provider_with_batches_side_by_side_up_to_its_concurrency() -> None:
-    settings = dataclasses.replace(SETTINGS, payments_concurrency=300)
+@pytest.mark.parametrize(("concurrency", "runners"), [(300, bootstrap.PAYMENT_BATCHES), (10, 10)])
+def test_a_payments_worker_holds_its_concurrency_in_flight_in_batches_side_by_side(
+    concurrency: int, runners: int
+) -> None:
+    settings = dataclasses.replace(SETTINGS, payments_concurrency=concurrency)
 
     payments_worker = bootstrap.build_worker(settings, "payments").consumer.batching
     orders_worker = bootstrap.build_worker(settings, "orders").consumer.batching
 
-    assert (payments_worker.parallel, payments_worker.in_flight) == (bootstrap.PAYMENT_BATCHES, 300)
+    assert (payments_worker.parallel, payments_worker.in_flight) == (runners, concurrency)
     assert (orders_worker.parallel, orders_worker.in_flight) == (1, None)
 
 

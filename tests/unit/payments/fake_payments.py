@@ -139,10 +139,11 @@ class Charge:
 
 
 class FakeProvider:
-    """Records every charge and refund. Answers `default` unless an order has an answer of its own (None:
-    the provider never answers); a hook set for an order runs once, after its charge was taken and before
-    the answer comes back; `unreachable_calls` makes that many next calls raise ProviderUnreachable
-    (a charge is recorded as taken even then: the request may have reached the provider)."""
+    """Records every call (`calls`) and every charge and refund in it. Answers `default` unless an order has
+    an answer of its own (None: the provider never answers); a hook set for an order runs once, after its
+    charge was taken and before the answer comes back; `unreachable_calls` makes the requests for that
+    many next payments raise ProviderUnreachable (a charge is recorded as taken even then: the request
+    may have reached the provider)."""
 
     def __init__(self, default: ChargeResult | None = APPROVED) -> None:
         self.default = default
@@ -150,6 +151,7 @@ class FakeProvider:
         self.charges: list[Charge] = []
         self.refunds: list[tuple[uuid.UUID, Decimal]] = []
         self.unreachable_calls = 0
+        self.calls: list[tuple[str, list[uuid.UUID]]] = []  # ("charge" or "refund", the orders asked about)
         self._hooks: dict[uuid.UUID, Callable[[], Any]] = {}
         self._lock = threading.Lock()
 
@@ -163,10 +165,12 @@ class FakeProvider:
         """The payment id of every charge taken for the order."""
         return [charge.payment_id for charge in self.charges if charge.order_id == order_id]
 
-    def charge(self, payments: Sequence[Payment]) -> list[ChargeResult | None]:
-        return [self._charge(payment) for payment in payments]
+    def charge(self, payments: Sequence[Payment]) -> dict[uuid.UUID, ChargeResult | None]:
+        self.calls.append(("charge", [payment.order_id for payment in payments]))
+        return {payment.id: self._charge(payment) for payment in payments}
 
     def refund(self, payments: Sequence[Payment]) -> None:
+        self.calls.append(("refund", [payment.order_id for payment in payments]))
         for payment in payments:
             with self._lock:
                 if self._unreachable():

@@ -92,6 +92,43 @@ def test_each_order_of_a_batch_gets_the_answer_the_provider_gave_it(system: InMe
     assert len(system.provider.charges) == 3
 
 
+def test_a_batch_hands_the_provider_all_its_charges_in_one_call(system: InMemoryPayments) -> None:
+    order_ids = [uuid.uuid4() for _ in range(3)]
+
+    system.deliver_batch([created(order_id) for order_id in order_ids])
+
+    assert system.provider.calls == [("charge", order_ids)]
+
+
+def test_a_batch_that_refunds_and_charges_gives_back_first_and_each_order_gets_its_own_answer(
+    system: InMemoryPayments,
+) -> None:
+    refunded, declined, approved = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    system.deliver(created(refunded))
+    system.provider.answer(declined, ChargeResult(PaymentStatus.DECLINED, "card_declined"))
+    system.provider.calls.clear()
+
+    system.deliver_batch([cancelled(refunded), created(declined), created(approved)])
+
+    statuses = {order_id: system.payment(order_id).status for order_id in (refunded, declined, approved)}
+    assert statuses == {
+        refunded: PaymentStatus.REFUNDED,
+        declined: PaymentStatus.DECLINED,
+        approved: PaymentStatus.APPROVED,
+    }
+    assert system.provider.calls == [("refund", [refunded]), ("charge", [declined, approved])]
+
+
+def test_a_batch_with_nothing_to_charge_never_asks_for_a_charge(system: InMemoryPayments) -> None:
+    order_id = uuid.uuid4()
+    system.deliver(created(order_id))
+    system.provider.calls.clear()
+
+    system.deliver(cancelled(order_id))
+
+    assert system.provider.calls == [("refund", [order_id])]
+
+
 def test_a_duplicate_order_created_across_batches_charges_once(system: InMemoryPayments) -> None:
     order_id = uuid.uuid4()
     message = created(order_id)
@@ -132,6 +169,7 @@ def test_two_creations_of_one_order_in_one_batch_share_its_one_payment(system: I
     system.deliver_batch(batch)
 
     payment = system.payment(order_id)
+    assert system.provider.calls == [("charge", [order_id])]  # its payment asked for once
     assert set(system.provider.charged(order_id)) == {payment.id}
     assert system.state.events_of(order_id) == ["payment.approved"]
     assert {message.id for message in batch} <= system.state.claimed

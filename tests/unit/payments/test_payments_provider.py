@@ -26,8 +26,8 @@ def payment(amount: str, order_id: uuid.UUID | None = None) -> Payment:
 def charge(
     provider: SimulatedProvider, amount: str, order_id: uuid.UUID | None = None
 ) -> ChargeResult | None:
-    (answer,) = provider.charge([payment(amount, order_id)])
-    return answer
+    asked = payment(amount, order_id)
+    return provider.charge([asked])[asked.id]
 
 
 @pytest.mark.parametrize(
@@ -98,9 +98,11 @@ def test_a_batch_of_charges_is_answered_together_after_one_configured_latency() 
     waits: list[float] = []
     provider = SimulatedProvider(latency_ms=1500, decline_rate=0.2, failure_rate=0.05, sleep=waits.append)
 
-    answers = provider.charge([payment("10.01"), payment("10.02"), payment("10.04")])
+    asked = [payment("10.01"), payment("10.02"), payment("10.04")]
 
-    assert answers == [APPROVED, CARD_DECLINED, None]
+    answers = provider.charge(asked)
+
+    assert answers == {asked[0].id: APPROVED, asked[1].id: CARD_DECLINED, asked[2].id: None}
     assert waits == [1.5]
 
 
@@ -108,7 +110,7 @@ def test_an_empty_batch_of_charges_does_not_wait() -> None:
     waits: list[float] = []
     provider = SimulatedProvider(latency_ms=1500, decline_rate=0.2, failure_rate=0.05, sleep=waits.append)
 
-    assert provider.charge([]) == []
+    assert provider.charge([]) == {}
     assert waits == []
 
 

@@ -108,6 +108,9 @@ def test_the_sweeper_fails_at_most_its_limit_oldest_first(system: InMemoryPaymen
     statuses = [system.payment(order_id).status for order_id in order_ids]
     assert failed == 2
     assert statuses == [PaymentStatus.FAILED, PaymentStatus.FAILED, PaymentStatus.PROCESSING]
+    assert {payment_id for payment_id, _ in system.provider.refunds} == {
+        system.payment(order_id).id for order_id in order_ids[:2]
+    }
 
 
 def test_an_approval_arriving_after_the_sweeper_failed_the_payment_is_given_back() -> None:
