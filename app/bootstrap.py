@@ -117,12 +117,12 @@ def _outbox(settings: Settings, engine: Engine, schema: str, kept_h: int) -> tup
     relay = bus.OutboxRelay(engine, table, broker_url, topology=routes, linger_s=linger_s)
     purge = functools.partial(bus.purge_published, engine, table, kept_h)
     gauges = functools.partial(bus.refresh_outbox_gauges, engine, table)
-    queues = functools.partial(bus.refresh_queue_gauges, broker_url, routes)  # passive: needs no right
+    queues = bus.QueueGauges(broker_url, routes)  # passive declares: need no right
     return relay.wake, [
         Job(f"{schema}-relay", relay.run),
         Job.every(f"{schema}-outbox-purge", PURGE_INTERVAL_S, purge),
         Job.every(f"{schema}-outbox-gauges", GAUGE_INTERVAL_S, gauges),
-        Job.every(f"{schema}-queue-gauges", GAUGE_INTERVAL_S, queues),
+        Job(f"{schema}-queue-gauges", functools.partial(queues.run, interval_s=GAUGE_INTERVAL_S)),
     ]
 
 

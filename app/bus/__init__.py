@@ -2,10 +2,10 @@
 
 from app.bus.broker import (
     BROKER_FAILURES,
+    QueueGauges,
     broker_problem,
     connect,
     declare_topology_at,
-    refresh_queue_gauges,
 )
 from app.bus.consumer import BatchConsumer
 from app.bus.dead_letters import DeadLetter, list_dead_letters, replay_dead_letters

@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import threading
 from urllib.parse import urlsplit
 
 from amqp.exceptions import AMQPError
@@ -11,6 +12,7 @@ from kombu.exceptions import OperationalError
 from app.bus import metrics
 from app.bus.topology import Topology
 from app.config.broker_nodes import SEPARATOR
+from app.jobs import run_periodically
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +94,38 @@ def broker_problem(broker_url: str) -> str | None:
     return None
 
 
-def refresh_queue_gauges(broker_url: str, topology: Topology) -> None:
-    """Set the gauge of ready messages per queue (run periodically); an unreachable broker is only logged."""
-    try:
-        with _probe(broker_url) as connection:
-            open_connection(connection, timeout=PROBE_TIMEOUT_S)
-            depths = topology.depths(connection)
-    except BROKER_FAILURES as exc:
-        # Readiness reports the outage; a traceback every few seconds would only bury it.
-        log.warning("queue gauges not refreshed: broker unavailable (%s)", type(exc).__name__)
-        return
-    for queue, ready in depths.items():
-        metrics.QUEUE_MESSAGES.labels(queue).set(ready)
+class QueueGauges:
+    """Sets the gauge of ready messages per queue (`refresh`, run periodically) over one connection kept
+    between refreshes: a connection each time made the broker log its opening and closing every few
+    seconds, per process. An unreachable broker is only logged, and the next refresh connects afresh."""
+
+    def __init__(self, broker_url: str, topology: Topology) -> None:
+        self._broker_url, self._topology = broker_url, topology
+        self.connection: Connection | None = None
+
+    def refresh(self) -> None:
+        try:
+            if self.connection is None:
+                self.connection = _probe(self._broker_url)  # kept even if opening fails: `close` releases it
+                open_connection(self.connection, timeout=PROBE_TIMEOUT_S)
+            depths = self._topology.depths(self.connection)
+        except BROKER_FAILURES as exc:
+            self.close()
+            # Readiness reports the outage; a traceback every few seconds would only bury it.
+            log.warning("queue gauges not refreshed: broker unavailable (%s)", type(exc).__name__)
+            return
+        for queue, ready in depths.items():
+            metrics.QUEUE_MESSAGES.labels(queue).set(ready)
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a link that already broke may raise; it is dropped anyway
+                connection.release()
+
+    def run(self, stop: threading.Event, interval_s: float) -> None:
+        """Refresh every `interval_s` until `stop` is set, then close the connection."""
+        try:
+            run_periodically(stop, interval_s, self.refresh, "queue-gauges")
+        finally:
+            self.close()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, inspect, select, text
 
 from app.bus import mark_for_republish, outbox_backlog
@@ -82,6 +83,11 @@ def shape(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         triggers = text("SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
         found["triggers"] = sorted(tuple(row) for row in conn.execute(triggers))
+        functions = text(
+            "SELECT pronamespace::regnamespace::text, proname, md5(prosrc) FROM pg_proc"
+            " WHERE pronamespace::regnamespace::text = ANY(:schemas)"
+        )
+        found["functions"] = sorted(tuple(row) for row in conn.execute(functions, {"schemas": list(TABLES)}))
     return found
 
 
@@ -96,6 +102,35 @@ def test_an_empty_database_is_migrated_to_the_newest_revision_of_every_schema(
     assert {schema: set(inspector.get_table_names(schema=schema)) for schema in TABLES} == TABLES
     assert pending_migrations(engine) == []
     assert ensure_database(url) is False
+
+
+# Downgrades that refuse on purpose: each would have to invent data its upgrade threw away.
+IRREVERSIBLE = {"gateway_0002", "orders_0003", "payments_0004"}
+
+
+def test_each_downgrade_restores_the_schema_of_the_revision_before_or_refuses_on_purpose(
+    empty_database: tuple[str, Engine],
+) -> None:
+    _, engine = empty_database
+    refused = set()
+
+    for schema, package in MODULE_SCHEMAS:
+        config = alembic_config(engine, schema, package)
+        revisions = reversed(list(ScriptDirectory.from_config(config).walk_revisions()))  # oldest first
+        at_revision(engine, schema, next(revisions).revision)
+        for revision in revisions:
+            before = shape(engine)
+            command.upgrade(config, revision.revision)
+            try:
+                command.downgrade(config, "-1")
+            except NotImplementedError:
+                refused.add(revision.revision)
+                continue  # the refusal rolled back: still at `revision`
+            assert shape(engine) == before, revision.revision
+            command.upgrade(config, revision.revision)
+
+    assert refused == IRREVERSIBLE
+    assert pending_migrations(engine) == []
 
 
 def test_migrating_an_up_to_date_database_again_changes_nothing(engine: Engine) -> None:

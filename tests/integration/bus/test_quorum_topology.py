@@ -10,7 +10,7 @@ from kombu.connection import Connection
 from prometheus_client import REGISTRY
 
 from app.bootstrap import topology
-from app.bus import Topology, connect, list_dead_letters, refresh_queue_gauges
+from app.bus import QueueGauges, Topology, connect, list_dead_letters
 from app.bus.entities import DELIVERY_LIMIT
 from app.bus.publisher import ConfirmingPublisher
 from app.config import Settings
@@ -94,8 +94,33 @@ def test_the_queue_gauge_shows_the_unroutable_events(
     amqp: Connection, broker_url: str, routes: Topology
 ) -> None:
     publish(amqp, "gateway.events", "order.teleported")
+    gauges = QueueGauges(broker_url, routes)
 
-    refresh_queue_gauges(broker_url, routes)
+    gauges.refresh()
+    gauges.close()
 
     sample = REGISTRY.get_sample_value("payflow_queue_messages", {"queue": "payflow.unroutable"})
     assert sample == 1
+
+
+def test_the_queue_gauges_keep_one_connection_and_connect_afresh_once_it_broke(
+    amqp: Connection, broker_url: str, routes: Topology
+) -> None:
+    gauges = QueueGauges(broker_url, routes)
+    gauges.refresh()
+    kept = gauges.connection
+
+    gauges.refresh()
+    reused = gauges.connection is kept
+    assert kept is not None
+    kept.connection.sock.close()  # the link breaks between two refreshes
+    gauges.refresh()  # fails on the broken link, logged
+    publish(amqp, "gateway.events", "order.teleported")
+    gauges.refresh()
+
+    sample = REGISTRY.get_sample_value("payflow_queue_messages", {"queue": "payflow.unroutable"})
+    assert reused
+    assert gauges.connection is not None
+    assert gauges.connection is not kept
+    assert sample == 1
+    gauges.close()
