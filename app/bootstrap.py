@@ -117,7 +117,7 @@ def _outbox(settings: Settings, engine: Engine, schema: str, kept_h: int) -> tup
     relay = bus.OutboxRelay(engine, table, broker_url, topology=routes, linger_s=linger_s)
     purge = functools.partial(bus.purge_published, engine, table, kept_h)
     gauges = functools.partial(bus.refresh_outbox_gauges, engine, table)
-    queues = bus.QueueGauges(broker_url, routes)  # passive declares: need no right
+    queues = bus.QueueGauges(broker_url, routes, f"{schema}-queue-gauges")  # passive declares: need no right
     return relay.wake, [
         Job(f"{schema}-relay", relay.run),
         Job.every(f"{schema}-outbox-purge", PURGE_INTERVAL_S, purge),

@@ -2,7 +2,6 @@
 
 from app.bus.broker import (
     BROKER_FAILURES,
-    QueueGauges,
     broker_problem,
     connect,
     declare_topology_at,
@@ -18,6 +17,7 @@ from app.bus.outbox import (
     refresh_outbox_gauges,
 )
 from app.bus.permissions import Grant, grant_of
+from app.bus.queue_gauges import QueueGauges
 from app.bus.relay import OutboxRelay
 from app.bus.role_users import make_role_users
 from app.bus.session import Batching

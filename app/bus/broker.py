@@ -2,17 +2,14 @@
 
 import contextlib
 import logging
-import threading
 from urllib.parse import urlsplit
 
 from amqp.exceptions import AMQPError
 from kombu.connection import Connection
 from kombu.exceptions import OperationalError
 
-from app.bus import metrics
 from app.bus.topology import Topology
 from app.config.broker_nodes import SEPARATOR
-from app.jobs import run_periodically
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +41,21 @@ def first_node(broker_url: str) -> str:
     return broker_url.split(SEPARATOR, 1)[0]
 
 
-def connect(broker_url: str, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> Connection:
+def connect(
+    broker_url: str, connect_timeout_s: float = CONNECT_TIMEOUT_S, io_timeout_s: float | None = None
+) -> Connection:
     """A connection, not opened yet, to RabbitMQ or to kombu's in-memory transport (unit tests). A URL may
     list several nodes of one broker, separated by ';' (as PAYFLOW_BROKER_URL is checked to do): kombu then
-    moves to the next node in turn whenever connecting to one fails or hangs for `connect_timeout_s`."""
+    moves to the next node in turn whenever connecting to one fails or hangs for `connect_timeout_s`. With
+    `io_timeout_s`, a read or write on the open connection gives up after that long."""
     if urlsplit(broker_url).scheme in ("amqp", "amqps", "pyamqp"):
+        io = {"read_timeout": io_timeout_s, "write_timeout": io_timeout_s} if io_timeout_s else {}
         return Connection(
             broker_url,
             heartbeat=HEARTBEAT_S,
             connect_timeout=connect_timeout_s,
             failover_strategy="round-robin",
+            transport_options=io,
         )
     return Connection(broker_url, transport_options={"polling_interval": MEMORY_POLLING_INTERVAL_S})
 
@@ -78,54 +80,17 @@ def declare_topology_at(broker_url: str, topology: Topology) -> None:
         topology.declare(open_connection(connection, rounds=4))
 
 
-def _probe(broker_url: str) -> Connection:
+def probe(broker_url: str, io_timeout_s: float | None = None) -> Connection:
     """A connection for a quick look: each node gets its share of PROBE_TIMEOUT_S, so one that hangs
     leaves time for the next."""
-    return connect(broker_url, PROBE_TIMEOUT_S / len(broker_url.split(SEPARATOR)))
+    return connect(broker_url, PROBE_TIMEOUT_S / len(broker_url.split(SEPARATOR)), io_timeout_s)
 
 
 def broker_problem(broker_url: str) -> str | None:
     """None when the broker accepts a connection now, else a one-line reason without credentials."""
-    with _probe(broker_url) as connection:
+    with probe(broker_url) as connection:
         try:
             open_connection(connection, timeout=PROBE_TIMEOUT_S)
         except BROKER_FAILURES as exc:
             return f"unreachable: {type(exc).__name__}"
     return None
-
-
-class QueueGauges:
-    """Sets the gauge of ready messages per queue (`refresh`, run periodically) over one connection kept
-    between refreshes: a connection each time made the broker log its opening and closing every few
-    seconds, per process. An unreachable broker is only logged, and the next refresh connects afresh."""
-
-    def __init__(self, broker_url: str, topology: Topology) -> None:
-        self._broker_url, self._topology = broker_url, topology
-        self.connection: Connection | None = None
-
-    def refresh(self) -> None:
-        try:
-            if self.connection is None:
-                self.connection = _probe(self._broker_url)  # kept even if opening fails: `close` releases it
-                open_connection(self.connection, timeout=PROBE_TIMEOUT_S)
-            depths = self._topology.depths(self.connection)
-        except BROKER_FAILURES as exc:
-            self.close()
-            # Readiness reports the outage; a traceback every few seconds would only bury it.
-            log.warning("queue gauges not refreshed: broker unavailable (%s)", type(exc).__name__)
-            return
-        for queue, ready in depths.items():
-            metrics.QUEUE_MESSAGES.labels(queue).set(ready)
-
-    def close(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):  # a link that already broke may raise; it is dropped anyway
-                connection.release()
-
-    def run(self, stop: threading.Event, interval_s: float) -> None:
-        """Refresh every `interval_s` until `stop` is set, then close the connection."""
-        try:
-            run_periodically(stop, interval_s, self.refresh, "queue-gauges")
-        finally:
-            self.close()
