@@ -119,7 +119,7 @@ def _outbox(settings: Settings, engine: Engine, schema: str, kept_h: int) -> tup
     gauges = functools.partial(bus.refresh_outbox_gauges, engine, table)
     queues = bus.QueueGauges(broker_url, routes, f"{schema}-queue-gauges")  # passive declares: need no right
     return relay.wake, [
-        Job(f"{schema}-relay", relay.run),
+        Job(f"{schema}-relay", relay.run, relay.wake),
         Job.every(f"{schema}-outbox-purge", PURGE_INTERVAL_S, purge),
         Job.every(f"{schema}-outbox-gauges", GAUGE_INTERVAL_S, gauges),
         Job(f"{schema}-queue-gauges", functools.partial(queues.run, interval_s=GAUGE_INTERVAL_S)),

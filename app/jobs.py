@@ -11,10 +11,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Job:
-    """A loop that runs until the stop event it is given is set."""
+    """A loop that runs until the stop event it is given is set; `interrupt` cuts short a wait of its own
+    (a relay idling for rows), so that stopping does not wait for it."""
 
     name: str
     run: Callable[[threading.Event], None]
+    interrupt: Callable[[], object] = lambda: None
 
     @classmethod
     def every(cls, name: str, interval_s: float, fn: Callable[[], object]) -> Self:
@@ -26,6 +28,7 @@ class Background:
 
     def __init__(self, jobs: Sequence[Job]) -> None:
         self.stop = threading.Event()
+        self._jobs = list(jobs)
         self._threads = [
             threading.Thread(target=job.run, args=(self.stop,), name=job.name, daemon=True) for job in jobs
         ]
@@ -34,6 +37,8 @@ class Background:
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         self.stop.set()
+        for job in self._jobs:
+            job.interrupt()
         for thread in self._threads:
             thread.join(timeout_s / max(len(self._threads), 1))
 

@@ -4,11 +4,12 @@ back off exponentially up to a cap."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from app.bus.broker import Backoff
-from app.jobs import run_periodically
+from app.jobs import Background, Job, run_periodically
 from tests.support.waiting import wait_until
 
 
@@ -72,3 +73,19 @@ def test_reconnect_delays_double_up_to_the_cap_and_start_over_after_a_reset() ->
 
     assert delays == [0.2, 0.4, 0.8, 1.0, 1.0]
     assert backoff.next() == 0.2
+
+
+def test_stopping_background_jobs_interrupts_a_long_wait_of_their_own() -> None:
+    idle = threading.Event()
+
+    def idles(stop: threading.Event) -> None:
+        while not stop.is_set():
+            idle.wait(600)  # as a relay waits for rows
+
+    background = Background([Job("relay", idles, idle.set)])
+    started = time.monotonic()
+
+    background.shutdown(timeout_s=5)
+
+    assert time.monotonic() - started < 5
+    assert not any(thread.is_alive() for thread in threading.enumerate() if thread.name == "relay")
