@@ -85,7 +85,7 @@ class Settings:
     payment_decline_rate: float = _variable("0.2", rate)
     payment_failure_rate: float = _variable("0.05", rate)
     payment_deadline_s: int = _variable("120", positive_int)
-    batch_size: int = _variable("200", positive_int)
+    batch_size: int = _variable("200", bounded(int, 1, 10000, "must be between 1 and 10000"))  # prefetch 2x
     batch_wait_ms: int = _variable("2", non_negative_int)
     payments_concurrency: int = _variable("2048", bounded(int, 1, 65535, "must be between 1 and 65535"))
     max_attempts: int = _variable("5", positive_int)

@@ -54,6 +54,7 @@ def test_a_value_from_the_environment_overrides_the_default() -> None:
         ("PAYFLOW_RETRY_DELAYS_MS", "1000,10"),
         ("PAYFLOW_DATABASE_URL", " "),
         ("PAYFLOW_BATCH_SIZE", "0"),
+        ("PAYFLOW_BATCH_SIZE", "10001"),  # two batches would pass what AMQP's prefetch count can hold
         ("PAYFLOW_BATCH_WAIT_MS", "-1"),
         ("PAYFLOW_PAYMENTS_CONCURRENCY", "0"),
         ("PAYFLOW_PAYMENTS_CONCURRENCY", "65536"),  # past what AMQP's prefetch count can hold
