@@ -86,7 +86,7 @@ def build_worker(
     engine = _engine(settings, role, WORKER_POOL_SIZE)
     if role == "orders":
         handlers, parallel, jobs, in_flight = orders.build(engine).handlers, 1, list[Job](), None
-    else:  # payments waits on the provider with batches side by side, `payments_concurrency` orders at most
+    else:  # payments waits on the provider in batches side by side, `payments_concurrency` deliveries at most
         in_flight = settings.payments_concurrency
         provider = provider or payments.SimulatedProvider(  # swap for a real provider's adapter
             settings.payment_latency_ms, settings.payment_decline_rate, settings.payment_failure_rate

@@ -34,6 +34,7 @@ class Relay:
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream, self.frozen = upstream, threading.Event()
+        self.sockets: list[socket.socket] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -43,8 +44,14 @@ class Relay:
             while True:
                 client, _ = self.listener.accept()
                 server = socket.create_connection(self.upstream)
+                self.sockets += [client, server]
                 for source, sink in ((client, server), (server, client)):
                     threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def close(self) -> None:
+        """Stop listening and end every relayed connection (RabbitMQ sees its client go)."""
+        for sock in [self.listener, *self.sockets]:
+            sock.close()
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
@@ -59,7 +66,7 @@ def relay(broker_url: str) -> Iterator[tuple[Relay, str]]:
     relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5672))
     through = parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:{relay.port}").geturl()
     yield relay, through
-    relay.listener.close()
+    relay.close()
 
 
 def test_the_gauges_keep_one_connection_between_refreshes(broker_url: str, routes: Topology) -> None:
