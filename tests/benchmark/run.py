@@ -12,12 +12,14 @@ from typing import Any
 
 from tests.benchmark.at_rest import single_orders
 from tests.benchmark.client import Client
+from tests.benchmark.cpu import cpu_ticks, cpu_used, ticks_per_second
 from tests.benchmark.deep_pages import deep_reads
 from tests.benchmark.load import post_orders, read_for
 from tests.benchmark.memory import memory_mb
 from tests.benchmark.profiling import finish_recording, start_recording
 from tests.benchmark.progress import Counts, counts, wait_settled
 from tests.benchmark.seeding import seed, seeded_order_id
+from tests.benchmark.stages import stage_times
 
 
 def say(message: str) -> None:
@@ -40,10 +42,15 @@ def run(
     recorders = (
         start_recording(options.profile_dir, roots, options.profile_seconds) if options.profile_dir else []
     )
+    ticks = cpu_ticks(roots)
     posted, accepted, started = post_orders(base_url, options.orders, options.concurrency)
     figures["post"] = posted
     say(f"posted: {posted['per_s']}/s p99 {posted['p99_ms']} ms; waiting for settlement")
-    figures["end_to_end"] = _settle(options, probe, before, len(accepted), started)
+    figures["end_to_end"] = settled = _settle(options, probe, before, len(accepted), started)
+    figures["cpu"] = cpu_used(ticks, cpu_ticks(roots), len(accepted), settled["seconds"], ticks_per_second())
+    say(f"CPU ms per order until settled: {figures['cpu']['cpu_ms_per_order']}")
+    if settled["settled"] and accepted:
+        figures["stages"] = stage_times(database_url, accepted)
     if recorders:
         finish_recording(options.profile_dir, recorders)
     figures["reads"] = _reads(options, base_url, _id_picker(accepted, options.seed_rows, tag))

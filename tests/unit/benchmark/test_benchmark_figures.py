@@ -1,10 +1,14 @@
-"""The benchmark's arithmetic and option handling: percentiles, profile summaries, presets, pid specs."""
+"""The benchmark's arithmetic and options: percentiles, profiles, presets, pid specs, CPU time, stages."""
 
+import os
+
+from tests.benchmark.cpu import cpu_ticks, cpu_used
 from tests.benchmark.figures import Tally, percentile
 from tests.benchmark.memory import parse_pids
 from tests.benchmark.options import parse
 from tests.benchmark.profiling import summarise
 from tests.benchmark.seeding import seeded_order_id
+from tests.benchmark.stages import stage_summary
 
 
 def test_percentiles_use_the_nearest_rank_in_milliseconds() -> None:
@@ -50,3 +54,32 @@ def test_seeded_ids_match_postgresql_md5_cast_to_uuid() -> None:
 
     # SELECT md5('t-order-1')::uuid in PostgreSQL gives this value.
     assert order_id(1) == "0b67be32-d5e1-ea77-c291-b76f1745dacc"
+
+
+def test_cpu_used_counts_each_process_from_its_first_snapshot_and_a_new_one_from_zero() -> None:
+    before = {"gateway": {10: 100, 11: 50}, "postgres": {20: 30}}
+    after = {"gateway": {10: 300, 11: 50}, "postgres": {20: 130, 21: 100}, "benchmark": {30: 0}}
+
+    used = cpu_used(before, after, orders=100, seconds=2.0, ticks_per_s=100.0)
+
+    assert used["cpu_s"] == {"gateway": 2.0, "postgres": 2.0, "benchmark": 0.0}
+    assert used["cpu_ms_per_order"] == {"gateway": 20.0, "postgres": 20.0, "benchmark": 0.0}
+    assert used["total_cpu_s"] == 4.0
+
+
+def test_cpu_ticks_find_the_benchmark_itself_and_the_roles_it_is_given() -> None:
+    own = os.getpid()
+
+    ticks = cpu_ticks({"gateway": [own]})
+
+    assert 0 < ticks["gateway"][own] <= ticks["benchmark"][own]  # read in that order
+
+
+def test_a_stage_summary_gives_each_stage_its_percentiles_in_milliseconds() -> None:
+    rows = [(0.010 * n, 0.1, 1.5, 0.2) for n in range(1, 101)]
+
+    summary = stage_summary(rows)
+
+    assert summary["orders_traced"] == 100
+    assert summary["relay"] == {"p50_ms": 500.0, "p99_ms": 990.0, "max_ms": 1000.0}
+    assert summary["provider"] == {"p50_ms": 1500.0, "p99_ms": 1500.0, "max_ms": 1500.0}
