@@ -68,7 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     add("--deep-limit", type=int, default=100, help="limit of the deep pages (default 100)")
     add("--at-rest", type=int, help="orders posted one at a time first, each timed to PAID (W1: 100)")
     add("--base-url", default="http://127.0.0.1:3000/api", help="API root of a running system")
-    add("--database-url", default=_database_url(), help="for --seed-rows (default PAYFLOW_DATABASE_URL)")
+    add(
+        "--database-url",
+        default=_database_url(),
+        help="for --seed-rows and the stage times (default PAYFLOW_DATABASE_URL)",
+    )
     add("--pids", default="", help="role=pid,... of a running system (default: found in /proc)")
     add("--header", action="append", default=[], metavar="NAME:VALUE", help="sent with every request")
     add("--settle-timeout", type=float, default=900.0, help="give up waiting for settlement after this")

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.benchmark.at_rest import single_orders
 from tests.benchmark.client import Client
-from tests.benchmark.cpu import cpu_ticks, cpu_used, ticks_per_second
+from tests.benchmark.cpu import cores, cpu_ticks, cpu_used, ticks_per_second
 from tests.benchmark.deep_pages import deep_reads
 from tests.benchmark.load import post_orders, read_for
 from tests.benchmark.memory import memory_mb
@@ -47,8 +47,12 @@ def run(
     figures["post"] = posted
     say(f"posted: {posted['per_s']}/s p99 {posted['p99_ms']} ms; waiting for settlement")
     figures["end_to_end"] = settled = _settle(options, probe, before, len(accepted), started)
-    figures["cpu"] = cpu_used(ticks, cpu_ticks(roots), len(accepted), settled["seconds"], ticks_per_second())
-    say(f"CPU ms per order until settled: {figures['cpu']['cpu_ms_per_order']}")
+    after = cpu_ticks(roots)
+    used = cpu_used(
+        ticks, after, len(accepted), settled["seconds"], ticks_per_s=ticks_per_second(), cores=cores()
+    )
+    figures["cpu"] = used
+    say(f"CPU ms per order until settled: {used['cpu_ms_per_order']}")
     if settled["settled"] and accepted:
         figures["stages"] = stage_times(database_url, accepted)
     if recorders:

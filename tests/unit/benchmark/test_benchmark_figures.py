@@ -1,8 +1,9 @@
 """The benchmark's arithmetic and options: percentiles, profiles, presets, pid specs, CPU time, stages."""
 
 import os
+import random
 
-from tests.benchmark.cpu import cpu_ticks, cpu_used
+from tests.benchmark.cpu import cpu_ticks, cpu_used, parse_stat, ticks_per_second
 from tests.benchmark.figures import Tally, percentile
 from tests.benchmark.memory import parse_pids
 from tests.benchmark.options import parse
@@ -56,30 +57,41 @@ def test_seeded_ids_match_postgresql_md5_cast_to_uuid() -> None:
     assert order_id(1) == "0b67be32-d5e1-ea77-c291-b76f1745dacc"
 
 
-def test_cpu_used_counts_each_process_from_its_first_snapshot_and_a_new_one_from_zero() -> None:
-    before = {"gateway": {10: 100, 11: 50}, "postgres": {20: 30}}
+def test_cpu_used_counts_each_process_from_its_first_snapshot_and_leaves_out_one_that_ended() -> None:
+    before = {"gateway": {10: 100, 11: 50}, "postgres": {20: 30, 22: 500}}
     after = {"gateway": {10: 300, 11: 50}, "postgres": {20: 130, 21: 100}, "benchmark": {30: 0}}
 
-    used = cpu_used(before, after, orders=100, seconds=2.0, ticks_per_s=100.0)
+    used = cpu_used(before, after, 100, 2.0, ticks_per_s=100.0, cores=2)
 
     assert used["cpu_s"] == {"gateway": 2.0, "postgres": 2.0, "benchmark": 0.0}
     assert used["cpu_ms_per_order"] == {"gateway": 20.0, "postgres": 20.0, "benchmark": 0.0}
-    assert used["total_cpu_s"] == 4.0
+    assert (used["total_cpu_s"], used["share_of_cores"]) == (4.0, 1.0)
 
 
-def test_cpu_ticks_find_the_benchmark_itself_and_the_roles_it_is_given() -> None:
-    own = os.getpid()
+def test_a_stat_line_gives_the_name_in_its_parentheses_and_user_plus_system_time() -> None:
+    fields = ["S", "1", "1", "1", "0", "-1", "4194560", "7", "0", "0", "0", "250", "40", "3", "9"]
+
+    assert parse_stat(f"42 (a) b (c) {' '.join(fields)} 20 0") == ("a) b (c", 290)
+
+
+def test_cpu_ticks_count_the_benchmark_as_the_kernel_does_and_once_only() -> None:
+    own, tick = os.getpid(), ticks_per_second()
 
     ticks = cpu_ticks({"gateway": [own]})
+    spent = os.times()
 
-    assert 0 < ticks["gateway"][own] <= ticks["benchmark"][own]  # read in that order
+    assert abs(ticks["benchmark"][own] - (spent.user + spent.system) * tick) <= 2
+    assert ticks["gateway"] == {}
 
 
 def test_a_stage_summary_gives_each_stage_its_percentiles_in_milliseconds() -> None:
-    rows = [(0.010 * n, 0.1, 1.5, 0.2) for n in range(1, 101)]
+    rows = [(0.010 * n, 0.1, 1.5, 0.002 * n) for n in range(1, 101)]
+    random.Random(7).shuffle(rows)
 
     summary = stage_summary(rows)
 
     assert summary["orders_traced"] == 100
-    assert summary["relay"] == {"p50_ms": 500.0, "p99_ms": 990.0, "max_ms": 1000.0}
+    assert summary["to_relay"] == {"p50_ms": 500.0, "p99_ms": 990.0, "max_ms": 1000.0}
+    assert summary["to_open"] == {"p50_ms": 100.0, "p99_ms": 100.0, "max_ms": 100.0}
     assert summary["provider"] == {"p50_ms": 1500.0, "p99_ms": 1500.0, "max_ms": 1500.0}
+    assert summary["to_order"] == {"p50_ms": 100.0, "p99_ms": 198.0, "max_ms": 200.0}
