@@ -2,6 +2,7 @@
 
 import os
 import random
+import subprocess
 
 from tests.benchmark.cpu import cpu_ticks, cpu_used, parse_stat, ticks_per_second
 from tests.benchmark.figures import Tally, percentile
@@ -74,14 +75,18 @@ def test_a_stat_line_gives_the_name_in_its_parentheses_and_user_plus_system_time
     assert parse_stat(f"42 (a) b (c) {' '.join(fields)} 20 0") == ("a) b (c", 290)
 
 
-def test_cpu_ticks_count_the_benchmark_as_the_kernel_does_and_once_only() -> None:
+def test_cpu_ticks_count_the_benchmark_as_the_kernel_does_and_a_role_with_its_descendants() -> None:
     own, tick = os.getpid(), ticks_per_second()
-
-    ticks = cpu_ticks({"gateway": [own]})
-    spent = os.times()
+    with subprocess.Popen(["cat"], stdin=subprocess.PIPE) as child:
+        try:
+            ticks = cpu_ticks({"gateway": [own]})
+            spent = os.times()
+        finally:
+            child.kill()
 
     assert abs(ticks["benchmark"][own] - (spent.user + spent.system) * tick) <= 2
-    assert ticks["gateway"] == {}
+    assert child.pid in ticks["gateway"]
+    assert own not in ticks["gateway"]
 
 
 def test_a_stage_summary_gives_each_stage_its_percentiles_in_milliseconds() -> None:
