@@ -11,7 +11,7 @@ from app.contracts import BatchHandler, Event
 from app.payments.decisions import RULES
 from app.payments.domain import PaymentsError, PaymentStatus
 from app.payments.handlers import apply_batch
-from app.payments.provider import ChargeResult, PaymentProvider, SimulatedProvider
+from app.payments.provider import ChargeResult, PaymentProvider, ProviderUnavailable, SimulatedProvider
 from app.payments.queries import PaymentQueries, PaymentView, StatusTotal
 from app.payments.sweeper import fail_stuck_payments
 from app.payments.tables import SCHEMA

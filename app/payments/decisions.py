@@ -12,6 +12,7 @@ from app.payments.domain import (
     LATE_APPROVAL_VOIDED,
     ORDER_CANCELLED,
     RELEASED_ON_REDELIVERY,
+    UNANSWERED_CHARGE_RELEASED,
     WITHOUT_MONEY,
     Payment,
     PaymentStatus,
@@ -35,9 +36,14 @@ class Call(enum.Enum):
     GIVE_BACK = "give_back"  # refund on cancel; the payment is already CANCELLED (or was)
     REFUND = "refund"  # refund on cancel; then APPROVED -> REFUNDED
     VOID = "void"  # refund an approval that came too late; then note it
+    UNANSWERED = "unanswered"  # refund a charge nobody answered whose payment ended without money; note it
 
 
-NOTES = {Call.RELEASE: RELEASED_ON_REDELIVERY, Call.VOID: LATE_APPROVAL_VOIDED}
+NOTES = {
+    Call.RELEASE: RELEASED_ON_REDELIVERY,
+    Call.VOID: LATE_APPROVAL_VOIDED,
+    Call.UNANSWERED: UNANSWERED_CHARGE_RELEASED,
+}
 
 
 @dataclass(frozen=True)
@@ -63,28 +69,29 @@ def open_payments(ledger: Ledger, batch: Sequence[Incoming[Any]]) -> list[Step]:
 
 
 def settle(ledger: Ledger, answered: Sequence[tuple[Step, ChargeResult | None]]) -> list[Step]:
-    """Record what the provider did and claim the events; the late approvals still to be given back."""
+    """Record what the provider did and claim the events; the charges still to be given back. An event a
+    concurrent delivery claimed meanwhile still has its answer recorded (it may be the only one)."""
     voids = []
     for step, answer in answered:
-        if step.message.id in ledger.claimed:
-            continue  # a concurrent delivery of the same event settled it
         void = _settle_one(ledger, step, answer)
-        if void is None:
-            ledger.claim(step.message)
-        else:
+        if void is not None:
             voids.append(void)
+        elif step.message.id not in ledger.claimed:
+            ledger.claim(step.message)
     return voids
 
 
 def _settle_one(ledger: Ledger, step: Step, answer: ChargeResult | None) -> Step | None:
-    """Record what the provider did. An approval for a payment that ended without money meanwhile
-    (cancelled, or failed by the sweeper) must first be given back: its event is claimed after that."""
+    """Record what the provider did. An approval, or no answer (it may have landed), for a payment that
+    ended without money meanwhile (cancelled, failed by the sweeper) is given back before the claim."""
     payment = ledger.book(step.payment.order_id).payment or step.payment
     cause = Cause.of(step.message)
     if step.call is Call.REFUND:
         ledger.move(payment, PaymentStatus.REFUNDED, ORDER_CANCELLED, cause)
     elif step.call in NOTES:
         ledger.note(payment, NOTES[step.call], cause)
+    elif step.call is Call.CHARGE and answer is None and payment.status in WITHOUT_MONEY:
+        return Step(Call.UNANSWERED, step.message, payment)
     elif step.call is Call.CHARGE and answer is not None:  # unanswered: PROCESSING until the sweeper
         moved = ledger.move(payment, answer.status, answer.reason, cause)
         unwanted = answer.status is PaymentStatus.APPROVED and payment.status not in ACCOUNTS_FOR_CHARGE

@@ -50,7 +50,10 @@ WITHOUT_MONEY = frozenset({PaymentStatus.CANCELLED, PaymentStatus.FAILED})
 CANCELLED_BEFORE_PAYMENT = "order_cancelled_before_payment"
 ORDER_CANCELLED = "order_cancelled"
 PROVIDER_TIMEOUT = "provider_timeout"
+RELEASED_AFTER_TIMEOUT = "released_after_timeout"  # the sweeper gave back what a timed-out payment held
 LATE_APPROVAL_VOIDED = "late_approval_voided"
+# A charge went unanswered while its payment ended without money: the provider was told to give back.
+UNANSWERED_CHARGE_RELEASED = "unanswered_charge_released"
 # A redelivery after a crash found the payment ended without money: the provider was told to give back.
 RELEASED_ON_REDELIVERY = "released_on_redelivery"
 SWEEPER = "payments.sweeper"  # the cause recorded for the sweeper's own decisions

@@ -18,6 +18,12 @@ class ChargeResult:
     reason: str | None = None
 
 
+class ProviderUnavailable(ConnectionError):
+    """What an adapter raises when the provider cannot be reached or does not answer in time. It is a
+    ConnectionError, so the bus retries the batch for as long as it takes and never dead-letters it for
+    that; any other exception from an adapter counts as a bug (a few retries, then the dead-letter queue)."""
+
+
 class PaymentProvider(Protocol):
     """A payment provider, handed a batch's payments at once (distinct ids); both calls are idempotent per
     payment id, and one that raises has its whole batch tried again with the same ids. The adapter overlaps
@@ -29,7 +35,8 @@ class PaymentProvider(Protocol):
         never answered."""
 
     def refund(self, payments: Sequence[Payment]) -> None:
-        """Give each payment's approved charge back (a no-op where nothing was taken)."""
+        """Give back whatever each payment id holds now (a no-op where nothing was taken). It may be asked
+        again for the same id, and must then give back a charge that landed after the earlier refund."""
 
 
 APPROVED = ChargeResult(PaymentStatus.APPROVED)

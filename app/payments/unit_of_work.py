@@ -9,7 +9,13 @@ from typing import Any, Protocol, Self
 
 from sqlalchemy import Engine, Select, Update, func, insert, select, update
 
-from app.payments.domain import ConcurrentChange, Payment, PaymentStatus
+from app.payments.domain import (
+    PROVIDER_TIMEOUT,
+    RELEASED_AFTER_TIMEOUT,
+    ConcurrentChange,
+    Payment,
+    PaymentStatus,
+)
 from app.payments.ledger import Book, Ledger
 from app.payments.tables import cancelled_orders, outbox, payment_history, payments, processed_events
 from app.persistence import SqlTransaction, append_events, batch_of, claim_events, in_array
@@ -17,6 +23,7 @@ from app.persistence import SqlTransaction, append_events, batch_of, claim_event
 _PAYMENT = ("id", "order_id", "amount", "status", "reason", "correlation_id")
 _MOVED = ("id", "status", "reason", "expected")
 _LINE = ("payment_id", "from_status", "to_status", "reason", "event_id", "event_type")
+RELEASE_WINDOW = timedelta(days=7)
 
 
 class PaymentsUnitOfWork(Protocol):
@@ -32,6 +39,10 @@ class PaymentsUnitOfWork(Protocol):
 
     def stuck(self, older_than_s: int, limit: int) -> list[uuid.UUID]:
         """Orders whose payment has been PROCESSING, unchanged, for more than `older_than_s` seconds."""
+
+    def unreleased(self, limit: int) -> list[uuid.UUID]:
+        """Orders whose payment the sweeper failed and has not noted as released (created in the last
+        RELEASE_WINDOW: an older one is the reconcile's and the operator's, from the logs)."""
 
 
 class SqlPaymentsUnitOfWork(SqlTransaction):
@@ -69,6 +80,14 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
         unchanged = payments.c.updated_at < func.now() - timedelta(seconds=older_than_s)
         oldest = select(payments.c.order_id).where(processing, unchanged).order_by(payments.c.updated_at)
         return list(self._conn.execute(oldest.limit(limit)).scalars())
+
+    def unreleased(self, limit: int) -> list[uuid.UUID]:
+        paid, lines = payments.c, payment_history.c
+        timed_out = (paid.status == PaymentStatus.FAILED.value, paid.reason == PROVIDER_TIMEOUT)
+        released = select(lines.id).where(lines.payment_id == paid.id, lines.reason == RELEASED_AFTER_TIMEOUT)
+        recent = paid.created_at > func.now() - RELEASE_WINDOW
+        owed = select(paid.order_id).where(*timed_out, recent, ~released.exists()).order_by(paid.updated_at)
+        return list(self._conn.execute(owed.limit(limit)).scalars())
 
     def save(self, ledger: Ledger) -> None:
         claim_events(self._conn, processed_events, ledger.claims)

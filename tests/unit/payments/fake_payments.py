@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any, Self
 
 from app.contracts import Envelope
-from app.payments import ChargeResult, PaymentStatus
-from app.payments.domain import ConcurrentChange, Payment
+from app.payments import ChargeResult, PaymentStatus, ProviderUnavailable
+from app.payments.domain import PROVIDER_TIMEOUT, RELEASED_AFTER_TIMEOUT, ConcurrentChange, Payment
 from app.payments.ledger import Book, Ledger, Line
 
 LOCK_TIMEOUT_S = 10.0
@@ -95,6 +95,15 @@ class FakePaymentsUnitOfWork:
         )
         return [order_id for _, order_id in late[:limit]]
 
+    def unreleased(self, limit: int) -> list[uuid.UUID]:
+        released = {line.payment_id for line in self._state.history if line.reason == RELEASED_AFTER_TIMEOUT}
+        owed = [
+            (self._state.updated_at[p.id], p.order_id)
+            for p in self._state.payments.values()
+            if (p.status, p.reason) == (PaymentStatus.FAILED, PROVIDER_TIMEOUT) and p.id not in released
+        ]
+        return [order_id for _, order_id in sorted(owed)[:limit]]
+
     def save(self, ledger: Ledger) -> None:
         """Refuse what the SQL constraints would refuse; keep the ledger for `commit`."""
         state = self._state
@@ -127,7 +136,7 @@ class FakePaymentsUnitOfWork:
         state.outbox.extend(ledger.events)
 
 
-class ProviderUnreachable(ConnectionError):
+class ProviderUnreachable(ProviderUnavailable):
     """Stands in for the provider's endpoint failing a call."""
 
 
