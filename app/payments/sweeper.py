@@ -5,7 +5,7 @@ import logging
 from app.payments.domain import PROVIDER_TIMEOUT, RELEASED_AFTER_TIMEOUT, SWEEPER, Payment, PaymentStatus
 from app.payments.handlers import UowFactory
 from app.payments.ledger import Cause
-from app.payments.provider import PaymentProvider
+from app.payments.provider import PaymentProvider, ProviderUnavailable
 
 log = logging.getLogger("app.payments")
 
@@ -13,11 +13,10 @@ log = logging.getLogger("app.payments")
 def fail_stuck_payments(
     uow_factory: UowFactory, provider: PaymentProvider, older_than_s: int, limit: int = 100
 ) -> int:
-    """Fail up to `limit` payments PROCESSING for over `older_than_s` seconds, then release them at the
-    provider. FAILED is committed before the provider is asked, so an approval that comes later finds it
-    FAILED under its order's lock and is given back; a release not yet noted (this pass's, or one an
-    earlier pass never finished) is asked again until it is. Safe from several processes at once: two of
-    them may both ask for a payment's release (the refund is idempotent); it is noted once."""
+    """Fail up to `limit` payments PROCESSING for over `older_than_s` seconds, then release what they may
+    hold at the provider. FAILED is committed, with the release owed, before the provider is asked: an
+    approval that comes later finds the payment FAILED under its order's lock and is given back, and a
+    release that did not go through (refused, or the process died) is asked again on the next pass."""
     stuck: list[Payment] = []
     with uow_factory() as uow:
         if candidates := uow.stuck(older_than_s, limit):
@@ -28,38 +27,43 @@ def fail_stuck_payments(
             for payment in stuck:
                 ledger.move(payment, PaymentStatus.FAILED, PROVIDER_TIMEOUT, _swept(payment))
             uow.save(ledger)
+            uow.owe_releases(stuck)
             uow.commit()
-    release_failed(uow_factory, provider, limit)
+    release_owed(uow_factory, provider, limit)
     return len(stuck)
 
 
-def release_failed(uow_factory: UowFactory, provider: PaymentProvider, limit: int) -> None:
-    """Give back up to `limit` payments the sweeper failed and did not release yet, outside any
-    transaction, and note each release that went through; one the provider refuses does not hold back
-    the others (it is logged, and asked again on the next pass)."""
+def release_owed(uow_factory: UowFactory, provider: PaymentProvider, limit: int) -> None:
+    """Ask the provider, outside any transaction, to give back up to `limit` owed releases (never tried
+    first, then the longest since a try), and note each one that went through. One the provider refuses
+    goes to the back and does not hold back the others; with the provider away, all wait for a pass."""
     with uow_factory() as uow:
-        owed_orders = uow.unreleased(limit)
+        owed_orders = uow.releases_owed(limit)
         books = uow.read(owed_orders, []).books.values() if owed_orders else []
-    released = _refund(provider, [book.payment for book in books if book.payment])
-    if not released:
+    owed = [book.payment for book in books if book.payment]
+    if not owed:
         return
+    released = _refund(provider, owed)
     with uow_factory() as uow:
-        ledger = uow.read([payment.order_id for payment in released], [])
-        still_owed = set(uow.unreleased(limit))  # less any a concurrent sweeper noted meanwhile
+        ledger = uow.read([payment.order_id for payment in owed], [])
+        refused = [payment.id for payment in owed if payment not in released]
+        done = uow.releases_done([payment.id for payment in released], refused)
         for payment in released:
-            if payment.order_id in still_owed:
+            if payment.id in done:  # not noted by a concurrent sweeper already
                 ledger.note(payment, RELEASED_AFTER_TIMEOUT, _swept(payment))
         uow.save(ledger)
         uow.commit()
 
 
 def _refund(provider: PaymentProvider, payments: list[Payment]) -> list[Payment]:
-    """The payments given back: all of them in one call, or when that raises, each one that can be."""
-    if not payments:
-        return []
+    """The payments given back: all in one call; when it fails for a reason other than the provider
+    being away, each on its own, to find the one at fault."""
     try:
         provider.refund(payments)
-    except Exception:  # noqa: BLE001 - find the payment at fault; the others must not wait for it
+    except ProviderUnavailable:
+        log.warning("provider unavailable; %d release(s) wait for the next pass", len(payments))
+        return []
+    except Exception:  # noqa: BLE001 - the others must not wait for the payment at fault
         return [payment for payment in payments if _refunded_alone(provider, payment)]
     return payments
 
@@ -68,7 +72,7 @@ def _refunded_alone(provider: PaymentProvider, payment: Payment) -> bool:
     try:
         provider.refund([payment])
     except Exception:
-        log.exception("could not release payment %s at the provider; trying again next pass", payment.id)
+        log.exception("could not release payment %s at the provider; it waits for a later pass", payment.id)
         return False
     return True
 

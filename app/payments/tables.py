@@ -1,4 +1,4 @@
-"""The payments schema as Core tables: payments, history, per-status totals, tombstones, outbox, inbox."""
+"""The payments schema as Core tables: payments, history, totals, tombstones, releases owed, outbox, inbox."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
@@ -65,6 +65,18 @@ cancelled_orders = sa.Table(
     sa.Column("order_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("event_id", UUID(as_uuid=True), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Payments the sweeper failed whose release at the provider has not gone through yet (payments_0006): a row
+# is written with the FAILED move and deleted with the release's history note; refused ones go to the back.
+releases_owed = sa.Table(
+    "releases_owed",
+    metadata,
+    sa.Column("payment_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("order_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("owed_since", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_attempt_at", sa.DateTime(timezone=True)),
 )
 
 outbox = outbox_table(metadata)

@@ -7,23 +7,23 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol, Self
 
-from sqlalchemy import Engine, Select, Update, func, insert, select, update
+from sqlalchemy import Engine, Select, Update, delete, func, insert, select, update
 
-from app.payments.domain import (
-    PROVIDER_TIMEOUT,
-    RELEASED_AFTER_TIMEOUT,
-    ConcurrentChange,
-    Payment,
-    PaymentStatus,
-)
+from app.payments.domain import ConcurrentChange, Payment, PaymentStatus
 from app.payments.ledger import Book, Ledger
-from app.payments.tables import cancelled_orders, outbox, payment_history, payments, processed_events
+from app.payments.tables import (
+    cancelled_orders,
+    outbox,
+    payment_history,
+    payments,
+    processed_events,
+    releases_owed,
+)
 from app.persistence import SqlTransaction, append_events, batch_of, claim_events, in_array
 
 _PAYMENT = ("id", "order_id", "amount", "status", "reason", "correlation_id")
 _MOVED = ("id", "status", "reason", "expected")
 _LINE = ("payment_id", "from_status", "to_status", "reason", "event_id", "event_type")
-RELEASE_WINDOW = timedelta(days=7)
 
 
 class PaymentsUnitOfWork(Protocol):
@@ -40,9 +40,15 @@ class PaymentsUnitOfWork(Protocol):
     def stuck(self, older_than_s: int, limit: int) -> list[uuid.UUID]:
         """Orders whose payment has been PROCESSING, unchanged, for more than `older_than_s` seconds."""
 
-    def unreleased(self, limit: int) -> list[uuid.UUID]:
-        """Orders whose payment the sweeper failed and has not noted as released (created in the last
-        RELEASE_WINDOW: an older one is the reconcile's and the operator's, from the logs)."""
+    def owe_releases(self, payments: Sequence[Payment]) -> None:
+        """Record that these payments, failed by the sweeper, are owed a release at the provider."""
+
+    def releases_owed(self, limit: int) -> list[uuid.UUID]:
+        """Orders whose payment is owed a release: never tried first, then the longest since a try."""
+
+    def releases_done(self, released: Sequence[uuid.UUID], refused: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """The released payments owed no more (the ids this call removed: of two sweepers, one notes
+        each), the refused ones sent to the back."""
 
 
 class SqlPaymentsUnitOfWork(SqlTransaction):
@@ -81,13 +87,25 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
         oldest = select(payments.c.order_id).where(processing, unchanged).order_by(payments.c.updated_at)
         return list(self._conn.execute(oldest.limit(limit)).scalars())
 
-    def unreleased(self, limit: int) -> list[uuid.UUID]:
-        paid, lines = payments.c, payment_history.c
-        timed_out = (paid.status == PaymentStatus.FAILED.value, paid.reason == PROVIDER_TIMEOUT)
-        released = select(lines.id).where(lines.payment_id == paid.id, lines.reason == RELEASED_AFTER_TIMEOUT)
-        recent = paid.created_at > func.now() - RELEASE_WINDOW
-        owed = select(paid.order_id).where(*timed_out, recent, ~released.exists()).order_by(paid.updated_at)
-        return list(self._conn.execute(owed.limit(limit)).scalars())
+    def owe_releases(self, payments: Sequence[Payment]) -> None:
+        if payments:
+            rows = [{"payment_id": payment.id, "order_id": payment.order_id} for payment in payments]
+            self._conn.execute(insert(releases_owed), rows)
+
+    def releases_owed(self, limit: int) -> list[uuid.UUID]:
+        owed = releases_owed.c
+        oldest = select(owed.order_id).order_by(owed.last_attempt_at.asc().nulls_first(), owed.owed_since)
+        return list(self._conn.execute(oldest.limit(limit)).scalars())
+
+    def releases_done(self, released: Sequence[uuid.UUID], refused: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        owed = releases_owed.c
+        done = delete(releases_owed).where(in_array(owed.payment_id, "ids")).returning(owed.payment_id)
+        removed = set(self._conn.execute(done, {"ids": list(released)}).scalars()) if released else set()
+        if refused:
+            tried = {"attempts": owed.attempts + 1, "last_attempt_at": func.clock_timestamp()}
+            again = update(releases_owed).where(in_array(owed.payment_id, "ids")).values(tried)
+            self._conn.execute(again, {"ids": list(refused)})
+        return removed
 
     def save(self, ledger: Ledger) -> None:
         claim_events(self._conn, processed_events, ledger.claims)

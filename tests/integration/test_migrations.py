@@ -40,6 +40,7 @@ TABLES = {
         "payment_history",
         "payment_totals",
         "cancelled_orders",
+        "releases_owed",
         "outbox",
         "processed_events",
         "alembic_version",

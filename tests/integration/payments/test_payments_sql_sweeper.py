@@ -3,15 +3,19 @@ with two sweepers at once; a late approval for one of them is given back."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from app.payments import ProviderUnavailable
-from app.payments.domain import RELEASED_AFTER_TIMEOUT, Payment
-from app.payments.tables import payment_history
+from app.payments.domain import RELEASED_AFTER_TIMEOUT, Payment, PaymentStatus
+from app.payments.tables import payment_history, releases_owed
+from app.payments.unit_of_work import SqlPaymentsUnitOfWork
 from tests.integration.events import created
 from tests.integration.payments.sql_payments import (
     DEADLINE_S,
@@ -27,6 +31,12 @@ from tests.integration.payments.sql_payments import (
 from tests.integration.racing import run_together
 
 pytestmark = pytest.mark.integration
+
+PAYMENT = Payment(uuid.uuid4(), uuid.uuid4(), Decimal("10.00"), PaymentStatus.FAILED, "provider_timeout", "c")
+
+
+def build_unit_of_work(engine: Engine) -> Callable[[], SqlPaymentsUnitOfWork]:
+    return functools.partial(SqlPaymentsUnitOfWork, engine)
 
 
 def test_two_sweepers_at_once_fail_each_stuck_payment_once_and_note_its_release_once(engine: Engine) -> None:
@@ -84,30 +94,58 @@ def test_an_approval_arriving_after_the_sweeper_failed_the_payment_is_given_back
     assert events_of(engine, order_id) == [("payment.failed", f"corr-{order_id}")]
 
 
-class RefusingOnce(FakeProvider):
-    """Refuses the first refund call (the provider is away), then gives back as usual."""
+class AwayOnce(FakeProvider):
+    """Away for the first refund call (it raises ProviderUnavailable), then gives back as usual."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.refused = 0
+        self.away_calls = 0
 
     def refund(self, batch: Sequence[Payment]) -> None:
-        if not self.refused:
-            self.refused = len(batch)
+        if not self.away_calls:
+            self.away_calls += 1
             raise ProviderUnavailable("refund timed out")
         super().refund(batch)
 
 
-def test_a_release_the_provider_refused_is_asked_again_and_noted_on_the_next_pass(engine: Engine) -> None:
+def test_a_release_the_provider_was_away_for_is_asked_again_and_noted_on_the_next_pass(
+    engine: Engine,
+) -> None:
     order_id = uuid.uuid4()
     deliver(build(engine, FakeProvider(answer=None)), created(order_id))
     backdate(engine, [order_id], seconds=DEADLINE_S + 60)
-    provider = RefusingOnce()
+    provider = AwayOnce()
     sweeper = build(engine, provider)
 
-    failed_first, failed_next = sweeper.sweep(), sweeper.sweep()
+    failed_first = sweeper.sweep()
+    reasons_between = history_reasons(engine, order_id)
+    failed_next = sweeper.sweep()
 
-    assert (failed_first, failed_next, provider.refused) == (1, 0, 1)
+    assert (failed_first, failed_next, provider.away_calls) == (1, 0, 1)
+    assert RELEASED_AFTER_TIMEOUT not in reasons_between
     assert status_of(engine, order_id) == ("FAILED", "provider_timeout")
     assert provider.refunds == [payment_id_of(engine, order_id)]
     assert history_reasons(engine, order_id).count(RELEASED_AFTER_TIMEOUT) == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(releases_owed)).scalar_one() == 0
+
+
+def test_a_refused_release_goes_behind_the_ones_never_tried(engine: Engine) -> None:
+    refused, fresh = uuid.uuid4(), uuid.uuid4()
+    ids = {order_id: uuid.uuid4() for order_id in (refused, fresh)}
+    with engine.begin() as conn:
+        rows = [{"payment_id": payment_id, "order_id": order_id} for order_id, payment_id in ids.items()]
+        conn.execute(insert(releases_owed), rows)
+    unit_of_work = build_unit_of_work(engine)
+
+    with unit_of_work() as uow:
+        done = uow.releases_done([ids[fresh], uuid.uuid4()], [ids[refused]])
+        uow.commit()
+    with unit_of_work() as uow:
+        uow.owe_releases([replace(PAYMENT, id=ids[fresh], order_id=fresh)])
+        uow.commit()
+    with unit_of_work() as uow:
+        owed = uow.releases_owed(10)
+
+    assert done == {ids[fresh]}
+    assert owed == [fresh, refused]

@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from app.contracts import Envelope
 from app.payments import ChargeResult, PaymentStatus, ProviderUnavailable
-from app.payments.domain import PROVIDER_TIMEOUT, RELEASED_AFTER_TIMEOUT, ConcurrentChange, Payment
+from app.payments.domain import ConcurrentChange, Payment
 from app.payments.ledger import Book, Ledger, Line
 
 LOCK_TIMEOUT_S = 10.0
@@ -21,6 +21,16 @@ APPROVED = ChargeResult(PaymentStatus.APPROVED)
 
 class StorageFailure(Exception):
     """Stands in for the database refusing a write."""
+
+
+@dataclass
+class Owed:
+    """A release the sweeper owes a payment it failed."""
+
+    order_id: uuid.UUID
+    since: datetime
+    attempts: int = 0
+    last_attempt: datetime | None = None
 
 
 @dataclass
@@ -33,6 +43,7 @@ class PaymentsState:
     history: list[Line] = field(default_factory=list)
     tombstones: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # order id -> cancel's event id
     claimed: set[uuid.UUID] = field(default_factory=set)
+    releases_owed: dict[uuid.UUID, Owed] = field(default_factory=dict)  # by payment id
     outbox: list[Envelope] = field(default_factory=list)
     now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
     broken_saves: int = 0
@@ -66,6 +77,7 @@ class FakePaymentsUnitOfWork:
     def __init__(self, state: PaymentsState) -> None:
         self._state = state
         self._saved: list[Ledger] = []
+        self._later: list[Callable[[], None]] = []  # other writes, kept by `commit` too
 
     def __enter__(self) -> Self:
         if not self._state.serial.acquire(timeout=LOCK_TIMEOUT_S):
@@ -74,7 +86,7 @@ class FakePaymentsUnitOfWork:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._saved = []
+        self._saved, self._later = [], []
         self._state.serial.release()
 
     def read(self, order_ids: Sequence[uuid.UUID], event_ids: Sequence[uuid.UUID]) -> Ledger:
@@ -95,14 +107,30 @@ class FakePaymentsUnitOfWork:
         )
         return [order_id for _, order_id in late[:limit]]
 
-    def unreleased(self, limit: int) -> list[uuid.UUID]:
-        released = {line.payment_id for line in self._state.history if line.reason == RELEASED_AFTER_TIMEOUT}
-        owed = [
-            (self._state.updated_at[p.id], p.order_id)
-            for p in self._state.payments.values()
-            if (p.status, p.reason) == (PaymentStatus.FAILED, PROVIDER_TIMEOUT) and p.id not in released
-        ]
-        return [order_id for _, order_id in sorted(owed)[:limit]]
+    def owe_releases(self, payments: Sequence[Payment]) -> None:
+        owed = {payment.id: Owed(payment.order_id, self._state.now) for payment in payments}
+        self._later.append(lambda: self._state.releases_owed.update(owed))
+
+    def releases_owed(self, limit: int) -> list[uuid.UUID]:
+        owed = self._state.releases_owed.values()
+        ordered = sorted(owed, key=lambda o: (o.last_attempt is not None, o.last_attempt or o.since, o.since))
+        return [entry.order_id for entry in ordered[:limit]]
+
+    def releases_done(self, released: Sequence[uuid.UUID], refused: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        state, removed = (
+            self._state,
+            {payment_id for payment_id in released if payment_id in self._state.releases_owed},
+        )
+
+        def keep() -> None:
+            for payment_id in removed:
+                del state.releases_owed[payment_id]
+            for payment_id in refused:
+                state.releases_owed[payment_id].attempts += 1
+                state.releases_owed[payment_id].last_attempt = state.now
+
+        self._later.append(keep)
+        return removed
 
     def save(self, ledger: Ledger) -> None:
         """Refuse what the SQL constraints would refuse; keep the ledger for `commit`."""
@@ -122,7 +150,9 @@ class FakePaymentsUnitOfWork:
     def commit(self) -> None:
         for ledger in self._saved:
             self._keep(ledger)
-        self._saved = []
+        for change in self._later:
+            change()
+        self._saved, self._later = [], []
 
     def _keep(self, ledger: Ledger) -> None:
         state = self._state

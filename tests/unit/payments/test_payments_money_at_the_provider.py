@@ -3,6 +3,7 @@ payment that accounts for it, never given back under one that does."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,7 +16,8 @@ from app.payments import ChargeResult, PaymentStatus, ProviderUnavailable
 from app.payments.decisions import open_payments, settle
 from app.payments.domain import RELEASED_AFTER_TIMEOUT, UNANSWERED_CHARGE_RELEASED, Payment
 from app.payments.ledger import Book, Ledger
-from tests.unit.payments.fake_payments import StorageFailure
+from app.payments.sweeper import fail_stuck_payments
+from tests.unit.payments.fake_payments import FakePaymentsUnitOfWork, StorageFailure
 from tests.unit.payments.payment_events import DEADLINE_S, InMemoryPayments, cancelled, created
 
 APPROVED = ChargeResult(PaymentStatus.APPROVED)
@@ -42,6 +44,8 @@ class MoneyProvider:
         self.before_landing: dict[uuid.UUID, Callable[[], Any]] = {}
         self.after_landing: dict[uuid.UUID, Callable[[], Any]] = {}
         self.refused: set[uuid.UUID] = set()  # order ids whose refunds raise
+        self.away = False  # every call raises ProviderUnavailable
+        self.refund_calls = 0
 
     def charge(self, payments: Sequence[Payment]) -> dict[uuid.UUID, ChargeResult | None]:
         answers = {}
@@ -58,6 +62,9 @@ class MoneyProvider:
 
     def refund(self, payments: Sequence[Payment]) -> None:
         """The requests go out side by side: the accepted ones are done when a refused one raises."""
+        self.refund_calls += 1
+        if self.away:
+            raise ProviderUnavailable("no answer from the provider")
         for payment in payments:
             if payment.order_id not in self.refused:
                 self.held.discard(payment.id)
@@ -76,6 +83,14 @@ def _provider(system: InMemoryPayments) -> MoneyProvider:
 
 def _crash() -> None:
     raise WorkerCrashed
+
+
+def _stuck(system: InMemoryPayments, order_id: uuid.UUID) -> None:
+    """Charged, and the worker died before recording the answer; its event was dead-lettered since."""
+    _provider(system).after_landing[order_id] = _crash
+    with pytest.raises(WorkerCrashed):
+        system.deliver(created(order_id))
+    system.state.advance(1)
 
 
 def _holds(system: InMemoryPayments, order_id: uuid.UUID) -> bool:
@@ -134,6 +149,37 @@ def test_a_release_the_sweeper_could_not_make_is_made_and_noted_on_a_later_pass(
     assert failed_again == 0
     assert not _holds(system, order_id)
     assert system.state.notes_of(order_id).count(RELEASED_AFTER_TIMEOUT) == 1
+
+
+def test_releases_the_provider_keeps_refusing_go_to_the_back_so_a_newer_one_is_released() -> None:
+    system, refused, newer = _system(), [uuid.uuid4(), uuid.uuid4()], uuid.uuid4()
+    unit_of_work = functools.partial(FakePaymentsUnitOfWork, system.state)
+    for order_id in [*refused, newer]:
+        _stuck(system, order_id)
+    _provider(system).refused.update(refused)
+    system.state.advance(DEADLINE_S + 1)
+    fail_stuck_payments(unit_of_work, system.provider, DEADLINE_S, limit=2)  # the two refused, oldest
+
+    fail_stuck_payments(unit_of_work, system.provider, DEADLINE_S, limit=2)
+
+    assert not _holds(system, newer)
+    assert [_holds(system, order_id) for order_id in refused] == [True, True]
+
+
+def test_with_the_provider_away_the_sweeper_fails_payments_and_asks_once_per_pass() -> None:
+    system, order_ids = _system(), [uuid.uuid4() for _ in range(3)]
+    for order_id in order_ids:
+        _stuck(system, order_id)
+    _provider(system).away = True
+
+    failed = system.sweep_after(DEADLINE_S + 1)
+    _provider(system).away = False
+    system.sweep_after(1)
+
+    assert failed == 3
+    assert _provider(system).refund_calls == 2  # one refused batch, one that went through
+    assert [_holds(system, order_id) for order_id in order_ids] == [False] * 3
+    assert [system.state.notes_of(order_id)[-1] for order_id in order_ids] == [RELEASED_AFTER_TIMEOUT] * 3
 
 
 @pytest.mark.parametrize("ended_by", ["cancel", "sweeper"])
