@@ -8,6 +8,7 @@ from app.payments.ledger import Cause
 from app.payments.provider import PaymentProvider, ProviderUnavailable
 
 log = logging.getLogger("app.payments")
+AWAY_AFTER = 2  # timeouts in a row after which the provider is taken to be away for this pass
 
 
 def fail_stuck_payments(
@@ -56,25 +57,33 @@ def release_owed(uow_factory: UowFactory, provider: PaymentProvider, limit: int)
 
 
 def _refund(provider: PaymentProvider, payments: list[Payment]) -> list[Payment]:
-    """The payments given back: all in one call; when it fails for a reason other than the provider
-    being away, each on its own, to find the one at fault."""
+    """The payments given back: all in one call; when that fails, each on its own (least tried first), so
+    one payment at fault (refused, or timing out) holds back no other. Two timeouts in a row mean the
+    provider is away: the rest wait for the next pass."""
     try:
         provider.refund(payments)
-    except ProviderUnavailable:
-        log.warning("provider unavailable; %d release(s) wait for the next pass", len(payments))
-        return []
     except Exception:  # noqa: BLE001 - the others must not wait for the payment at fault
-        return [payment for payment in payments if _refunded_alone(provider, payment)]
-    return payments
-
-
-def _refunded_alone(provider: PaymentProvider, payment: Payment) -> bool:
-    try:
-        provider.refund([payment])
-    except Exception:
-        log.exception("could not release payment %s at the provider; it waits for a later pass", payment.id)
-        return False
-    return True
+        log.warning("releasing %d payment(s) together failed; asking for each alone", len(payments))
+    else:
+        return payments
+    released, away = [], 0
+    for payment in payments:
+        try:
+            provider.refund([payment])
+        except ProviderUnavailable:
+            away += 1
+            if away == AWAY_AFTER:
+                log.warning("provider unavailable; %d release(s) wait for the next pass", len(payments))
+                break
+        except Exception:
+            log.exception(
+                "could not release payment %s at the provider; it waits for a later pass", payment.id
+            )
+            away = 0
+        else:
+            released.append(payment)
+            away = 0
+    return released
 
 
 def _swept(payment: Payment) -> Cause:

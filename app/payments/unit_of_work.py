@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, Protocol, Self
 
 from sqlalchemy import Engine, Select, Update, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as upsert
 
 from app.payments.domain import ConcurrentChange, Payment, PaymentStatus
 from app.payments.ledger import Book, Ledger
@@ -90,11 +91,12 @@ class SqlPaymentsUnitOfWork(SqlTransaction):
     def owe_releases(self, payments: Sequence[Payment]) -> None:
         if payments:
             rows = [{"payment_id": payment.id, "order_id": payment.order_id} for payment in payments]
-            self._conn.execute(insert(releases_owed), rows)
+            self._conn.execute(upsert(releases_owed).on_conflict_do_nothing(), rows)
 
     def releases_owed(self, limit: int) -> list[uuid.UUID]:
-        owed = releases_owed.c
-        oldest = select(owed.order_id).order_by(owed.last_attempt_at.asc().nulls_first(), owed.owed_since)
+        owed = releases_owed.c  # joined: a row whose payment an operator deleted must not block the others
+        found = select(owed.order_id).join(payments, payments.c.id == owed.payment_id)
+        oldest = found.order_by(owed.last_attempt_at.asc().nulls_first(), owed.owed_since)
         return list(self._conn.execute(oldest.limit(limit)).scalars())
 
     def releases_done(self, released: Sequence[uuid.UUID], refused: Sequence[uuid.UUID]) -> set[uuid.UUID]:

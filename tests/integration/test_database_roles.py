@@ -31,6 +31,7 @@ TABLES = {
         "payment_totals",
         "processed_events",
         "cancelled_orders",
+        "releases_owed",
         "outbox",
         "alembic_version",
     ),

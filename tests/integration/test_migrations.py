@@ -305,3 +305,37 @@ def test_the_totals_migrations_total_every_payment_stored_before_them(
         "APPROVED": (3, Decimal("15.00")),
         "DECLINED": (1, Decimal("7.00")),
     }
+
+
+def test_payments_0006_owes_the_releases_the_sweeper_before_it_had_not_noted(
+    empty_database: tuple[str, Engine],
+) -> None:
+    _, engine = empty_database
+    at_revision(engine, "payments", "payments_0005")
+    failed = {name: uuid.uuid4() for name in ("unreleased", "released", "declined")}
+    with engine.begin() as conn:
+        for name, payment_id in failed.items():
+            status, reason = (
+                ("DECLINED", "card_declined") if name == "declined" else ("FAILED", "provider_timeout")
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO payments.payments (id, order_id, amount, status, reason, correlation_id)"
+                    " VALUES (:id, gen_random_uuid(), 10, :status, :reason, 'seed')"
+                ),
+                {"id": payment_id, "status": status, "reason": reason},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO payments.payment_history"
+                " (payment_id, from_status, to_status, event_type, reason)"
+                " VALUES (:id, 'FAILED', 'FAILED', 'payments.sweeper', 'released_after_timeout')"
+            ),
+            {"id": failed["released"]},
+        )
+
+    upgrade_all(engine)
+
+    with engine.connect() as conn:
+        owed = set(conn.execute(text("SELECT payment_id FROM payments.releases_owed")).scalars())
+    assert owed == {failed["unreleased"]}

@@ -94,15 +94,16 @@ def test_an_approval_arriving_after_the_sweeper_failed_the_payment_is_given_back
     assert events_of(engine, order_id) == [("payment.failed", f"corr-{order_id}")]
 
 
-class AwayOnce(FakeProvider):
-    """Away for the first refund call (it raises ProviderUnavailable), then gives back as usual."""
+class AwayForOnePass(FakeProvider):
+    """Away for the first pass's refund calls (the batch's, then the payment's alone: each raises
+    ProviderUnavailable), then gives back as usual."""
 
     def __init__(self) -> None:
         super().__init__()
         self.away_calls = 0
 
     def refund(self, batch: Sequence[Payment]) -> None:
-        if not self.away_calls:
+        if self.away_calls < 2:
             self.away_calls += 1
             raise ProviderUnavailable("refund timed out")
         super().refund(batch)
@@ -114,14 +115,14 @@ def test_a_release_the_provider_was_away_for_is_asked_again_and_noted_on_the_nex
     order_id = uuid.uuid4()
     deliver(build(engine, FakeProvider(answer=None)), created(order_id))
     backdate(engine, [order_id], seconds=DEADLINE_S + 60)
-    provider = AwayOnce()
+    provider = AwayForOnePass()
     sweeper = build(engine, provider)
 
     failed_first = sweeper.sweep()
     reasons_between = history_reasons(engine, order_id)
     failed_next = sweeper.sweep()
 
-    assert (failed_first, failed_next, provider.away_calls) == (1, 0, 1)
+    assert (failed_first, failed_next, provider.away_calls) == (1, 0, 2)
     assert RELEASED_AFTER_TIMEOUT not in reasons_between
     assert status_of(engine, order_id) == ("FAILED", "provider_timeout")
     assert provider.refunds == [payment_id_of(engine, order_id)]
@@ -130,22 +131,51 @@ def test_a_release_the_provider_was_away_for_is_asked_again_and_noted_on_the_nex
         assert conn.execute(select(func.count()).select_from(releases_owed)).scalar_one() == 0
 
 
-def test_a_refused_release_goes_behind_the_ones_never_tried(engine: Engine) -> None:
-    refused, fresh = uuid.uuid4(), uuid.uuid4()
-    ids = {order_id: uuid.uuid4() for order_id in (refused, fresh)}
+def _owe(engine: Engine, *payment_and_order_ids: tuple[uuid.UUID, uuid.UUID]) -> None:
     with engine.begin() as conn:
-        rows = [{"payment_id": payment_id, "order_id": order_id} for order_id, payment_id in ids.items()]
+        rows = [
+            {"payment_id": payment_id, "order_id": order_id} for payment_id, order_id in payment_and_order_ids
+        ]
         conn.execute(insert(releases_owed), rows)
-    unit_of_work = build_unit_of_work(engine)
 
-    with unit_of_work() as uow:
-        done = uow.releases_done([ids[fresh], uuid.uuid4()], [ids[refused]])
-        uow.commit()
-    with unit_of_work() as uow:
-        uow.owe_releases([replace(PAYMENT, id=ids[fresh], order_id=fresh)])
-        uow.commit()
+
+def test_owed_releases_come_never_tried_first_then_least_recently_tried_and_skip_missing_payments(
+    engine: Engine,
+) -> None:
+    first, second, never = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    deliver(build(engine, FakeProvider(answer=None)), *map(created, (first, second, never)))
+    ids = {order_id: payment_id_of(engine, order_id) for order_id in (first, second, never)}
+    _owe(
+        engine,
+        *((payment_id, order_id) for order_id, payment_id in ids.items()),
+        (uuid.uuid4(), uuid.uuid4()),
+    )
+    unit_of_work = build_unit_of_work(engine)
+    for refused in (first, second):  # tried, and refused, in this order
+        with unit_of_work() as uow:
+            uow.releases_done([], [ids[refused]])
+            uow.commit()
+
     with unit_of_work() as uow:
         owed = uow.releases_owed(10)
 
-    assert done == {ids[fresh]}
-    assert owed == [fresh, refused]
+    assert owed == [never, first, second]
+
+
+def test_a_release_is_settled_once_so_one_of_two_sweepers_notes_it(engine: Engine) -> None:
+    payment_id = uuid.uuid4()
+    _owe(engine, (payment_id, uuid.uuid4()))
+    unit_of_work = build_unit_of_work(engine)
+
+    with unit_of_work() as uow:
+        first = uow.releases_done([payment_id, uuid.uuid4()], [])
+        uow.commit()
+    with unit_of_work() as uow:
+        again = uow.releases_done([payment_id], [payment_id])
+        uow.owe_releases([replace(PAYMENT, id=payment_id)])
+        uow.owe_releases([replace(PAYMENT, id=payment_id)])  # owed twice: kept once
+        uow.commit()
+
+    assert (first, again) == ({payment_id}, set())
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(releases_owed)).scalar_one() == 1

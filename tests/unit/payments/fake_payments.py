@@ -109,10 +109,13 @@ class FakePaymentsUnitOfWork:
 
     def owe_releases(self, payments: Sequence[Payment]) -> None:
         owed = {payment.id: Owed(payment.order_id, self._state.now) for payment in payments}
+        if twice := owed.keys() & self._state.releases_owed.keys():
+            raise StorageFailure(f"releases of {twice} owed already (primary key)")
         self._later.append(lambda: self._state.releases_owed.update(owed))
 
     def releases_owed(self, limit: int) -> list[uuid.UUID]:
-        owed = self._state.releases_owed.values()
+        state = self._state
+        owed = [o for o in state.releases_owed.values() if o.order_id in state.payments]  # as the SQL join
         ordered = sorted(owed, key=lambda o: (o.last_attempt is not None, o.last_attempt or o.since, o.since))
         return [entry.order_id for entry in ordered[:limit]]
 
@@ -126,8 +129,9 @@ class FakePaymentsUnitOfWork:
             for payment_id in removed:
                 del state.releases_owed[payment_id]
             for payment_id in refused:
-                state.releases_owed[payment_id].attempts += 1
-                state.releases_owed[payment_id].last_attempt = state.now
+                if owed := state.releases_owed.get(payment_id):  # another sweeper may have settled it
+                    owed.attempts += 1
+                    owed.last_attempt = state.now
 
         self._later.append(keep)
         return removed

@@ -45,6 +45,7 @@ class MoneyProvider:
         self.after_landing: dict[uuid.UUID, Callable[[], Any]] = {}
         self.refused: set[uuid.UUID] = set()  # order ids whose refunds raise
         self.away = False  # every call raises ProviderUnavailable
+        self.timing_out: set[uuid.UUID] = set()  # order ids whose refunds never answer
         self.refund_calls = 0
 
     def charge(self, payments: Sequence[Payment]) -> dict[uuid.UUID, ChargeResult | None]:
@@ -66,8 +67,10 @@ class MoneyProvider:
         if self.away:
             raise ProviderUnavailable("no answer from the provider")
         for payment in payments:
-            if payment.order_id not in self.refused:
+            if payment.order_id not in self.refused | self.timing_out:
                 self.held.discard(payment.id)
+        if [payment for payment in payments if payment.order_id in self.timing_out]:
+            raise ProviderUnavailable("a refund did not answer in time")
         if refused := [payment.id for payment in payments if payment.order_id in self.refused]:
             raise RefundRefused(f"refund of {refused[0]} refused")
 
@@ -166,7 +169,20 @@ def test_releases_the_provider_keeps_refusing_go_to_the_back_so_a_newer_one_is_r
     assert [_holds(system, order_id) for order_id in refused] == [True, True]
 
 
-def test_with_the_provider_away_the_sweeper_fails_payments_and_asks_once_per_pass() -> None:
+def test_a_release_that_keeps_timing_out_does_not_hold_back_the_others() -> None:
+    system, slow, others = _system(), uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
+    for order_id in [slow, *others]:
+        _stuck(system, order_id)
+    _provider(system).timing_out.add(slow)
+
+    for _ in range(3):
+        system.sweep_after(DEADLINE_S + 1)
+
+    assert [_holds(system, order_id) for order_id in [slow, *others]] == [True, False, False]
+    assert [system.state.notes_of(order_id).count(RELEASED_AFTER_TIMEOUT) for order_id in others] == [1, 1]
+
+
+def test_with_the_provider_away_the_sweeper_fails_payments_and_stops_asking_after_two_timeouts() -> None:
     system, order_ids = _system(), [uuid.uuid4() for _ in range(3)]
     for order_id in order_ids:
         _stuck(system, order_id)
@@ -177,7 +193,7 @@ def test_with_the_provider_away_the_sweeper_fails_payments_and_asks_once_per_pas
     system.sweep_after(1)
 
     assert failed == 3
-    assert _provider(system).refund_calls == 2  # one refused batch, one that went through
+    assert _provider(system).refund_calls == 4  # the batch, two alone timing out; then the batch again
     assert [_holds(system, order_id) for order_id in order_ids] == [False] * 3
     assert [system.state.notes_of(order_id)[-1] for order_id in order_ids] == [RELEASED_AFTER_TIMEOUT] * 3
 

@@ -1,5 +1,9 @@
 """Releases owed: payments the sweeper failed, kept until the provider has given back what they may hold.
 
+The sweeper of payments_0005 found them from the payments themselves: FAILED with reason provider_timeout,
+no `released_after_timeout` history line, failed in the last seven days. Those are owed from the start.
+Stop the old sweepers before migrating: one still running fails payments without owing their release.
+
 Revision ID: payments_0006
 Revises: payments_0005
 Create Date: 2026-11-30
@@ -26,6 +30,14 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("last_attempt_at", sa.DateTime(timezone=True)),
         schema=SCHEMA,
+    )
+    op.execute(
+        f"INSERT INTO {SCHEMA}.releases_owed (payment_id, order_id, owed_since) "
+        f"SELECT p.id, p.order_id, p.updated_at FROM {SCHEMA}.payments p "
+        "WHERE p.status = 'FAILED' AND p.reason = 'provider_timeout' "
+        "AND p.updated_at > now() - interval '7 days' "
+        f"AND NOT EXISTS (SELECT 1 FROM {SCHEMA}.payment_history h "
+        "WHERE h.payment_id = p.id AND h.reason = 'released_after_timeout')"
     )
 
 
