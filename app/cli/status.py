@@ -1,8 +1,9 @@
-"""`payflow status`: messages waiting in every queue and events waiting in every outbox."""
+"""`payflow status`: messages waiting in every queue, events in every outbox, releases the sweeper owes."""
 
 import argparse
 from typing import Any
 
+from app import payments
 from app.bootstrap import OUTBOXES, topology
 from app.bus import OutboxBacklog, connect, outbox_backlog
 from app.cli.console import owner_engine, reaching_services, write, write_json, write_table
@@ -18,15 +19,21 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     with reaching_services("status") as settings:
         backlogs = read_backlogs(settings)
+        with owner_engine(settings, "status") as engine:
+            owed, oldest = payments.PaymentQueries(engine).releases_owed()
         with connect(settings.broker_url) as connection:
             depths = topology(settings).depths(connection)
     if args.json:
         outbox = {b.schema: {"unpublished": b.unpublished, "oldest_age_s": b.oldest_age_s} for b in backlogs}
-        write_json({"queues": depths, "outbox": outbox})
+        write_json(
+            {"queues": depths, "outbox": outbox, "releases_owed": {"count": owed, "oldest_age_s": oldest}}
+        )
         return 0
     write_table(("QUEUE", "READY"), sorted(depths.items()))
     write()
     write_table(("OUTBOX", "UNPUBLISHED", "OLDEST WAITING"), map(_row, backlogs))
+    write()
+    write_table(("RELEASES OWED", "OLDEST WAITING"), [(owed, _age(oldest))])
     return 0
 
 
@@ -36,5 +43,8 @@ def read_backlogs(settings: Settings) -> list[OutboxBacklog]:
 
 
 def _row(backlog: OutboxBacklog) -> tuple[object, ...]:
-    age = "-" if backlog.oldest_age_s is None else f"{backlog.oldest_age_s:.1f} s"
-    return (backlog.schema, backlog.unpublished, age)
+    return (backlog.schema, backlog.unpublished, _age(backlog.oldest_age_s))
+
+
+def _age(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.1f} s"

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, bindparam, func, select
 
 from app.payments.domain import PaymentStatus
-from app.payments.tables import payment_totals, payments
+from app.payments.tables import payment_totals, payments, releases_owed
 from app.persistence import (
     Connects,
     Page,
@@ -76,6 +76,13 @@ class PaymentQueries:
         return [
             StatusTotal(status, *found.get(status.value, (0, Decimal("0.00")))) for status in PaymentStatus
         ]
+
+    def releases_owed(self) -> tuple[int, float | None]:
+        """How many releases the sweeper still owes at the provider, and for how long (s) the oldest."""
+        age = func.extract("epoch", func.now() - func.min(releases_owed.c.owed_since))
+        query = select(func.count(), age)
+        count, oldest = read_with_retry(self._engine, lambda conn: conn.execute(query).one())
+        return int(count), None if oldest is None else float(oldest)
 
     def statuses(
         self, since: datetime | None = None

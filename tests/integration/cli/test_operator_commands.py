@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from app.bootstrap import topology
 from app.bus import BatchConsumer, Batching, RetryPolicy, connect
@@ -120,6 +121,7 @@ def test_republish_queues_the_chosen_events_again_and_status_counts_them(
     assert status["outbox"]["gateway"]["unpublished"] == 2
     assert status["outbox"]["gateway"]["oldest_age_s"] >= 0
     assert status["outbox"]["payments"] == {"unpublished": 0, "oldest_age_s": None}
+    assert status["releases_owed"] == {"count": 0, "oldest_age_s": None}
 
 
 def test_republish_refuses_without_ids_or_a_time_range(payflow: Payflow) -> None:
@@ -136,6 +138,24 @@ def test_status_shows_every_queue_and_outbox(payflow: Payflow) -> None:
     assert outcome.code == 0
     for name in ("orders.inbox", "orders.inbox.dead-letters", "payments.inbox", "gateway", "payments"):
         assert name in outcome.out
+
+
+@pytest.mark.usefixtures("broker")
+def test_status_counts_the_releases_the_sweeper_still_owes(payflow: Payflow, rows: Rows) -> None:
+    with rows.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO payments.releases_owed (payment_id, order_id, owed_since)"
+                " VALUES (gen_random_uuid(), gen_random_uuid(), now() - interval '90 seconds')"
+            )
+        )
+
+    status = payflow("status", "--json").json()
+    table = payflow("status").out
+
+    assert status["releases_owed"]["count"] == 1
+    assert status["releases_owed"]["oldest_age_s"] >= 90
+    assert "RELEASES OWED" in table
 
 
 def test_an_unreachable_database_is_one_line_without_the_password(

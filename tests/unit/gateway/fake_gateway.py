@@ -128,6 +128,11 @@ class FakePaymentQueries:
         kept = [p for p in self.payments if since is None or p.created_at >= since]
         return [(p.id, p.order_id, p.status, p.updated_at) for p in kept]
 
+    def releases_owed(self) -> tuple[int, float | None]:
+        """Nothing is owed in the fake (only the sweeper owes releases, and it is not part of it)."""
+        self._maybe_fail()
+        return 0, None
+
     def _total(self, status: PaymentStatus) -> StatusTotal:
         amounts = [p.amount for p in self.payments if p.status == status]
         return StatusTotal(status, len(amounts), sum(amounts, Decimal("0.00")))
