@@ -18,9 +18,7 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     with reaching_services("status") as settings:
-        backlogs = read_backlogs(settings)
-        with owner_engine(settings, "status") as engine:
-            owed, oldest = payments.PaymentQueries(engine).releases_owed()
+        backlogs, (owed, oldest) = read_database(settings)
         with connect(settings.broker_url) as connection:
             depths = topology(settings).depths(connection)
     if args.json:
@@ -37,9 +35,11 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_backlogs(settings: Settings) -> list[OutboxBacklog]:
+def read_database(settings: Settings) -> tuple[list[OutboxBacklog], tuple[int, float | None]]:
+    """The backlog of every outbox, and the releases owed (how many, the oldest's age), on one engine."""
     with owner_engine(settings, "status") as engine:
-        return [outbox_backlog(engine, table) for table in OUTBOXES.values()]
+        backlogs = [outbox_backlog(engine, table) for table in OUTBOXES.values()]
+        return backlogs, payments.PaymentQueries(engine).releases_owed()
 
 
 def _row(backlog: OutboxBacklog) -> tuple[object, ...]:

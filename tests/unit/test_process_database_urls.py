@@ -64,7 +64,7 @@ class RecordingEngineBuilder:
 
 
 OPERATOR_READS: dict[str, Callable[[Settings], object]] = {
-    "status": status.read_backlogs,
+    "status": status.read_database,
     "reconcile": lambda settings: reconcile.check(settings, None, timedelta(seconds=60)),
 }
 
