@@ -9,7 +9,7 @@ from app.contracts import Incoming
 from app.payments.decisions import Call, Step, open_payments, settle
 from app.payments.domain import Payment
 from app.payments.ledger import Ledger
-from app.payments.provider import ChargeResult, PaymentProvider
+from app.payments.provider import ChargeResult, PaymentProvider, ProviderUnavailable, give_back
 from app.payments.unit_of_work import PaymentsUnitOfWork
 
 UowFactory = Callable[[], PaymentsUnitOfWork]
@@ -19,12 +19,18 @@ def apply_batch(
     uow_factory: UowFactory, provider: PaymentProvider, batch: Sequence[Incoming[Any]]
 ) -> frozenset[uuid.UUID]:
     """Apply order.created and order.cancelled events; an event is claimed only once the provider did
-    what it needed (a crash in between redelivers it, and every provider call is idempotent per payment)."""
+    what it needed (a crash in between redelivers it, and every provider call is idempotent per payment).
+    A refund that did not go through holds back only its own event: the rest are applied, then its
+    failure is raised, so the bus tries the batch again and the events already claimed are skipped."""
     steps = in_transaction(uow_factory, batch, functools.partial(open_payments, batch=batch))
+    failures: list[Exception] = []
     while steps:  # at most twice: a late approval needs one more refund
-        answered = call(provider, steps)
-        waiting = [step.message for step in steps]
+        answered, failure = call(provider, steps)
+        failures += [failure] if failure else []
+        waiting = [step.message for step, _ in answered]
         steps = in_transaction(uow_factory, waiting, functools.partial(settle, answered=answered))
+    if failures:  # a refusal (dead-lettered in the end) outweighs a timeout (retried while it lasts)
+        raise next((exc for exc in failures if not isinstance(exc, ProviderUnavailable)), failures[0])
     return frozenset()  # payments never waits for another event
 
 
@@ -39,14 +45,22 @@ def in_transaction(
     return steps
 
 
-def call(provider: PaymentProvider, steps: Sequence[Step]) -> list[tuple[Step, ChargeResult | None]]:
+def call(
+    provider: PaymentProvider, steps: Sequence[Step]
+) -> tuple[list[tuple[Step, ChargeResult | None]], Exception | None]:
     """The provider calls the steps wait for, each payment once: the batch's refunds (idempotent, a no-op
-    with nothing taken) first, then its charges; each step with its charge's answer (None: unanswered)."""
-    if refunds := _distinct(step.payment for step in steps if step.call is not Call.CHARGE):
-        provider.refund(refunds)
-    charges = _distinct(step.payment for step in steps if step.call is Call.CHARGE)
+    with nothing taken) first, then its charges; each step with its charge's answer (None: unanswered),
+    leaving out the steps whose refund did not go through, and why it did not."""
+    refunds = _distinct(step.payment for step in steps if step.call is not Call.CHARGE)
+    given, failure = give_back(provider, refunds) if refunds else ([], None)
+    # A payment whose refund did not go through is not charged either: its events wait together.
+    held = {payment.id for payment in refunds} - {payment.id for payment in given}
+    ready = [step for step in steps if step.payment.id not in held]
+    charges = _distinct(step.payment for step in ready if step.call is Call.CHARGE)
     answers = provider.charge(charges) if charges else {}
-    return [(step, answers.get(step.payment.id) if step.call is Call.CHARGE else None) for step in steps]
+    return [
+        (step, answers.get(step.payment.id) if step.call is Call.CHARGE else None) for step in ready
+    ], failure
 
 
 def _distinct(payments: Iterable[Payment]) -> list[Payment]:

@@ -1,6 +1,7 @@
 """The payment provider port and its simulated adapter with reproducible, forceable outcomes."""
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,40 @@ class PaymentProvider(Protocol):
     def refund(self, payments: Sequence[Payment]) -> None:
         """Give back whatever each payment id holds now (a no-op where nothing was taken). It may be asked
         again for the same id, and must then give back a charge that landed after the earlier refund."""
+
+
+log = logging.getLogger("app.payments")
+AWAY_AFTER = 2  # timeouts in a row after which the provider is taken to be away for now
+
+
+def give_back(
+    provider: PaymentProvider, payments: Sequence[Payment]
+) -> tuple[list[Payment], Exception | None]:
+    """The payments given back, and why the rest were not: all in one call; when that fails, each on its own
+    (in the order given), so one payment at fault (refused, or timing out) holds back no other. Two timeouts
+    in a row mean the provider is away: the rest are not asked."""
+    if len(payments) > 1:
+        try:
+            provider.refund(payments)
+        except Exception:  # noqa: BLE001 - the others must not wait for the payment at fault
+            log.warning("giving back %d payments together failed; asking for each alone", len(payments))
+        else:
+            return list(payments), None
+    released, failure, away = [], None, 0
+    for payment in payments:
+        try:
+            provider.refund([payment])
+        except Exception as exc:  # noqa: BLE001 - logged, and returned for the caller to act on
+            log.warning("could not give back payment %s at the provider: %r", payment.id, exc)
+            if failure is None or isinstance(failure, ProviderUnavailable):  # a refusal outweighs a timeout
+                failure = exc
+            away = away + 1 if isinstance(exc, ProviderUnavailable) else 0
+            if away == AWAY_AFTER:
+                break
+        else:
+            released.append(payment)
+            away = 0
+    return released, failure
 
 
 APPROVED = ChargeResult(PaymentStatus.APPROVED)

@@ -1,14 +1,9 @@
 """The sweeper: fails payments the provider never answered, then gives back whatever they may hold."""
 
-import logging
-
 from app.payments.domain import PROVIDER_TIMEOUT, RELEASED_AFTER_TIMEOUT, SWEEPER, Payment, PaymentStatus
 from app.payments.handlers import UowFactory
 from app.payments.ledger import Cause
-from app.payments.provider import PaymentProvider, ProviderUnavailable
-
-log = logging.getLogger("app.payments")
-AWAY_AFTER = 2  # timeouts in a row after which the provider is taken to be away for this pass
+from app.payments.provider import PaymentProvider, give_back
 
 
 def fail_stuck_payments(
@@ -44,7 +39,7 @@ def release_owed(uow_factory: UowFactory, provider: PaymentProvider, limit: int)
     owed = [book.payment for book in books if book.payment]
     if not owed:
         return
-    released = _refund(provider, owed)
+    released, _ = give_back(provider, owed)
     with uow_factory() as uow:
         ledger = uow.read([payment.order_id for payment in owed], [])
         refused = [payment.id for payment in owed if payment not in released]
@@ -54,36 +49,6 @@ def release_owed(uow_factory: UowFactory, provider: PaymentProvider, limit: int)
                 ledger.note(payment, RELEASED_AFTER_TIMEOUT, _swept(payment))
         uow.save(ledger)
         uow.commit()
-
-
-def _refund(provider: PaymentProvider, payments: list[Payment]) -> list[Payment]:
-    """The payments given back: all in one call; when that fails, each on its own (least tried first), so
-    one payment at fault (refused, or timing out) holds back no other. Two timeouts in a row mean the
-    provider is away: the rest wait for the next pass."""
-    try:
-        provider.refund(payments)
-    except Exception:  # noqa: BLE001 - the others must not wait for the payment at fault
-        log.warning("releasing %d payment(s) together failed; asking for each alone", len(payments))
-    else:
-        return payments
-    released, away = [], 0
-    for payment in payments:
-        try:
-            provider.refund([payment])
-        except ProviderUnavailable:
-            away += 1
-            if away == AWAY_AFTER:
-                log.warning("provider unavailable; %d release(s) wait for the next pass", len(payments))
-                break
-        except Exception:
-            log.exception(
-                "could not release payment %s at the provider; it waits for a later pass", payment.id
-            )
-            away = 0
-        else:
-            released.append(payment)
-            away = 0
-    return released
 
 
 def _swept(payment: Payment) -> Cause:

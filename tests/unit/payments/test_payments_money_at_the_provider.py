@@ -255,3 +255,29 @@ def test_a_crash_after_the_charge_then_a_cancel_then_the_redelivery_gives_the_mo
 
     assert system.payment(order_id).status is PaymentStatus.CANCELLED
     assert not _holds(system, order_id)
+
+
+@pytest.mark.parametrize(
+    ("fault", "raised"),
+    [("timing_out", ProviderUnavailable), ("refused", RefundRefused)],
+    ids=["timeout", "refusal"],
+)
+def test_a_refund_that_does_not_go_through_holds_back_only_its_own_cancel_and_the_batch_is_charged(
+    fault: str, raised: type[Exception]
+) -> None:
+    system, paid, fresh = _system(), uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
+    system.deliver(created(paid))
+    getattr(_provider(system), fault).add(paid)
+    batch = [cancelled(paid), *(created(order_id) for order_id in fresh)]
+
+    with pytest.raises(raised):  # the bus tries the batch again (or, refused, splits it)
+        system.deliver_batch(batch)
+
+    assert [system.payment(order_id).status for order_id in fresh] == [PaymentStatus.APPROVED] * 2
+    assert system.payment(paid).status is PaymentStatus.APPROVED and _holds(system, paid)
+    getattr(_provider(system), fault).clear()
+    system.deliver_batch(batch)
+    assert system.payment(paid).status is PaymentStatus.REFUNDED and not _holds(system, paid)
+    assert [_holds(system, order_id) for order_id in fresh] == [True, True]
+    assert len(_provider(system).taken) == 3  # each payment charged once, the retried batch included
+    assert system.sweep_after(DEADLINE_S + 1) == 0
