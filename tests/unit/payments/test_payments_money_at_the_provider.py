@@ -274,10 +274,12 @@ def test_a_refund_that_does_not_go_through_holds_back_only_its_own_cancel_and_th
         system.deliver_batch(batch)
 
     assert [system.payment(order_id).status for order_id in fresh] == [PaymentStatus.APPROVED] * 2
-    assert system.payment(paid).status is PaymentStatus.APPROVED and _holds(system, paid)
+    assert system.payment(paid).status is PaymentStatus.APPROVED
+    assert _holds(system, paid)
     getattr(_provider(system), fault).clear()
     system.deliver_batch(batch)
-    assert system.payment(paid).status is PaymentStatus.REFUNDED and not _holds(system, paid)
+    assert system.payment(paid).status is PaymentStatus.REFUNDED
+    assert not _holds(system, paid)
     assert [_holds(system, order_id) for order_id in fresh] == [True, True]
     assert len(_provider(system).taken) == 3  # each payment charged once, the retried batch included
     assert system.sweep_after(DEADLINE_S + 1) == 0
