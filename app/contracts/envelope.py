@@ -5,14 +5,17 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Self, TypeVar
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_AMOUNT = Decimal("1000000.00")
 CENT = Decimal("0.01")
+EARLIEST, LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 T = TypeVar("T")
+_TEXT = "a string of 1-200 characters, none of them control characters"
 
 
 class ContractError(ValueError):
@@ -58,17 +61,19 @@ class Envelope:
             raise ContractError("message is not a JSON object")
         return cls(
             id=_field("envelope", data, "id", _uuid, "a UUID string"),
-            type=_field("envelope", data, "type", _text, "a non-empty string"),
+            type=_field("envelope", data, "type", _text, _TEXT),
             version=_field("envelope", data, "version", _version, "a positive integer"),
-            occurred_at=_field("envelope", data, "occurredAt", _time, "an ISO 8601 time with a zone"),
-            correlation_id=_field("envelope", data, "correlationId", _text, "a non-empty string"),
+            occurred_at=_field(
+                "envelope", data, "occurredAt", _time, "an ISO 8601 time with a zone, in years 1-9999 UTC"
+            ),
+            correlation_id=_field("envelope", data, "correlationId", _text, _TEXT),
             payload=_field("envelope", data, "payload", _object, "a JSON object"),
         )
 
 
 def read_field(payload: dict[str, Any], name: str, kind: object) -> Any:
     """Payload field `name` (sent in camelCase) as a `kind`: a UUID, an amount, or an optional string."""
-    parse, what = _PAYLOAD_KINDS.get(kind, (_optional_text, "a string or null"))
+    parse, what = _PAYLOAD_KINDS.get(kind, (_optional_text, "a string without control characters, or null"))
     return _field("payload", payload, camel(name), parse, what)
 
 
@@ -95,11 +100,16 @@ def _uuid(value: object) -> uuid.UUID:
 
 
 def _text(value: object) -> str:
-    return _valid(value, str, lambda text: 0 < len(text) <= 200)
+    return _valid(value, str, lambda text: 0 < len(text) <= 200 and _printable(text))
 
 
 def _optional_text(value: object) -> str | None:
-    return None if value is None else _valid(value, str)
+    return None if value is None else _valid(value, str, _printable)
+
+
+def _printable(text: str) -> bool:
+    """No control characters: PostgreSQL cannot store a NUL, and ids and reasons never hold the others."""
+    return _CONTROL.search(text) is None
 
 
 def _version(value: object) -> int:
@@ -107,7 +117,10 @@ def _version(value: object) -> int:
 
 
 def _time(value: object) -> datetime:
-    return _valid(datetime.fromisoformat(_valid(value, str)), datetime, lambda time: time.tzinfo is not None)
+    """A zoned time that is still in years 1-9999 in UTC (a later or earlier one is stored, but could not
+    be read back: every listing it sorts into would fail)."""
+    parsed = datetime.fromisoformat(_valid(value, str))
+    return _valid(parsed, datetime, lambda time: time.tzinfo is not None and EARLIEST <= time <= LATEST)
 
 
 def _object(value: object) -> dict[str, Any]:

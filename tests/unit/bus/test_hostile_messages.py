@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -33,6 +35,15 @@ def bad_payload_message() -> str:
     return valid_message().replace('"total":"5.00"', '"total":"-5"')
 
 
+def occurred_at(time: str) -> Callable[[], str]:
+    """A valid message sent at `time`: one past year 9999 in UTC could be stored but never read back."""
+    return lambda: re.sub(r'"occurredAt":"[^"]*"', f'"occurredAt":"{time}"', valid_message())
+
+
+def correlation_id(text: str) -> Callable[[], str]:
+    return lambda: valid_message().replace('"corr-ok"', json.dumps(text))
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -42,6 +53,22 @@ def bad_payload_message() -> str:
         (lambda: b"[" * 20_000 + b"]" * 20_000, "nests JSON too deeply"),
         (lambda: b'"just a string"', "not a JSON object"),
         (bad_payload_message, "payload field 'total'"),
+        (occurred_at("9999-12-31T23:59:59-14:00"), "field 'occurredAt'"),
+        (occurred_at("0001-01-01T00:00:00+14:00"), "field 'occurredAt'"),
+        (correlation_id("corr\u0000x"), "field 'correlationId'"),
+        (correlation_id("corr\nforged log line"), "field 'correlationId'"),
+    ],
+    ids=[
+        "huge",
+        "binary",
+        "unknown type",
+        "deep",
+        "not an object",
+        "bad total",
+        "after year 9999 in UTC",
+        "before year 1 in UTC",
+        "NUL in an id",
+        "newline in an id",
     ],
 )
 def test_a_hostile_message_is_dead_lettered_and_the_next_one_is_still_handled(
