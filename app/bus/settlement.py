@@ -11,6 +11,7 @@ from app.bus.batches import Failure, Outcome, classify
 from app.bus.entities import DEAD_LETTERS
 from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import retry_queue_name
+from app.contracts import ContractError
 from app.logs import log_context
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,9 @@ ATTEMPTS, ERROR, DEAD_LETTERED_AT = "x-attempts", "x-error", "x-dead-lettered-at
 ORIGINAL_EXCHANGE = "x-original-exchange"
 ORIGINAL_ROUTING_KEY = "x-original-routing-key"
 ORIGINAL_QUEUE = "x-original-queue"
-# Broker bookkeeping that must not follow a copy around (it would only grow, and feed cycle detection).
-_DROPPED = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
+# Headers that must not follow a copy around: the broker's bookkeeping (it would only grow, and feed cycle
+# detection), and `compression`, since a copy's body is the one kombu handed over, already decompressed.
+_DROPPED = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count", "compression")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,13 @@ def attempts_so_far(message: Any) -> int:
 def body_bytes(message: Any) -> bytes:
     """The raw body of a received message (py-amqp hands over text when an encoding was declared)."""
     return message.body.encode() if isinstance(message.body, str) else bytes(message.body)
+
+
+def undecodable(message: Any, exc: Exception) -> Outcome:
+    """The outcome of a delivery kombu could not decode: a contract error, so it is dead-lettered at once."""
+    compression = (message.headers or {}).get("compression")
+    error = ContractError(f"cannot decode the delivery (compression header {compression!r}): {describe(exc)}")
+    return Outcome(error, {"correlation_id": (message.properties or {}).get("correlation_id")})
 
 
 def describe(exc: BaseException, limit: int = 1000) -> str:
