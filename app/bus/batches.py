@@ -19,7 +19,7 @@ from app.contracts import (
     UnknownEventType,
     read_message,
 )
-from app.persistence import is_transient
+from app.persistence import is_statement_timeout, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Failure(enum.Enum):
     """Why a message was not applied; decides between retry and dead letter."""
 
     CONTRACT = "contract"  # can never succeed: dead-letter at once
-    TRANSIENT = "transient"  # a dependency is away: retry with back-off, never dead-letter for it
+    TRANSIENT = "transient"  # a dependency is away or too busy: retry with back-off, never dead-letter for it
     NOT_YET = "not_yet"  # depends on an event not applied yet: retry, bounded by 2 * max_attempts
     BUG = "bug"  # anything else: retry, bounded by max_attempts
 
@@ -46,7 +46,8 @@ class Outcome:
 def classify(exc: BaseException) -> Failure:
     if isinstance(exc, ContractError):
         return Failure.CONTRACT
-    if is_transient(exc) or isinstance(exc, AmqpConnectionError | KombuOperationalError):
+    busy = is_transient(exc) or is_statement_timeout(exc)  # away, or too busy to answer in time
+    if busy or isinstance(exc, AmqpConnectionError | KombuOperationalError):
         return Failure.TRANSIENT
     return Failure.NOT_YET if isinstance(exc, NotYetApplicable) else Failure.BUG
 
@@ -82,16 +83,24 @@ def handle_batch(bodies: Sequence[bytes], handlers: Handlers) -> list[Outcome]:
     return outcomes
 
 
-def _apply(handler: BatchHandler, items: list[tuple[int, Incoming[Any]]], outcomes: list[Outcome]) -> None:
+def _apply(
+    handler: BatchHandler,
+    items: list[tuple[int, Incoming[Any]]],
+    outcomes: list[Outcome],
+    timed_out: bool = False,
+) -> None:
     """Apply the items (index in `outcomes`, message); when that fails for a reason that is not transient,
-    apply each half on its own until the message at fault is alone: only it fails, the others commit."""
+    apply each half on its own until the message at fault is alone: only it fails, the others commit.
+    A statement timeout halves a batch once (smaller ones run faster), not again below (`timed_out`): when
+    the database is too busy, every half would wait out the timeout too."""
     try:
         waiting = handler([message for _, message in items])
     except Exception as exc:  # noqa: BLE001 - the outcomes carry it to the consumer's thread
-        if len(items) > 1 and classify(exc) is not Failure.TRANSIENT:
+        timeout = is_statement_timeout(exc)
+        if len(items) > 1 and (not timed_out if timeout else classify(exc) is not Failure.TRANSIENT):
             log.info("batch of %d failed (%s); applying each half on its own", len(items), type(exc).__name__)
-            _apply(handler, items[: len(items) // 2], outcomes)
-            _apply(handler, items[len(items) // 2 :], outcomes)
+            _apply(handler, items[: len(items) // 2], outcomes, timed_out or timeout)
+            _apply(handler, items[len(items) // 2 :], outcomes, timed_out or timeout)
             return
         for index, _ in items:
             outcomes[index] = Outcome(exc, outcomes[index].context)

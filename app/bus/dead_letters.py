@@ -14,7 +14,14 @@ from app.bus.publisher import ConfirmingPublisher
 
 # Headers describing the failure; a replayed message starts afresh without them.
 _RESET = frozenset(
-    {settlement.ATTEMPTS, settlement.ERROR, settlement.DEAD_LETTERED_AT, "x-death", "x-delivery-count"}
+    {
+        settlement.ATTEMPTS,
+        settlement.TRANSIENT_ATTEMPTS,
+        settlement.ERROR,
+        settlement.DEAD_LETTERED_AT,
+        "x-death",
+        "x-delivery-count",
+    }
 )
 
 

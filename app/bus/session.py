@@ -14,7 +14,7 @@ from kombu.messaging import Consumer
 from app.bus.batches import Outcome
 from app.bus.broker import drain_ready
 from app.bus.publisher import ConfirmingPublisher
-from app.bus.settlement import RetryPolicy, Settler, body_bytes
+from app.bus.settlement import RetryPolicy, Settler, body_bytes, undecodable
 
 POLL_S = 0.002  # while batches run, how soon one that finished is settled
 
@@ -48,12 +48,19 @@ class BatchSession:
         default = batching.size * (batching.parallel + 1)
         self._prefetch = default if batching.in_flight is None else batching.in_flight
         self._pending: list[Any] = []
+        self._undecodable: list[tuple[Any, Exception]] = []  # dead-lettered before any batch is settled
         self._first_at: float | None = None
         self._running: list[tuple[list[Any], Future[list[Outcome]]]] = []
         self._idle_since = 0.0  # when the last running batch was settled
         self.received = self.settled = 0
         queue = Queue(policy.queue, no_declare=True)
-        self._consumer = Consumer(connection.channel(), [queue], on_message=self._receive, accept=["json"])
+        self._consumer = Consumer(
+            connection.channel(),
+            [queue],
+            on_message=self._receive,
+            accept=["json"],
+            on_decode_error=self._receive_undecodable,
+        )
         self._consumer.qos(prefetch_count=self._prefetch)
         self._consumer.consume()
 
@@ -85,6 +92,11 @@ class BatchSession:
         if self._first_at is None:
             self._first_at = time.monotonic()
 
+    def _receive_undecodable(self, message: Any, exc: Exception) -> None:
+        """kombu could not undo the delivery's encoding (a `compression` header it cannot honour, say)."""
+        self.received += 1
+        self._undecodable.append((message, exc))
+
     def _wait_s(self, idle_s: float) -> float:
         if self._running:
             return POLL_S
@@ -108,6 +120,12 @@ class BatchSession:
                 self._first_at = None
 
     def _settle_finished(self) -> None:
+        # First, so that no batch's ack with `multiple` covers an undecodable delivery not yet copied.
+        while self._undecodable:
+            rejected, self._undecodable = self._undecodable, []
+            messages = [message for message, _ in rejected]
+            self._settler.settle(messages, [undecodable(message, exc) for message, exc in rejected])
+            self.settled += len(rejected)
         running, self._running = self._running, []
         for batch, future in running:
             if not future.done():

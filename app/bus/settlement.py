@@ -11,16 +11,20 @@ from app.bus.batches import Failure, Outcome, classify
 from app.bus.entities import DEAD_LETTERS
 from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import retry_queue_name
+from app.contracts import ContractError
 from app.logs import log_context
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS, ERROR, DEAD_LETTERED_AT = "x-attempts", "x-error", "x-dead-lettered-at"
+# Retries a dependency's absence cost are counted apart: they never use up the attempts the limits bound.
+TRANSIENT_ATTEMPTS = "x-transient-attempts"
 ORIGINAL_EXCHANGE = "x-original-exchange"
 ORIGINAL_ROUTING_KEY = "x-original-routing-key"
 ORIGINAL_QUEUE = "x-original-queue"
-# Broker bookkeeping that must not follow a copy around (it would only grow, and feed cycle detection).
-_DROPPED = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
+# Headers that must not follow a copy around: the broker's bookkeeping (it would only grow, and feed cycle
+# detection), and `compression`, since a copy's body is the one kombu handed over, already decompressed.
+_DROPPED = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count", "compression")
 
 
 @dataclass(frozen=True)
@@ -32,25 +36,34 @@ class RetryPolicy:
     retry_delays_ms: tuple[int, ...]
 
     def gives_up(self, failure: Failure, attempt: int) -> bool:
-        """True when attempt `attempt` (from 1) was the last this kind of failure gets."""
+        """True when attempt `attempt` (from 1, transient ones not counted) was the last this kind of
+        failure gets."""
         if failure in (Failure.CONTRACT, Failure.TRANSIENT):
             return failure is Failure.CONTRACT
         return attempt >= (2 * self.max_attempts if failure is Failure.NOT_YET else self.max_attempts)
 
     def delay_ms(self, attempt: int) -> int:
-        """The back-off after attempt `attempt`; the last delay repeats for every later attempt."""
+        """The back-off after attempt `attempt` of its count (transient or not); the last delay repeats
+        for every later attempt."""
         return self.retry_delays_ms[min(attempt - 1, len(self.retry_delays_ms) - 1)]
 
 
-def attempts_so_far(message: Any) -> int:
-    """Attempts recorded on the message (0 for a first delivery); garbage counts as 0."""
-    value = (message.headers or {}).get(ATTEMPTS, 0)
+def attempts_so_far(message: Any, header: str = ATTEMPTS) -> int:
+    """Attempts recorded on the message in `header` (0 for a first delivery); garbage counts as 0."""
+    value = (message.headers or {}).get(header, 0)
     return value if isinstance(value, int) and value >= 0 else 0
 
 
 def body_bytes(message: Any) -> bytes:
     """The raw body of a received message (py-amqp hands over text when an encoding was declared)."""
     return message.body.encode() if isinstance(message.body, str) else bytes(message.body)
+
+
+def undecodable(message: Any, exc: Exception) -> Outcome:
+    """The outcome of a delivery kombu could not decode: a contract error, so it is dead-lettered at once."""
+    compression = (message.headers or {}).get("compression")
+    error = ContractError(f"cannot decode the delivery (compression header {compression!r}): {describe(exc)}")
+    return Outcome(error, {"correlation_id": (message.properties or {}).get("correlation_id")})
 
 
 def describe(exc: BaseException, limit: int = 1000) -> str:
@@ -98,8 +111,10 @@ class Settler:
                 metrics.MESSAGES_PROCESSED.labels(queue, event_type).inc()
                 log.debug("message applied")  # the history tables record what it changed
                 return False
-            failure, attempt = classify(error), attempts_so_far(message) + 1
-            headers = _copy_headers(message, queue, attempt)
+            failure = classify(error)
+            counter = TRANSIENT_ATTEMPTS if failure is Failure.TRANSIENT else ATTEMPTS
+            attempt = attempts_so_far(message, counter) + 1
+            headers = _copy_headers(message, queue) | {counter: attempt}
             why = f"after attempt {attempt} ({failure.value}): {describe(error)}"
             if self._policy.gives_up(failure, attempt):
                 headers |= {ERROR: describe(error), DEAD_LETTERED_AT: datetime.now(UTC).isoformat()}
@@ -115,14 +130,14 @@ class Settler:
         return True
 
 
-def _copy_headers(message: Any, queue: str, attempt: int) -> dict[str, Any]:
+def _copy_headers(message: Any, queue: str) -> dict[str, Any]:
     """The message's own headers but the broker's bookkeeping, where it first came from (kept across
-    retries, which come back via the default exchange) and the attempt just made."""
+    retries, which come back via the default exchange) and the attempts made before this one."""
     headers, info = message.headers or {}, message.delivery_info or {}
     return {
         **{key: value for key, value in headers.items() if not key.startswith(_DROPPED)},
         ORIGINAL_EXCHANGE: headers.get(ORIGINAL_EXCHANGE, info.get("exchange", "")),
         ORIGINAL_ROUTING_KEY: headers.get(ORIGINAL_ROUTING_KEY, info.get("routing_key", "")),
         ORIGINAL_QUEUE: headers.get(ORIGINAL_QUEUE, queue),
-        ATTEMPTS: attempt,
+        ATTEMPTS: attempts_so_far(message),
     }

@@ -8,7 +8,7 @@ from app.persistence.engine import (
     read_with_retry,
     redact_url,
 )
-from app.persistence.errors import is_transient, is_unavailable
+from app.persistence.errors import is_statement_timeout, is_transient, is_unavailable
 from app.persistence.messages import (
     append_events,
     arrays,

@@ -19,11 +19,16 @@ def is_transient(exc: BaseException) -> bool:
     return exc.connection_invalidated or code in _RETRYABLE_SQLSTATES or code.startswith(_RETRYABLE_CLASSES)
 
 
+def is_statement_timeout(exc: BaseException) -> bool:
+    """True when the statement was cancelled (its timeout, or the watchdog): the database was too busy."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) == _QUERY_CANCELED
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when a request should get "retry later": transient, or cancelled by the statement timeout."""
     if not isinstance(exc, SQLAlchemyError):
         return False
-    return is_transient(exc) or (isinstance(exc, DBAPIError) and _sqlstate(exc) == _QUERY_CANCELED)
+    return is_transient(exc) or is_statement_timeout(exc)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
