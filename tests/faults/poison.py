@@ -50,7 +50,7 @@ def via(exchange: str, routing_key: str, body: bytes | str) -> RawMessage:
 
 
 def poison_batch(max_attempts: int) -> list[Poison]:
-    """One of each kind: malformed, unknown type, unknown version, invalid payload, handler crashes."""
+    """One of each kind: malformed, unknown type, unknown version, invalid payload or id, never applicable."""
     both = (ORDERS_INBOX, PAYMENTS_INBOX)
     nobody = {"paymentId": str(uuid.uuid4()), "orderId": str(uuid.uuid4()), "amount": "9.99"}
     nul_correlation = envelope("order.created", order_created_payload(), correlation_id="bad\x00id")
@@ -82,11 +82,11 @@ def poison_batch(max_attempts: int) -> list[Poison]:
             "NotYetApplicable",
             2 * max_attempts,
         ),
-        # Valid by contract, but PostgreSQL refuses text with NUL: the payments handler itself raises.
+        # A NUL in an id: PostgreSQL could not store it, so the contract refuses it before any handler.
         Poison(
             RawMessage.to_queue(PAYMENTS_INBOX, nul_correlation),
             (PAYMENTS_INBOX,),
-            "ValueError",
-            max_attempts,
+            "ContractError: envelope field 'correlationId'",
+            1,
         ),
     ]

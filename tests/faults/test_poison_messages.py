@@ -1,4 +1,4 @@
-"""Fault 6: malformed, unknown-type, invalid and handler-crashing messages injected among valid ones."""
+"""Fault 6: malformed, unknown-type, invalid and never-applicable messages injected among valid ones."""
 
 from __future__ import annotations
 
