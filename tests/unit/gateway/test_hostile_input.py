@@ -131,6 +131,22 @@ def test_a_huge_exponent_as_the_status_of_a_cancel_is_400_and_cancels_nothing(
     assert fakes.commands.commands == []
 
 
+@pytest.mark.parametrize(
+    "data", [b"not json", b'{"status": ', b'{"status": "CANCELLED", "status": "PAID"}', b'{"status": NaN}']
+)
+def test_malformed_json_sent_to_the_cancel_route_is_400_and_cancels_nothing(
+    client: FlaskClient, fakes: FakeGateway, data: bytes
+) -> None:
+    order = an_order(OrderStatus.PENDING)
+    fakes.orders.orders.append(order)
+
+    reply = client.patch(f"/api/orders/{order.id}/cancel", data=data, content_type="application/json")
+
+    assert reply.status_code == 400
+    assert set(reply.get_json()) == ERROR_KEYS
+    assert fakes.commands.commands == []
+
+
 @pytest.mark.parametrize("number", ["1" * 101, "0." + "0" * 99 + "1", "-" + "9" * 100])
 def test_a_number_longer_than_100_characters_is_400_saying_so(client: FlaskClient, number: str) -> None:
     status, body = post_raw(client, f'{{"userId": "{USER}", "total": {number}}}')
