@@ -1,4 +1,4 @@
-"""The write use cases, create_order and cancel_order, each accepted once per Idempotency-Key and API key."""
+"""The write use cases, create_order and cancel_order: one command per Idempotency-Key and API key."""
 
 import hashlib
 import json
@@ -35,9 +35,13 @@ class Command:
 class CommandStore(Protocol):
     """The gateway's own table of accepted commands, written together with their events."""
 
-    # Stores the command with the event it emits; when its key was used before, returns that command.
+    # Stores the command with the event it emits; when its key was used before, for any command of any
+    # kind, returns that command. `find` returns the command under a key (the one with `request_hash`
+    # when commands from before one key per command share it).
     def record(self, command: Command, event: Envelope) -> Command: ...
-    def find(self, kind: str, idempotency_key: str, api_key_id: str = "") -> Command | None: ...
+    def find(
+        self, idempotency_key: str, api_key_id: str = "", request_hash: str | None = None
+    ) -> Command | None: ...
     def order_was_accepted(self, order_id: uuid.UUID) -> bool: ...
 
 
@@ -91,7 +95,7 @@ def cancel_order(orders: OrderQueries, store: CommandStore, order_id: uuid.UUID,
     """Accept a cancellation of an order that exists (or was accepted, not stored yet) and can still be
     cancelled; a repeated key replays its first answer, so a retry after the order became CANCELLED gets
     its 202 again, not a 409."""
-    earlier = None if sent.key is None else store.find(CANCEL_ORDER, sent.key, sent.api_key_id)
+    earlier = None if sent.key is None else store.find(sent.key, sent.api_key_id, sent.request_hash)
     if earlier is not None:
         return _replay(earlier, sent.request_hash)
     order = orders.get(order_id)

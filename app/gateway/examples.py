@@ -65,5 +65,7 @@ PAYMENT_NOT_FOUND = error_body(404, f"Payment {PAYMENT_ID} not found", CORRELATI
 NO_PAYMENT_FOR_ORDER = error_body(404, f"No payment for order {ORDER_ID}", CORRELATION_ID)
 NOT_CANCELLABLE = error_body(409, f"Order {ORDER_ID} is PAID and cannot be cancelled", CORRELATION_ID)
 INVALID_BODY = error_body(422, "Validation failed", CORRELATION_ID, {"total": ["Must be greater than 0."]})
+UNKNOWN_FIELD = ["Unknown field: this route takes no body (or {})"]
+BODY_NOT_EMPTY = error_body(422, "Validation failed", CORRELATION_ID, {"status": UNKNOWN_FIELD})
 LIMIT_RANGE = "Must be greater than or equal to 1 and less than or equal to 100."
 INVALID_QUERY = error_body(422, "Validation failed", CORRELATION_ID, {"limit": [LIMIT_RANGE]})

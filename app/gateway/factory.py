@@ -4,7 +4,7 @@ import json
 from typing import Any, cast
 
 import flask_smorest
-from flask import Flask
+from flask import Flask, Response
 
 from app.gateway import auth, docs_routes, health_routes, metrics, order_routes, payment_routes
 from app.gateway.blueprint import EXTENSION_KEY, GatewayDeps
@@ -33,9 +33,20 @@ class GatewayApi(flask_smorest.Api):  # type: ignore[misc]  # flask_smorest ship
     ERROR_SCHEMA = ErrorSchema
 
 
+class GatewayFlask(Flask):
+    """Flask whose automatic OPTIONS answer is 204 with `Allow` and no body (Flask's is an empty text/html
+    200); there is no CORS here, so OPTIONS only says which methods a route takes."""
+
+    def make_default_options_response(self) -> Response:
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
+
+
 def create_app(deps: GatewayDeps) -> Flask:
     """The gateway app; builds no connections (engines connect lazily on the first request)."""
-    app = Flask("app.gateway")
+    app = GatewayFlask("app.gateway")
     app.json = StrictJSONProvider(app)
     app.config.update(OPENAPI_CONFIG, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.url_map.converters["id"] = UuidConverter

@@ -1,4 +1,4 @@
-"""Strict JSON for request bodies: exact decimals, no duplicate keys, no NaN, bounded nesting, JSON only."""
+"""Strict request input: JSON bodies exact, unique-keyed, NaN-free, bounded; each query parameter once."""
 
 import json
 from decimal import Decimal, InvalidOperation
@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request
 from flask.json.provider import DefaultJSONProvider
+from marshmallow import Schema, ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
@@ -46,7 +47,8 @@ class StrictJSONProvider(DefaultJSONProvider):
 
 
 class StrictParser(FlaskParser):
-    """webargs parser that reads JSON bodies with `strict_loads` instead of the permissive stdlib defaults."""
+    """webargs parser that reads JSON bodies with `strict_loads` instead of the permissive stdlib defaults,
+    and refuses a query parameter given twice."""
 
     # None: each schema's own `unknown` (marshmallow's RAISE) applies, so a misspelt query parameter
     # (`?statu=PAID`) is a 422 naming it instead of a silently unfiltered list.
@@ -54,6 +56,15 @@ class StrictParser(FlaskParser):
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": None,
     }
+
+    def load_querystring(self, req: Any, schema: Schema) -> Any:
+        """The query parameters; one given twice is refused (unless its field takes a list): webargs would
+        keep the first, so `?status=PAID&status=PENDING` would answer PAID orders only, without a word."""
+        proxy = super().load_querystring(req, schema)
+        given = {name: len(values) for name, values in req.args.lists() if name not in proxy.multiple_keys}
+        if repeated := {name: [f"Given {n} times; give it once"] for name, n in given.items() if n > 1}:
+            raise ValidationError(repeated)
+        return proxy
 
     def _raw_load_json(self, req: Any) -> Any:
         data = req.get_data(cache=True)

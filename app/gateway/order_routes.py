@@ -18,6 +18,7 @@ from app.gateway.schemas import (
     CancelAcceptedSchema,
     CancelOrderSchema,
     CreateOrderSchema,
+    NoBodySchema,
     OrderAcceptedSchema,
     OrderPageSchema,
     OrderQuerySchema,
@@ -85,8 +86,11 @@ class OrderById(MethodView):
 
 @blp.route("/<id:order_id>/cancel")
 class OrderCancellation(MethodView):
+    # Parsed, though empty, so that a body the client meant something by is refused, not ignored.
+    @blp.arguments(NoBodySchema, required=False, example={}, description="None needed; `{}` is accepted")
+    @blp.error(422, "A body other than none or {}, or Idempotency-Key reused", examples.BODY_NOT_EMPTY)
     @_documented_as_a_cancellation
-    def patch(self, order_id: uuid.UUID) -> Response:
+    def patch(self, _: dict[str, Any], order_id: uuid.UUID) -> Response:
         """Cancel an order (no body needed)."""
         return _cancel(order_id, {})
 

@@ -56,6 +56,15 @@ class CancelOrderSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf([OrderStatus.CANCELLED.value]))
 
 
+class NoBodySchema(Schema):
+    """PATCH /api/orders/{id}/cancel takes no body: none, an empty one or `{}`; anything else is refused."""
+
+    error_messages = {  # noqa: RUF012 - marshmallow reads it as a class attribute
+        "type": "This route takes no body (or {})",
+        "unknown": "Unknown field: this route takes no body (or {})",
+    }
+
+
 class OrderQuerySchema(PageQuerySchema):
     after = cursor_field("orders")
     status = fields.Enum(OrderStatus, by_value=fields.String)

@@ -10,19 +10,21 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.contracts import Envelope
 from app.gateway.commands import CREATE_ORDER, Command
-from app.gateway.tables import commands
+from app.gateway.tables import KEY_IS_UNIQUE, commands
 
 # A concurrent insert with the same key blocks on the unique index until the first commits; DO NOTHING
 # then returns no row and the SELECT by key that follows sees the winner.
 _RECORDING = (
     insert(commands)
-    .on_conflict_do_nothing(index_elements=["kind", "api_key_id", "idempotency_key"])
+    .on_conflict_do_nothing(index_elements=["api_key_id", "idempotency_key"], index_where=KEY_IS_UNIQUE)
     .returning(commands.c.id)
 )
-_BY_KEY = select(*(commands.c[field.name] for field in fields(Command))).where(
-    commands.c.kind == bindparam("kind"),
-    commands.c.api_key_id == bindparam("api_key_id"),
-    commands.c.idempotency_key == bindparam("key"),
+# The command under a key; of two commands from before gateway_0005 sharing it, the one of this request.
+_BY_KEY = (
+    select(*(commands.c[field.name] for field in fields(Command)))
+    .where(commands.c.api_key_id == bindparam("api_key_id"), commands.c.idempotency_key == bindparam("key"))
+    .order_by((commands.c.request_hash == bindparam("request_hash")).desc(), commands.c.seq)
+    .limit(1)
 )
 
 
@@ -43,12 +45,18 @@ class SqlCommandStore:
             if conn.execute(_RECORDING, values).first():
                 self._written()
                 return command
-            scope = {"kind": command.kind, "api_key_id": command.api_key_id, "key": command.idempotency_key}
+            scope = {
+                "api_key_id": command.api_key_id,
+                "key": command.idempotency_key,
+                "request_hash": command.request_hash,
+            }
             earlier = conn.execute(_BY_KEY, scope).one()
         return Command(*earlier)
 
-    def find(self, kind: str, idempotency_key: str, api_key_id: str = "") -> Command | None:
-        scope = {"kind": kind, "api_key_id": api_key_id, "key": idempotency_key}
+    def find(
+        self, idempotency_key: str, api_key_id: str = "", request_hash: str | None = None
+    ) -> Command | None:
+        scope = {"api_key_id": api_key_id, "key": idempotency_key, "request_hash": request_hash}
         with self._engine.connect() as conn:
             row = conn.execute(_BY_KEY, scope).first()
         return None if row is None else Command(*row)

@@ -27,14 +27,22 @@ commands = sa.Table(
     sa.Column("event_type", sa.String(100)),
     sa.Column("correlation_id", sa.String(200)),
     sa.Column("body", sa.Text),  # NULL only for commands accepted before gateway_0002, already published
+    # True only for a command from before gateway_0005 whose key an earlier command of the other kind holds.
+    sa.Column("key_shared_across_kinds", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint("kind IN ('create_order', 'cancel_order')", name="ck_commands_kind"),
-    # NULL keys are distinct in PostgreSQL, so commands sent without a key never collide.
-    sa.UniqueConstraint(
-        "kind", "api_key_id", "idempotency_key", name="uq_commands_kind_api_key_idempotency_key"
-    ),
     sa.Index("ix_commands_order_id", "order_id"),
     sa.Index("ix_commands_created_at", "created_at"),
+)
+# One command per idempotency key and API key, whatever its kind (gateway_0005 says why it is partial).
+# NULL keys are distinct in PostgreSQL, so commands sent without a key never collide.
+KEY_IS_UNIQUE = ~commands.c.key_shared_across_kinds
+sa.Index(
+    "uq_commands_api_key_idempotency_key",
+    commands.c.api_key_id,
+    commands.c.idempotency_key,
+    unique=True,
+    postgresql_where=KEY_IS_UNIQUE,
 )
 sa.Index("ix_commands_unpublished", commands.c.seq, postgresql_where=commands.c.published_at.is_(None))

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, MetaData, inspect, select, text
 
 from app.bus import mark_for_republish, outbox_backlog
 from app.gateway import OUTBOX, SqlCommandStore
+from app.gateway.commands import CANCEL_ORDER, CREATE_ORDER
 from app.gateway.tables import metadata as gateway_metadata
 from app.orders.tables import metadata as orders_metadata
 from app.payments.tables import metadata as payments_metadata
@@ -27,7 +28,7 @@ from app.persistence.migrations import (
     pending_migrations,
     upgrade_all,
 )
-from tests.integration.gateway.commands import creation
+from tests.integration.gateway.commands import cancellation, creation
 from tests.support.services import fresh_database
 
 pytestmark = pytest.mark.integration
@@ -254,6 +255,32 @@ def test_commands_accepted_after_gateway_0002_wait_for_the_relay_behind_the_old_
         seqs = dict(conn.execute(select(OUTBOX.c.id, OUTBOX.c.seq)).all())
     assert outbox_backlog(engine, OUTBOX).unpublished == 1
     assert seqs[new.id] == max(seqs.values())
+
+
+def test_gateway_0005_keeps_commands_that_shared_a_key_across_kinds_each_replayed_and_closes_the_key(
+    empty_database: tuple[str, Engine],
+) -> None:
+    url, engine = empty_database
+    at_revision(engine, "gateway", "gateway_0004")  # one key per (kind, API key): a create and a cancel
+    shared = [creation(key="k-shared"), cancellation(uuid.uuid4(), key="k-shared")]
+    with engine.begin() as conn:
+        for earlier, event in shared:
+            outbox = {"event_id": event.id, "event_type": event.type, "body": event.to_json()}
+            conn.execute(OUTBOX.insert().values(**vars(earlier), **outbox, correlation_id="old"))
+
+    upgrade_all(engine)
+
+    store_engine = build_engine(url, application_name="payflow-tests", autocommit=True)
+    store = SqlCommandStore(store_engine)
+    (created, _), (cancelled, _) = shared
+    retried = [store.record(*creation(key="k-shared")), store.record(*cancellation(uuid.uuid4(), "k-shared"))]
+    another = store.record(*creation(key="k-shared", total="1.00"))
+    store_engine.dispose()
+    assert retried == [created, cancelled]
+    assert another == created  # whose request differs: the gateway answers 422
+    with engine.connect() as conn:
+        kept = conn.execute(select(OUTBOX.c.kind, OUTBOX.c.key_shared_across_kinds).order_by(OUTBOX.c.seq))
+        assert kept.all() == [(CREATE_ORDER, False), (CANCEL_ORDER, True)]
 
 
 def test_the_counts_migrations_count_every_order_stored_before_them(

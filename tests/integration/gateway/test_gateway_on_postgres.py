@@ -101,6 +101,33 @@ def test_a_key_reused_with_another_body_is_422_and_stores_nothing(
     assert len(rows(engine)) == 1
 
 
+def test_a_key_used_for_a_create_is_422_on_a_cancel_and_stores_nothing(
+    client: FlaskClient, engine: Engine
+) -> None:
+    _, created_body, _ = post_order(client, 10, "k-create")
+
+    reply = client.patch(
+        f"/api/orders/{created_body['orderId']}/cancel", headers={"Idempotency-Key": "k-create"}
+    )
+
+    assert reply.status_code == 422
+    assert [row.event_type for row in rows(engine)] == ["order.created"]
+
+
+def test_a_key_used_for_a_cancel_is_422_on_a_create_and_stores_nothing(
+    client: FlaskClient, engine: Engine
+) -> None:
+    _, created_body, _ = post_order(client, 10)
+    cancelled = client.patch(
+        f"/api/orders/{created_body['orderId']}/cancel", headers={"Idempotency-Key": "k-cancel"}
+    )
+
+    status, _, _ = post_order(client, 10, "k-cancel")
+
+    assert (cancelled.status_code, status) == (202, 422)
+    assert [row.event_type for row in rows(engine)] == ["order.created", "order.cancelled"]
+
+
 def test_concurrent_posts_with_one_key_create_one_order(gateway_app: Flask, engine: Engine) -> None:
     start, replies = threading.Barrier(8), []
 

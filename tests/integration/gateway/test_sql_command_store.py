@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, text, update
 from app.bus import purge_published
 from app.contracts import Envelope
 from app.gateway import OUTBOX, SqlCommandStore
-from app.gateway.commands import CANCEL_ORDER, CREATE_ORDER
+from app.gateway.commands import CREATE_ORDER
 from tests.integration.gateway.commands import cancellation, creation, rows
 from tests.integration.racing import run_together
 from tests.support.waiting import wait_until
@@ -83,16 +83,17 @@ def test_a_key_used_before_returns_the_first_command_and_stores_nothing(
     assert [row.id for row in rows(engine)] == [first.id]
 
 
-def test_one_key_for_two_kinds_and_commands_without_a_key_never_collide(
+def test_a_key_used_by_one_kind_returns_that_command_to_another_and_commands_without_a_key_never_collide(
     store: SqlCommandStore, engine: Engine
 ) -> None:
     created = store.record(*creation(key="k-1"))
-    store.record(*cancellation(created.order_id, key="k-1"))
+    cancelled = store.record(*cancellation(created.order_id, key="k-1"))
     store.record(*creation())
     store.record(*creation())
 
-    assert len(rows(engine)) == 4
-    assert {row.kind for row in rows(engine, idempotency_key="k-1")} == {CREATE_ORDER, CANCEL_ORDER}
+    assert cancelled == created
+    assert len(rows(engine)) == 3
+    assert [row.kind for row in rows(engine, idempotency_key="k-1")] == [CREATE_ORDER]
 
 
 def test_threads_racing_with_one_key_all_get_the_one_command_stored(
@@ -125,16 +126,13 @@ def test_a_second_command_with_a_key_waits_for_the_first_to_commit_then_gets_it(
     assert len(rows(engine)) == 1
 
 
-def test_find_returns_the_command_of_a_kind_and_key(store: SqlCommandStore) -> None:
+def test_find_returns_the_one_command_under_a_key_even_for_another_request(store: SqlCommandStore) -> None:
     stored = store.record(*creation(key="k-1"))
+    other_request = cancellation(stored.order_id, key="k-1")[0].request_hash
 
-    found = (
-        store.find(CREATE_ORDER, "k-1"),
-        store.find(CANCEL_ORDER, "k-1"),
-        store.find(CREATE_ORDER, "k-2"),
-    )
+    found = (store.find("k-1"), store.find("k-1", request_hash=other_request), store.find("k-2"))
 
-    assert found == (stored, None, None)
+    assert found == (stored, stored, None)
 
 
 def test_an_order_counts_as_accepted_once_its_creation_is_stored(store: SqlCommandStore) -> None:

@@ -145,8 +145,8 @@ class FakePaymentQueries:
 @dataclass
 class FakeCommandStore:
     """app.gateway.CommandStore in memory with the SQL store's semantics: one row per command carrying its
-    one event, (kind, api_key_id, idempotency_key) unique when a key is given; while `unavailable` is set
-    every call raises it."""
+    one event, (api_key_id, idempotency_key) unique when a key is given, whatever the command's kind;
+    while `unavailable` is set every call raises it."""
 
     rows: list[tuple[Command, Envelope]] = field(default_factory=list)
     unavailable: Exception | None = None
@@ -165,17 +165,19 @@ class FakeCommandStore:
 
     def record(self, command: Command, event: Envelope) -> Command:
         self._maybe_fail()
-        key, kind = command.idempotency_key, command.kind
-        earlier = None if key is None else self.find(kind, key, command.api_key_id)
+        key = command.idempotency_key
+        earlier = None if key is None else self.find(key, command.api_key_id, command.request_hash)
         if earlier is not None:
             return earlier
         self.rows.append((command, event))
         return command
 
-    def find(self, kind: str, idempotency_key: str, api_key_id: str = "") -> Command | None:
+    def find(
+        self, idempotency_key: str, api_key_id: str = "", request_hash: str | None = None
+    ) -> Command | None:
         self._maybe_fail()
-        scope = (kind, api_key_id, idempotency_key)
-        return next((c for c in self.commands if (c.kind, c.api_key_id, c.idempotency_key) == scope), None)
+        scope = (api_key_id, idempotency_key)
+        return next((c for c in self.commands if (c.api_key_id, c.idempotency_key) == scope), None)
 
     def order_was_accepted(self, order_id: uuid.UUID) -> bool:
         self._maybe_fail()

@@ -95,6 +95,25 @@ def test_a_wrong_method_is_a_json_405_with_allow(client: FlaskClient) -> None:
     assert "POST" in reply.headers["Allow"]
 
 
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/api/orders", {"GET", "HEAD", "POST", "OPTIONS"}),
+        (f"/api/orders/{USER}/cancel", {"PATCH", "OPTIONS"}),
+        ("/api/payments/stats", {"GET", "HEAD", "OPTIONS"}),
+    ],
+)
+def test_options_is_204_with_allow_and_no_body_or_content_type(
+    client: FlaskClient, path: str, allowed: set[str]
+) -> None:
+    reply = client.options(path)
+
+    assert reply.status_code == 204
+    assert set(reply.headers["Allow"].split(", ")) == allowed
+    assert "Content-Type" not in reply.headers
+    assert reply.data == b""
+
+
 def test_an_absurd_page_number_is_refused_before_reaching_the_database(client: FlaskClient) -> None:
     reply = client.get("/api/orders?page=99999999999999999999")
 
@@ -128,6 +147,22 @@ def test_a_huge_exponent_as_the_status_of_a_cancel_is_400_and_cancels_nothing(
 
     assert reply.status_code == 400
     assert "out of range" in reply.get_json()["message"]
+    assert fakes.commands.commands == []
+
+
+@pytest.mark.parametrize(
+    "data", [b"not json", b'{"status": ', b'{"status": "CANCELLED", "status": "PAID"}', b'{"status": NaN}']
+)
+def test_malformed_json_sent_to_the_cancel_route_is_400_and_cancels_nothing(
+    client: FlaskClient, fakes: FakeGateway, data: bytes
+) -> None:
+    order = an_order(OrderStatus.PENDING)
+    fakes.orders.orders.append(order)
+
+    reply = client.patch(f"/api/orders/{order.id}/cancel", data=data, content_type="application/json")
+
+    assert reply.status_code == 400
+    assert set(reply.get_json()) == ERROR_KEYS
     assert fakes.commands.commands == []
 
 

@@ -142,16 +142,25 @@ def test_one_cancel_key_reused_for_another_order_is_422(client: FlaskClient, fak
     assert len(fakes.commands.events) == 1
 
 
-def test_the_same_key_on_a_create_and_a_cancel_are_two_commands(
-    client: FlaskClient, fakes: FakeGateway
+@pytest.mark.parametrize(
+    ("first", "then"), [("create_order", "cancel_order"), ("cancel_order", "create_order")]
+)
+def test_a_key_used_for_one_command_is_422_on_the_other_and_stores_nothing(
+    client: FlaskClient, fakes: FakeGateway, first: str, then: str
 ) -> None:
-    created = post(client, 10, key="shared").get_json()
+    order = an_order(OrderStatus.PENDING)
+    fakes.orders.orders = [order]
+    send = {
+        "create_order": lambda: post(client, 10, key="shared"),
+        "cancel_order": lambda: cancel(client, order.id, "shared"),
+    }
+    send[first]()
 
-    reply = cancel(client, created["orderId"], "shared")
+    reply = send[then]()
 
-    assert reply.status_code == 202
-    assert "Idempotent-Replayed" not in reply.headers
-    assert [c.kind for c in fakes.commands.commands] == ["create_order", "cancel_order"]
+    assert reply.status_code == 422
+    assert "Idempotency-Key" in reply.get_json()["message"]
+    assert [c.kind for c in fakes.commands.commands] == [first]
 
 
 def test_a_cancel_retried_with_the_id_in_upper_case_is_the_same_request(

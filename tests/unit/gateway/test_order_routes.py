@@ -159,6 +159,41 @@ def test_cancelling_through_the_cancel_route_needs_no_body(client: FlaskClient, 
     assert [(c.kind, c.order_id) for c in fakes.commands.commands] == [("cancel_order", order.id)]
 
 
+@pytest.mark.parametrize(
+    "request_body",
+    [{}, {"data": b"", "content_type": "application/json"}, {"json": {}}],
+    ids=["no-body-no-content-type", "empty-json-body", "empty-object"],
+)
+def test_the_cancel_route_cancels_with_no_body_an_empty_body_or_an_empty_object(
+    client: FlaskClient, fakes: FakeGateway, request_body: dict[str, object]
+) -> None:
+    order = an_order(OrderStatus.PENDING)
+    fakes.orders.orders = [order]
+
+    reply = client.patch(f"/api/orders/{order.id}/cancel", **request_body)
+
+    assert reply.status_code == 202, reply.get_data(as_text=True)
+    assert fakes.commands.recorded_events() == [OrderCancelled(order.id)]
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [({"status": "PAID"}, "status"), ({"refund": False}, "refund"), ([1, 2], "_schema"), ("x", "_schema")],
+    ids=["status", "unknown-field", "array", "string"],
+)
+def test_the_cancel_route_refuses_any_body_but_an_empty_object_with_422_naming_it_and_cancels_nothing(
+    client: FlaskClient, fakes: FakeGateway, body: object, named: str
+) -> None:
+    order = an_order(OrderStatus.PENDING)
+    fakes.orders.orders = [order]
+
+    reply = client.patch(f"/api/orders/{order.id}/cancel", json=body)
+
+    assert reply.status_code == 422
+    assert "takes no body" in reply.get_json()["errors"][named][0]
+    assert fakes.commands.commands == []
+
+
 def test_an_accepted_order_not_yet_stored_by_the_orders_worker_can_be_cancelled(client: FlaskClient) -> None:
     created = client.post("/api/orders", json={"userId": str(USER), "total": 10}).get_json()
 

@@ -85,6 +85,28 @@ def test_bad_list_parameters_are_422_naming_the_parameter(
 
 
 @pytest.mark.parametrize(
+    ("path", "query", "parameter"),
+    [
+        ("/api/orders", "status=PAID&status=PENDING", "status"),
+        ("/api/orders", "limit=5&limit=500", "limit"),
+        ("/api/orders", "page=1&page=2", "page"),
+        ("/api/orders", f"userId={USER}&userId={USER}", "userId"),
+        ("/api/orders", "limit=1&cursor=first&cursor=edited", "cursor"),
+        ("/api/payments", "status=APPROVED&status=DECLINED", "status"),
+        ("/api/payments", "page=2&limit=1&page=1", "page"),
+    ],
+)
+def test_a_query_parameter_given_twice_is_422_naming_it_and_reads_nothing(
+    client: FlaskClient, fakes: FakeGateway, path: str, query: str, parameter: str
+) -> None:
+    reply = client.get(f"{path}?{query}")
+
+    assert reply.status_code == 422
+    assert reply.get_json()["errors"] == {parameter: ["Given 2 times; give it once"]}
+    assert fakes.orders.calls == fakes.payments.calls == []
+
+
+@pytest.mark.parametrize(
     "path", ["/api/orders/123", "/api/orders/123/cancel", "/api/payments/x", "/api/payments/order/x"]
 )
 def test_an_id_that_is_not_a_uuid_is_400_with_a_json_message(client: FlaskClient, path: str) -> None:
