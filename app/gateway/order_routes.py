@@ -17,8 +17,8 @@ from app.gateway.paging import listed
 from app.gateway.schemas import (
     CancelAcceptedSchema,
     CancelOrderSchema,
+    CancelRouteSchema,
     CreateOrderSchema,
-    NoBodySchema,
     OrderAcceptedSchema,
     OrderPageSchema,
     OrderQuerySchema,
@@ -87,11 +87,11 @@ class OrderById(MethodView):
 @blp.route("/<id:order_id>/cancel")
 class OrderCancellation(MethodView):
     # Parsed, though empty, so that a body the client meant something by is refused, not ignored.
-    @blp.arguments(NoBodySchema, required=False, example={}, description="None needed; `{}` is accepted")
-    @blp.error(422, "A body other than none or {}, or Idempotency-Key reused", examples.BODY_NOT_EMPTY)
+    @blp.arguments(CancelRouteSchema, required=False, example={}, description="None needed; see the schema")
+    @blp.error(422, "Another body, or Idempotency-Key reused", examples.BODY_NOT_EMPTY)
     @_documented_as_a_cancellation
     def patch(self, _: dict[str, Any], order_id: uuid.UUID) -> Response:
-        """Cancel an order (no body needed)."""
+        """Cancel an order (no body needed; `{}` and `{"status": "CANCELLED"}` are accepted too)."""
         return _cancel(order_id, {})
 
 

@@ -56,12 +56,14 @@ class CancelOrderSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf([OrderStatus.CANCELLED.value]))
 
 
-class NoBodySchema(Schema):
-    """PATCH /api/orders/{id}/cancel takes no body: none, an empty one or `{}`; anything else is refused."""
+class CancelRouteSchema(Schema):
+    """PATCH /api/orders/{id}/cancel needs no body: none, `{}` or the seed's `{"status": "CANCELLED"}`;
+    anything else is refused."""
 
+    status = fields.String(validate=validate.OneOf([OrderStatus.CANCELLED.value]))
     error_messages = {  # noqa: RUF012 - marshmallow reads it as a class attribute
-        "type": "This route takes no body (or {})",
-        "unknown": "Unknown field: this route takes no body (or {})",
+        "type": 'This route takes no body, {} or {"status": "CANCELLED"}',
+        "unknown": 'Unknown field: this route takes no body, {} or {"status": "CANCELLED"}',
     }
 
 

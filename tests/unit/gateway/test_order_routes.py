@@ -161,10 +161,10 @@ def test_cancelling_through_the_cancel_route_needs_no_body(client: FlaskClient, 
 
 @pytest.mark.parametrize(
     "request_body",
-    [{}, {"data": b"", "content_type": "application/json"}, {"json": {}}],
-    ids=["no-body-no-content-type", "empty-json-body", "empty-object"],
+    [{}, {"data": b"", "content_type": "application/json"}, {"json": {}}, {"json": {"status": "CANCELLED"}}],
+    ids=["no-body-no-content-type", "empty-json-body", "empty-object", "the-seed-status-cancelled"],
 )
-def test_the_cancel_route_cancels_with_no_body_an_empty_body_or_an_empty_object(
+def test_the_cancel_route_cancels_with_no_body_an_empty_body_an_empty_object_or_status_cancelled(
     client: FlaskClient, fakes: FakeGateway, request_body: dict[str, object]
 ) -> None:
     order = an_order(OrderStatus.PENDING)
@@ -177,12 +177,17 @@ def test_the_cancel_route_cancels_with_no_body_an_empty_body_or_an_empty_object(
 
 
 @pytest.mark.parametrize(
-    ("body", "named"),
-    [({"status": "PAID"}, "status"), ({"refund": False}, "refund"), ([1, 2], "_schema"), ("x", "_schema")],
-    ids=["status", "unknown-field", "array", "string"],
+    ("body", "named", "message"),
+    [
+        ({"status": "PAID"}, "status", "Must be one of: CANCELLED."),
+        ({"refund": False}, "refund", "Unknown field: this route takes no body"),
+        ([1, 2], "_schema", "This route takes no body"),
+        ("x", "_schema", "This route takes no body"),
+    ],
+    ids=["other-status", "unknown-field", "array", "string"],
 )
-def test_the_cancel_route_refuses_any_body_but_an_empty_object_with_422_naming_it_and_cancels_nothing(
-    client: FlaskClient, fakes: FakeGateway, body: object, named: str
+def test_the_cancel_route_refuses_any_other_body_with_422_naming_it_and_cancels_nothing(
+    client: FlaskClient, fakes: FakeGateway, body: object, named: str, message: str
 ) -> None:
     order = an_order(OrderStatus.PENDING)
     fakes.orders.orders = [order]
@@ -190,7 +195,7 @@ def test_the_cancel_route_refuses_any_body_but_an_empty_object_with_422_naming_i
     reply = client.patch(f"/api/orders/{order.id}/cancel", json=body)
 
     assert reply.status_code == 422
-    assert "takes no body" in reply.get_json()["errors"][named][0]
+    assert reply.get_json()["errors"][named][0].startswith(message)
     assert fakes.commands.commands == []
 
 
