@@ -22,9 +22,8 @@ TRANSIENT_ATTEMPTS = "x-transient-attempts"
 ORIGINAL_EXCHANGE = "x-original-exchange"
 ORIGINAL_ROUTING_KEY = "x-original-routing-key"
 ORIGINAL_QUEUE = "x-original-queue"
-# Headers that must not follow a copy around: the broker's bookkeeping (it would only grow, and feed cycle
-# detection), and `compression`, since a copy's body is the one kombu handed over, already decompressed.
-_DROPPED = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count", "compression")
+# The broker's bookkeeping: it must not follow a copy around (it would only grow, and feed cycle detection).
+_DROPPED = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,11 @@ def describe(exc: BaseException, limit: int = 1000) -> str:
 def publish_copy(
     publisher: ConfirmingPublisher, message: Any, exchange: str, routing_key: str, headers: Mapping[str, Any]
 ) -> None:
-    """Publish a received message again, body and ids unchanged, with `headers` instead of its own."""
+    """Publish a received message again, body and ids unchanged, with `headers` instead of its own. A body
+    kombu decompressed goes out as it is, without `compression`; one it could not keeps the header, so that
+    once the codec is installed a replay can still be read."""
+    if not getattr(message, "errors", None):
+        headers = {key: value for key, value in headers.items() if key != "compression"}
     properties = message.properties or {}
     publisher.publish(
         body_bytes(message),

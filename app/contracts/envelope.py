@@ -5,14 +5,18 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Self, TypeVar
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_AMOUNT = Decimal("1000000.00")
 CENT = Decimal("0.01")
-EARLIEST, LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+# A day inside Python's range, so it reads back in any session time zone (offsets stay under a day).
+EARLIEST, LATEST = (
+    datetime.min.replace(tzinfo=UTC) + timedelta(1),
+    datetime.max.replace(tzinfo=UTC) - timedelta(1),
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 T = TypeVar("T")
 _TEXT = "a string of 1-200 characters, none of them control characters"
@@ -117,7 +121,7 @@ def _version(value: object) -> int:
 
 
 def _time(value: object) -> datetime:
-    """A zoned time that is still in years 1-9999 in UTC (a later or earlier one is stored, but could not
+    """A zoned time within years 1-9999 with a day to spare (a later or earlier one is stored, but could not
     be read back: every listing it sorts into would fail)."""
     parsed = datetime.fromisoformat(_valid(value, str))
     return _valid(parsed, datetime, lambda time: time.tzinfo is not None and EARLIEST <= time <= LATEST)

@@ -9,7 +9,7 @@ from app.contracts import Incoming
 from app.payments.decisions import Call, Step, open_payments, settle
 from app.payments.domain import Payment
 from app.payments.ledger import Ledger
-from app.payments.provider import ChargeResult, PaymentProvider, ProviderUnavailable, give_back
+from app.payments.provider import AWAY_AFTER, ChargeResult, PaymentProvider, ProviderUnavailable, give_back
 from app.payments.unit_of_work import PaymentsUnitOfWork
 
 UowFactory = Callable[[], PaymentsUnitOfWork]
@@ -53,6 +53,8 @@ def call(
     leaving out the steps whose refund did not go through, and why it did not."""
     refunds = _distinct(step.payment for step in steps if step.call is not Call.CHARGE)
     given, failure = give_back(provider, refunds) if refunds else ([], None)
+    if isinstance(failure, ProviderUnavailable) and len(refunds) - len(given) >= AWAY_AFTER:
+        raise failure  # the provider is away: no charge would get through either
     # A payment whose refund did not go through is not charged either: its events wait together.
     held = {payment.id for payment in refunds} - {payment.id for payment in given}
     ready = [step for step in steps if step.payment.id not in held]

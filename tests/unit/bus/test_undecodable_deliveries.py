@@ -10,7 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kombu import compression
 
+from app.bus import replay_dead_letters
 from app.contracts import Incoming, OrderCreated
 from tests.unit.bus.memory_broker import FakeBatchHandler, MemoryBroker
 
@@ -99,3 +101,30 @@ def test_a_compressed_delivery_is_applied_and_its_retry_copy_comes_back_decodabl
     assert handler.applied_ids == [envelope.id]
     assert broker.dead_letters() == []
     assert broker.waiting() == []
+
+
+def test_a_delivery_dead_lettered_for_a_codec_this_worker_lacks_keeps_its_header_and_replays_once_installed(
+    broker: MemoryBroker,
+) -> None:
+    codec, handler = (
+        "application/x-test-deflate",
+        FakeBatchHandler(),
+    )  # stands in for zstd without its library
+    broker.publish(zlib.compress(valid_message("corr-z").encode()), headers={"compression": codec})
+    broker.consumer({OrderCreated: handler}).drain(idle_s=0.05)
+    [dead] = broker.dead_letters()
+    broker.publish(
+        dead.body, headers=dead.headers, message_id="m-1", routing_key=f"{broker.queue}.dead-letters"
+    )
+    compression.register(zlib.compress, zlib.decompress, codec)
+    try:
+        replayed = replay_dead_letters(broker.url, broker.queue)
+        broker.consumer({OrderCreated: handler}).drain(idle_s=0.05)
+    finally:
+        compression._encoders.pop(codec, None)
+        compression._decoders.pop(codec, None)
+
+    assert dead.headers["compression"] == codec
+    assert replayed == 1
+    assert [message.correlation_id for message in handler.applied] == ["corr-z"]
+    assert broker.dead_letters() == []

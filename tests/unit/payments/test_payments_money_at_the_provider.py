@@ -283,3 +283,16 @@ def test_a_refund_that_does_not_go_through_holds_back_only_its_own_cancel_and_th
     assert [_holds(system, order_id) for order_id in fresh] == [True, True]
     assert len(_provider(system).taken) == 3  # each payment charged once, the retried batch included
     assert system.sweep_after(DEADLINE_S + 1) == 0
+
+
+def test_with_the_provider_away_a_batch_stops_after_two_refund_timeouts_and_charges_nothing() -> None:
+    system, paid, fresh = _system(), [uuid.uuid4(), uuid.uuid4(), uuid.uuid4()], uuid.uuid4()
+    system.deliver(*(created(order_id) for order_id in paid))
+    _provider(system).away = True
+
+    with pytest.raises(ProviderUnavailable):
+        system.deliver_batch([*(cancelled(order_id) for order_id in paid), created(fresh)])
+
+    assert _provider(system).refund_calls == 3  # the batch's call, then two alone: the provider is away
+    assert system.payment(fresh).id not in _provider(system).taken
+    assert [_holds(system, order_id) for order_id in paid] == [True, True, True]

@@ -13,8 +13,11 @@ rows out. The earlier command of the pair stays in the index, so no new command 
 request hash matches). The marked rows are purged with the other published commands after
 PAYFLOW_IDEMPOTENCY_TTL_H; a later revision can then drop the column and the partial predicate.
 
-The table is locked against writes (SHARE ROW EXCLUSIVE: reads go on) from before the marking until
-the index is built, so no command sharing a key can slip in between. Gateways running the code from
+The table is locked from before the marking until the index is built (SHARE ROW EXCLUSIVE, then ADD
+COLUMN's ACCESS EXCLUSIVE: reads wait too, for the length of one UPDATE and one index build over the
+kept commands), so no command sharing a key can slip in between. The lock is asked with a 5 s
+lock_timeout: behind a long transaction the migration fails and can be run again, rather than queueing
+every request behind it. Gateways running the code from
 before this revision insert with the old conflict target, which no longer exists: upgrade them with
 the migration, as for gateway_0003. The downgrade always succeeds: keys unique per API key are unique
 per (kind, API key) too.
@@ -47,6 +50,7 @@ WHERE later.idempotency_key IS NOT NULL AND EXISTS (
 
 
 def upgrade() -> None:
+    op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute(f"LOCK TABLE {SCHEMA}.commands IN SHARE ROW EXCLUSIVE MODE")
     op.add_column(
         "commands",
