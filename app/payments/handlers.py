@@ -9,7 +9,14 @@ from app.contracts import Incoming
 from app.payments.decisions import Call, Step, open_payments, settle
 from app.payments.domain import Payment
 from app.payments.ledger import Ledger
-from app.payments.provider import AWAY_AFTER, ChargeResult, PaymentProvider, ProviderUnavailable, give_back
+from app.payments.provider import (
+    AWAY_AFTER,
+    ChargeResult,
+    PaymentProvider,
+    ProviderUnavailable,
+    give_back,
+    weightier,
+)
 from app.payments.unit_of_work import PaymentsUnitOfWork
 
 UowFactory = Callable[[], PaymentsUnitOfWork]
@@ -23,14 +30,14 @@ def apply_batch(
     A refund that did not go through holds back only its own event: the rest are applied, then its
     failure is raised, so the bus tries the batch again and the events already claimed are skipped."""
     steps = in_transaction(uow_factory, batch, functools.partial(open_payments, batch=batch))
-    failures: list[Exception] = []
+    failure: Exception | None = None
     while steps:  # at most twice: a late approval needs one more refund
-        answered, failure = call(provider, steps)
-        failures += [failure] if failure else []
+        answered, failed = call(provider, steps)
+        failure = weightier(failure, failed)
         waiting = [step.message for step, _ in answered]
         steps = in_transaction(uow_factory, waiting, functools.partial(settle, answered=answered))
-    if failures:  # a refusal (dead-lettered in the end) outweighs a timeout (retried while it lasts)
-        raise next((exc for exc in failures if not isinstance(exc, ProviderUnavailable)), failures[0])
+    if failure is not None:
+        raise failure
     return frozenset()  # payments never waits for another event
 
 

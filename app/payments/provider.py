@@ -63,8 +63,7 @@ def give_back(
             provider.refund([payment])
         except Exception as exc:  # noqa: BLE001 - logged, and returned for the caller to act on
             log.warning("could not give back payment %s at the provider: %r", payment.id, exc)
-            if failure is None or isinstance(failure, ProviderUnavailable):  # a refusal outweighs a timeout
-                failure = exc
+            failure = weightier(failure, exc)
             away = away + 1 if isinstance(exc, ProviderUnavailable) else 0
             if away == AWAY_AFTER:
                 break
@@ -72,6 +71,13 @@ def give_back(
             released.append(payment)
             away = 0
     return released, failure
+
+
+def weightier(kept: Exception | None, new: Exception | None) -> Exception | None:
+    """Of two failures, the one to raise: a refusal (dead-lettered in the end) outweighs a timeout (retried
+    while it lasts); otherwise the first stays."""
+    refusal = new is not None and not isinstance(new, ProviderUnavailable)
+    return new if kept is None or (refusal and isinstance(kept, ProviderUnavailable)) else kept
 
 
 APPROVED = ChargeResult(PaymentStatus.APPROVED)
