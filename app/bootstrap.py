@@ -94,7 +94,9 @@ def build_worker(
         wake, jobs = _outbox(settings, engine, "payments", settings.outbox_retention_h)
         module = payments.build(engine, provider, deadline_s=settings.payment_deadline_s, written=wake)
         handlers, parallel = module.handlers, min(PAYMENT_BATCHES, in_flight)
-        jobs.append(Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep))
+        owed = functools.partial(bus.refresh_release_gauges, module.queries.releases_owed)
+        jobs += [Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep)]
+        jobs += [Job.every("payments-release-gauges", GAUGE_INTERVAL_S, owed)]
     routes, queue = topology(settings, role), bus.inbox_name(role)
     if missing := bus.unrouted(routes, queue, handlers):
         raise ValueError(f"{queue} is bound to no exchange that carries {', '.join(k.TYPE for k in missing)}")

@@ -8,6 +8,7 @@ from app.bus.broker import (
 )
 from app.bus.consumer import BatchConsumer
 from app.bus.dead_letters import DeadLetter, list_dead_letters, replay_dead_letters
+from app.bus.metrics import refresh_release_gauges
 from app.bus.migration import MigrationRefused, migrate_topology_at
 from app.bus.outbox import (
     OutboxBacklog,

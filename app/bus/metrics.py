@@ -1,5 +1,7 @@
 """Prometheus metrics of the bus (consumers, relays, outbox backlog), each defined once here."""
 
+from collections.abc import Callable
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from app.contracts import EVENT_TYPES
@@ -63,6 +65,23 @@ QUEUE_MESSAGES = Gauge(
     ["queue"],
     multiprocess_mode="livemax",
 )
+RELEASES_OWED = Gauge(
+    "payflow_payment_releases_owed",
+    "Failed or cancelled payments that may still hold money at the provider: releases the sweeper owes.",
+    multiprocess_mode="livemax",
+)
+RELEASES_OWED_OLDEST_AGE = Gauge(
+    "payflow_payment_releases_owed_oldest_age_seconds",
+    "How long the oldest owed release has waited (0 when none is owed).",
+    multiprocess_mode="livemax",
+)
+
+
+def refresh_release_gauges(read: Callable[[], tuple[int, float | None]]) -> None:
+    """Set the owed-release gauges from `read`: (how many, the oldest's age in seconds or None)."""
+    count, oldest_age_s = read()
+    RELEASES_OWED.set(count)
+    RELEASES_OWED_OLDEST_AGE.set(oldest_age_s or 0.0)
 
 
 def event_label(event_type: str | None) -> str:

@@ -7,12 +7,15 @@ import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from prometheus_client import REGISTRY
+from sqlalchemy import Engine, func, insert, select, update
 
-from app.payments import ProviderUnavailable
+from app.bus import refresh_release_gauges
+from app.payments import PaymentQueries, ProviderUnavailable
 from app.payments.domain import RELEASED_AFTER_TIMEOUT, Payment, PaymentStatus
 from app.payments.tables import payment_history, releases_owed
 from app.payments.unit_of_work import SqlPaymentsUnitOfWork
@@ -179,3 +182,30 @@ def test_a_release_is_settled_once_so_one_of_two_sweepers_notes_it(engine: Engin
     assert (first, again) == ({payment_id}, set())
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(releases_owed)).scalar_one() == 1
+
+
+def _gauges() -> tuple[float | None, float | None]:
+    return (
+        REGISTRY.get_sample_value("payflow_payment_releases_owed"),
+        REGISTRY.get_sample_value("payflow_payment_releases_owed_oldest_age_seconds"),
+    )
+
+
+def test_the_release_gauges_count_the_owed_releases_and_age_the_oldest(engine: Engine) -> None:
+    read = PaymentQueries(engine).releases_owed
+    refresh_release_gauges(read)
+    assert _gauges() == (0, 0)
+    oldest, newest = (uuid.uuid4(), uuid.uuid4()), (uuid.uuid4(), uuid.uuid4())
+    _owe(engine, oldest, newest)
+    with engine.begin() as conn:
+        since = func.now() - timedelta(seconds=90)
+        conn.execute(
+            update(releases_owed).where(releases_owed.c.payment_id == oldest[0]).values(owed_since=since)
+        )
+
+    refresh_release_gauges(read)
+
+    count, age = _gauges()
+    assert count == 2
+    assert age is not None
+    assert 90 <= age < 150
