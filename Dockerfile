@@ -22,7 +22,8 @@ COPY --from=build /srv/payflow /srv/payflow
 COPY gunicorn.conf.py wsgi.py worker.py /srv/payflow/
 WORKDIR /srv/payflow
 USER payflow
-# 3000: gateway HTTP API and /metrics; 9101 / 9102: orders / payments worker /metrics and /health.
+# 3000: gateway HTTP API (its /metrics is on PAYFLOW_METRICS_BIND, never 3000); 9101 / 9102: orders / payments
+# worker /metrics and /health.
 EXPOSE 3000 9101 9102
 ENTRYPOINT ["payflow"]
 CMD ["gateway"]

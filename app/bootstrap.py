@@ -4,7 +4,6 @@ import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
-from flask import Flask
 from sqlalchemy import Engine
 
 from app import bus, gateway, orders, payments
@@ -33,7 +32,7 @@ Wake = Callable[[], None]
 class Gateway(NamedTuple):
     """The Flask app and the jobs each gateway process runs beside it."""
 
-    app: Flask
+    app: gateway.GatewayFlask
     jobs: list[Job]
 
 

@@ -44,7 +44,7 @@ class GatewayFlask(Flask):
         return response
 
 
-def create_app(deps: GatewayDeps) -> Flask:
+def create_app(deps: GatewayDeps) -> GatewayFlask:
     """The gateway app; builds no connections (engines connect lazily on the first request)."""
     app = GatewayFlask("app.gateway")
     app.json = StrictJSONProvider(app)
