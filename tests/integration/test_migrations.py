@@ -118,7 +118,7 @@ def test_an_empty_database_is_migrated_to_the_newest_revision_of_every_schema(
 
 
 # Downgrades that refuse on purpose, each because it would have to invent data its upgrade threw away
-# (the README's Storage section names them).
+# (the README's "Data: one schema per module" section names them).
 IRREVERSIBLE = {"gateway_0002", "orders_0003", "payments_0004"}
 
 
