@@ -59,6 +59,8 @@ def replay_dead_letters(
     reset, each acked only after the broker confirmed its copy; how many. Only those present at the start
     are visited, so one that fails again during the replay is not replayed twice."""
     with connect(broker_url) as connection:
+        # A copy for a queue that does not exist (mid-migration, say) is dropped, yet confirmed.
+        connection.default_channel.queue_declare(queue, passive=True)
         source = dead_letter_queue(queue)(connection.default_channel)
         _, waiting, _ = source.queue_declare(passive=True)
         publisher = ConfirmingPublisher(connection)
@@ -70,8 +72,7 @@ def replay_dead_letters(
                     skipped.append(message)
                     continue
                 headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
-                # Back to `queue`, whose failures alone this DLQ holds, never to a queue a header names: the
-                # default exchange drops, confirmed, a message for a queue that does not exist.
+                # Back to `queue`, whose failures alone this DLQ holds, never to a queue a header names.
                 settlement.publish_copy(publisher, message, "", queue, headers)
                 publisher.confirm()
                 message.ack()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from amqp.exceptions import ChannelError
 from kombu.connection import Connection
 
 from app.bus import (
@@ -23,7 +24,7 @@ from app.bus import (
     list_dead_letters,
     replay_dead_letters,
 )
-from app.bus.entities import DEAD_LETTERS
+from app.bus.entities import DEAD_LETTERS, dead_letter_queue
 from app.bus.publisher import ConfirmingPublisher
 from app.contracts import ContractError, Envelope, Incoming, OrderCancelled
 from tests.integration.bus.conftest import RETRY_DELAYS_MS
@@ -180,6 +181,17 @@ def test_a_dead_letter_is_replayed_to_its_own_queue_whatever_queue_its_headers_n
 
     assert replayed == 1
     assert fixed.seen_ids() == [str(moved.id)]
+
+
+def test_dead_letters_are_not_replayed_while_their_queue_does_not_exist(broker_url: str) -> None:
+    with connect(broker_url) as connection:
+        dead_letter_queue("gone.inbox")(connection.default_channel).declare()
+    [letter] = send(broker_url, 1, exchange=DEAD_LETTERS.name, to="gone.inbox")
+
+    with pytest.raises(ChannelError, match=r"gone\.inbox"):
+        replay_dead_letters(broker_url, "gone.inbox")
+
+    assert [kept.message_id for kept in list_dead_letters(broker_url, "gone.inbox")] == [str(letter.id)]
 
 
 @pytest.mark.usefixtures("amqp")
