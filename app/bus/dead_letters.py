@@ -59,6 +59,8 @@ def replay_dead_letters(
     reset, each acked only after the broker confirmed its copy; how many. Only those present at the start
     are visited, so one that fails again during the replay is not replayed twice."""
     with connect(broker_url) as connection:
+        # A copy for a queue that does not exist (mid-migration, say) is dropped, yet confirmed.
+        connection.default_channel.queue_declare(queue, passive=True)
         source = dead_letter_queue(queue)(connection.default_channel)
         _, waiting, _ = source.queue_declare(passive=True)
         publisher = ConfirmingPublisher(connection)
@@ -70,8 +72,8 @@ def replay_dead_letters(
                     skipped.append(message)
                     continue
                 headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
-                back_to = str(headers.get(settlement.ORIGINAL_QUEUE) or queue)
-                settlement.publish_copy(publisher, message, "", back_to, headers)
+                # Back to `queue`, whose failures alone this DLQ holds, never to a queue a header names.
+                settlement.publish_copy(publisher, message, "", queue, headers)
                 publisher.confirm()
                 message.ack()
                 replayed += 1
@@ -97,9 +99,18 @@ def _describe(message: Any) -> DeadLetter:
         original_routing_key=headers.get(settlement.ORIGINAL_ROUTING_KEY),
         error=error,
         attempts=settlement.attempts_so_far(message),
-        dead_lettered_at=datetime.fromisoformat(stamp) if isinstance(stamp, str) else None,
+        dead_lettered_at=_time(stamp),
         body=settlement.body_bytes(message).decode("utf-8", errors="replace"),
     )
+
+
+def _time(stamp: object) -> datetime | None:
+    """The dead-lettering time; None when it is missing or garbled (a header the broker kept from a publisher
+    when it dead-lettered the message itself), which must not stop the listing of the others."""
+    try:
+        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
 
 
 def _broker_reason(reason: object) -> str | None:

@@ -1,6 +1,7 @@
 """`payflow reconcile`: read every module's side through its queries, report orders breaking an invariant."""
 
 import argparse
+import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,10 +60,28 @@ def check(settings: Settings, since: datetime | None, stuck_after: timedelta) ->
     with owner_engine(settings, "reconcile", connect_timeout_s=settings.db_connect_timeout_s) as engine:
         with engine.connect() as conn:
             now = conn.execute(select(func.now())).scalar_one()  # by the database clock
-        accepted = SqlCommandStore(engine).accepted_orders(since)
+        accepted = SqlCommandStore(engine).accepted_orders()
         orders = [OrderRecord(*row) for row in OrderQueries(engine).statuses(since)]
         payments = [PaymentRecord(*row) for row in PaymentQueries(engine).statuses(since)]
-    return reconcile(accepted, orders, payments, now=now, stuck_after=stuck_after)
+    return reconcile(*_accepted_since(since, accepted, orders, payments), now=now, stuck_after=stuck_after)
+
+
+def _accepted_since(
+    since: datetime | None,
+    accepted: dict[uuid.UUID, datetime],
+    orders: list[OrderRecord],
+    payments: list[PaymentRecord],
+) -> tuple[dict[uuid.UUID, datetime], list[OrderRecord], list[PaymentRecord]]:
+    """Leave out orders the gateway accepted before `since`: a module that was down stores its half of one
+    after `since` while the other half, stored before, is not read, and the order would look half missing."""
+    if since is None:
+        return accepted, orders, payments
+    earlier = {order_id for order_id, at in accepted.items() if at < since}
+    return (
+        {order_id: at for order_id, at in accepted.items() if at >= since},
+        [order for order in orders if order.id not in earlier],
+        [payment for payment in payments if payment.order_id not in earlier],
+    )
 
 
 def _show(report: Report, stuck_after_s: int) -> None:

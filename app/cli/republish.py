@@ -29,6 +29,8 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError("say which events: --event-id ID ... or --since ISO [--until ISO] (not both)")
     if args.until is not None and args.since is None:
         raise CommandError("--until needs --since")
+    if args.until is not None and args.until <= args.since:
+        raise CommandError("--until must be later than --since (the range would hold no event)")
     with reaching_services("republish") as settings, owner_engine(settings, "republish") as engine:
         marked = mark_for_republish(
             engine, OUTBOXES[args.schema], event_ids=args.event_id, since=args.since, until=args.until

@@ -8,9 +8,11 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from amqp.exceptions import ChannelError
 from kombu.connection import Connection
 
 from app.bus import (
@@ -22,6 +24,7 @@ from app.bus import (
     list_dead_letters,
     replay_dead_letters,
 )
+from app.bus.entities import DEAD_LETTERS, dead_letter_queue
 from app.bus.publisher import ConfirmingPublisher
 from app.contracts import ContractError, Envelope, Incoming, OrderCancelled
 from tests.integration.bus.conftest import RETRY_DELAYS_MS
@@ -91,17 +94,19 @@ def amqp(broker_url: str) -> Iterator[Connection]:
         yield connection
 
 
-def send(broker_url: str, count: int) -> list[Envelope]:
-    """`count` order.cancelled events straight into the inbox (on a link of their own)."""
+def send(
+    broker_url: str, count: int, headers: dict[str, Any] | None = None, exchange: str = "", to: str = INBOX
+) -> list[Envelope]:
+    """`count` order.cancelled events straight into the inbox (on a link of their own), with `headers`."""
     envelopes = [OrderCancelled(order_id=uuid.uuid4()).to_envelope("corr-dlq") for _ in range(count)]
     with connect(broker_url) as connection:
         publisher = ConfirmingPublisher(connection)
         for envelope in envelopes:
             publisher.publish(
                 envelope.to_json(),
-                exchange="",
-                routing_key=INBOX,
-                headers={},
+                exchange=exchange,
+                routing_key=to,
+                headers=headers or {},
                 message_id=str(envelope.id),
                 correlation_id=envelope.correlation_id,
             )
@@ -163,6 +168,45 @@ def test_chosen_dead_letters_are_replayed_to_their_queue_with_attempts_reset(bro
     assert (replayed, progress) == (2, [1, 2])
     assert set(fixed.seen_ids()) == chosen
     assert [letter.message_id for letter in list_dead_letters(broker_url, INBOX)] == [str(envelopes[1].id)]
+
+
+@pytest.mark.usefixtures("amqp")
+def test_a_dead_letter_is_replayed_to_its_own_queue_whatever_queue_its_headers_name(broker_url: str) -> None:
+    [moved] = send(broker_url, 1, headers={"x-original-queue": "test.inbox.renamed"})
+    consumer(broker_url, FakeHandler(always=ContractError("bad"))).drain(idle_s=0.3)
+
+    replayed = replay_dead_letters(broker_url, INBOX, {str(moved.id)})
+    fixed = FakeHandler()
+    consumer(broker_url, fixed).drain(idle_s=0.3)
+
+    assert replayed == 1
+    assert fixed.seen_ids() == [str(moved.id)]
+
+
+def test_dead_letters_are_not_replayed_while_their_queue_does_not_exist(broker_url: str) -> None:
+    with connect(broker_url) as connection:
+        dead_letter_queue("gone.inbox")(connection.default_channel).declare()
+    [letter] = send(broker_url, 1, exchange=DEAD_LETTERS.name, to="gone.inbox")
+
+    with pytest.raises(ChannelError, match=r"gone\.inbox"):
+        replay_dead_letters(broker_url, "gone.inbox")
+
+    assert [kept.message_id for kept in list_dead_letters(broker_url, "gone.inbox")] == [str(letter.id)]
+
+
+@pytest.mark.usefixtures("amqp")
+def test_a_dead_letter_with_a_garbled_time_is_listed_without_one(broker_url: str) -> None:
+    garbled, fine = (
+        send(broker_url, 1, {"x-dead-lettered-at": stamp}, DEAD_LETTERS.name, INBOX)[0]
+        for stamp in ("yesterday", "2026-11-26T09:00:00+00:00")
+    )
+
+    listed = list_dead_letters(broker_url, INBOX)
+
+    assert [(letter.message_id, letter.dead_lettered_at) for letter in listed] == [
+        (str(garbled.id), None),
+        (str(fine.id), datetime(2026, 11, 26, 9, tzinfo=UTC)),
+    ]
 
 
 def test_stopping_a_consumer_finishes_the_batch_in_flight_and_acks_it(

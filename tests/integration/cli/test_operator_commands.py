@@ -131,6 +131,24 @@ def test_republish_refuses_without_ids_or_a_time_range(payflow: Payflow) -> None
     assert outcome.err.startswith("payflow republish: say which events")
 
 
+def test_republish_refuses_a_time_range_that_ends_before_it_starts(payflow: Payflow, rows: Rows) -> None:
+    rows.published_event()
+
+    outcome = payflow(
+        "republish",
+        "--schema",
+        "gateway",
+        "--since",
+        "2026-11-26T10:00:00Z",
+        "--until",
+        "2026-11-26T09:00:00Z",
+    )
+
+    assert outcome.code == 1
+    assert outcome.err.count("\n") == 1
+    assert outcome.err.startswith("payflow republish: --until must be later than --since")
+
+
 @pytest.mark.usefixtures("broker")
 def test_status_shows_every_queue_and_outbox(payflow: Payflow) -> None:
     outcome = payflow("status")

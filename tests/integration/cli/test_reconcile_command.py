@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from tests.integration.cli.conftest import Payflow, Rows
 
@@ -80,3 +82,36 @@ def test_a_bad_since_time_is_refused_by_the_parser(payflow: Payflow) -> None:
         payflow("reconcile", "--since", "yesterday")
 
     assert exit_info.value.code == 2
+
+
+def aged(rows: Rows, order_id: uuid.UUID, accepted: str, stored: str, paid: str) -> None:
+    """Move the order's acceptance, its storage and its payment's creation (and last changes) that far into
+    the past (PostgreSQL intervals), as when a module was down and caught up later."""
+    ago = "now() - CAST(:{} AS interval)".format
+    with rows.engine.begin() as conn:
+        at = {"id": order_id, "accepted": accepted, "stored": stored, "paid": paid}
+        conn.execute(
+            text(f"UPDATE gateway.commands SET created_at = {ago('accepted')} WHERE order_id = :id"), at
+        )
+        orders = f"UPDATE orders.orders SET created_at = {ago('stored')}, updated_at = {ago('stored')}"
+        conn.execute(text(f"{orders} WHERE id = :id"), at)
+        payments = f"UPDATE payments.payments SET created_at = {ago('paid')}, updated_at = {ago('paid')}"
+        conn.execute(text(f"{payments} WHERE order_id = :id"), at)
+
+
+@pytest.mark.parametrize(
+    ("stored", "paid"),
+    [("1 hour", "10 minutes"), ("10 minutes", "1 hour")],
+    ids=["payments-late", "orders-late"],
+)
+def test_an_order_accepted_before_since_is_not_judged_when_a_module_stored_it_after(
+    payflow: Payflow, rows: Rows, stored: str, paid: str
+) -> None:
+    settled_late = rows.order("PAID", "APPROVED")
+    aged(rows, settled_late, accepted="1 hour", stored=stored, paid=paid)
+    since = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
+
+    outcome = payflow("reconcile", "--since", since, "--json")
+
+    assert outcome.json()["problems"] == []
+    assert outcome.code == 0
