@@ -58,13 +58,12 @@ class Step:
 def open_payments(ledger: Ledger, batch: Sequence[Incoming[Any]]) -> list[Step]:
     """Apply what can be applied now, in delivery order; the provider calls the rest waits for."""
     steps = []
-    for message in batch:
-        if message.id in ledger.claimed:
-            continue  # applied before: a duplicate
-        step = RULES[type(message.event)](ledger, ledger.book(message.event.order_id), message)
-        if step is not None:
-            steps.append(step)
-    still = (_still_to_charge(ledger, step) for step in steps)
+    for message in batch:  # one claimed before is a duplicate, unless it must release again (see Book)
+        book = ledger.book(message.event.order_id)
+        again = isinstance(message.event, OrderCreated) and book.ended_after_a_charge
+        if message.id not in ledger.claimed or again:
+            steps.append(RULES[type(message.event)](ledger, book, message))
+    still = (_still_to_charge(ledger, step) for step in steps if step is not None)
     return [step for step in still if step is not None]
 
 

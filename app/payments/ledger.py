@@ -6,7 +6,13 @@ from decimal import Decimal
 from typing import Any, Self
 
 from app.contracts import Envelope, Incoming
-from app.payments.domain import ConcurrentChange, Payment, PaymentStatus
+from app.payments.domain import (
+    CANCELLED_BEFORE_PAYMENT,
+    WITHOUT_MONEY,
+    ConcurrentChange,
+    Payment,
+    PaymentStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,16 @@ class Book:
 
     cancelled: bool = False
     payment: Payment | None = None
+
+    @property
+    def ended_after_a_charge(self) -> bool:
+        """Its payment ended without money after its charge was asked (it was not born CANCELLED): each
+        delivery of its creation releases it, claimed or not, since the delivery that charged may have died
+        after the charge landed, its event claimed meanwhile by an overlapping delivery of it."""
+        payment = self.payment
+        if payment is None:
+            return False
+        return payment.status in WITHOUT_MONEY and payment.reason != CANCELLED_BEFORE_PAYMENT
 
 
 @dataclass(frozen=True)

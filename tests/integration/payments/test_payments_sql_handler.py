@@ -20,7 +20,9 @@ from app.payments.unit_of_work import SqlPaymentsUnitOfWork
 from app.persistence import build_engine
 from tests.integration.events import cancelled, created
 from tests.integration.payments.sql_payments import (
+    DEADLINE_S,
     FakeProvider,
+    backdate,
     build,
     deliver,
     events_of,
@@ -115,6 +117,40 @@ def test_a_cancel_landing_during_the_charge_cancels_and_gives_the_late_approval_
     assert status_of(engine, order_id) == ("CANCELLED", "order_cancelled")
     assert provider.charged() <= set(provider.refunds)
     assert "late_approval_voided" in history_reasons(engine, order_id)
+
+
+class WorkerDied(Exception):
+    """The worker died after the provider took the charge, before it recorded anything."""
+
+
+@pytest.mark.parametrize("ended_by", ["cancel", "sweeper"])
+def test_a_charge_landing_after_an_overlapping_delivery_released_its_payment_is_given_back_if_its_worker_dies(
+    engine: Engine, ended_by: str
+) -> None:
+    order_id = uuid.uuid4()
+    create = created(order_id)
+    dying, other = FakeProvider(error=WorkerDied("after the charge")), FakeProvider()
+
+    def while_the_charge_is_on_its_way() -> None:
+        if ended_by == "cancel":
+            deliver(build(engine, other), cancelled(order_id))
+        else:
+            backdate(engine, [order_id], seconds=DEADLINE_S + 60)
+            build(engine, other).sweep()
+        deliver(build(engine, other), create)  # a redelivery overlapping the first attempt: released, claimed
+
+    dying.during_charge = while_the_charge_is_on_its_way
+    with pytest.raises(WorkerDied):
+        deliver(build(engine, dying), create)  # the charge lands after every refund made so far
+    refunds_before_the_charge_landed = len(other.refunds)
+
+    deliver(build(engine, other), create)  # the bus delivers the dead worker's batch again
+
+    payment_id = payment_id_of(engine, order_id)
+    assert status_of(engine, order_id)[0] in {"CANCELLED", "FAILED"}
+    assert dying.charged() == {payment_id}
+    assert payment_id in other.refunds[refunds_before_the_charge_landed:]
+    assert history_reasons(engine, order_id)[-1] == "released_on_redelivery"
 
 
 def test_create_racing_cancel_on_two_workers_never_keeps_money(engine: Engine) -> None:
