@@ -13,7 +13,8 @@ from app.payments import PaymentStatus
 MISSING = "missing"
 INCONSISTENT = "inconsistent"
 STUCK = "stuck"
-KINDS = (INCONSISTENT, STUCK, MISSING)
+UNRELEASED = "unreleased"  # settled and consistent, but a give-back at the provider is still owed
+KINDS = (INCONSISTENT, STUCK, MISSING, UNRELEASED)
 
 # The payment statuses each final order status may be paired with.
 ALLOWED_PAYMENTS: dict[OrderStatus, frozenset[PaymentStatus]] = {
@@ -80,8 +81,11 @@ def reconcile(
     *,
     now: datetime,
     stuck_after: timedelta,
+    owed: Mapping[uuid.UUID, datetime] | None = None,
 ) -> Report:
-    """Judge every order any module knows; one that changed within `stuck_after` is in flight, not judged."""
+    """Judge every order any module knows; one that changed within `stuck_after` is in flight, not judged.
+    `owed` says since when a release at the provider is owed for an order's payment (the sweeper's)."""
+    owed = owed or {}
     by_id = {order.id: order for order in orders}
     paid: dict[uuid.UUID, list[PaymentRecord]] = defaultdict(list)
     for payment in payments:
@@ -91,11 +95,15 @@ def reconcile(
     for order_id in accepted.keys() | by_id.keys() | paid.keys():
         order, its_payments = by_id.get(order_id), paid.get(order_id, [])
         changed = [accepted.get(order_id), None if order is None else order.changed_at]
-        changed += [payment.changed_at for payment in its_payments]
+        changed += [payment.changed_at for payment in its_payments] + [owed.get(order_id)]
         if now - max(stamp for stamp in changed if stamp) < stuck_after:
             in_flight += 1
         elif (problem := judge(order_id, order_id in accepted, order, its_payments)) is not None:
             problems.append(problem)
+        elif (since := owed.get(order_id)) is not None:
+            owed_since = since.isoformat(timespec="seconds")
+            detail = f"payment {_describe(its_payments[0])} may hold money: release owed since {owed_since}"
+            problems.append(Problem(UNRELEASED, order_id, detail))
     settled = sum(1 for order in by_id.values() if order.status in ALLOWED_PAYMENTS)
     problems.sort(key=lambda p: (KINDS.index(p.kind), str(p.order_id)))
     count = sum(len(found) for found in paid.values())

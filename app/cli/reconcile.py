@@ -28,8 +28,9 @@ def register(sub: Any) -> None:
     parser = sub.add_parser(
         "reconcile",
         help="check every accepted order ended with exactly one consistent payment; exit 1 when not",
-        description="Exit 0 when every order and payment is consistent, 1 when any is missing, "
-        "inconsistent or stuck. Orders changed within --stuck-after seconds are in flight and not judged.",
+        description="Exit 0 when every order and payment is consistent, 1 when any is missing, inconsistent, "
+        "stuck or still owed a release at the provider. Orders changed within --stuck-after seconds are in "
+        "flight and not judged.",
     )
     parser.add_argument(
         "--stuck-after",
@@ -63,7 +64,9 @@ def check(settings: Settings, since: datetime | None, stuck_after: timedelta) ->
         accepted = SqlCommandStore(engine).accepted_orders()
         orders = [OrderRecord(*row) for row in OrderQueries(engine).statuses(since)]
         payments = [PaymentRecord(*row) for row in PaymentQueries(engine).statuses(since)]
-    return reconcile(*_accepted_since(since, accepted, orders, payments), now=now, stuck_after=stuck_after)
+        owed = PaymentQueries(engine).owed_since()
+    views = _accepted_since(since, accepted, orders, payments)
+    return reconcile(*views, now=now, stuck_after=stuck_after, owed=owed)
 
 
 def _accepted_since(

@@ -35,7 +35,8 @@ class Money(fields.Field[Decimal]):
 
 class Amount(fields.Field[Decimal]):
     """A Decimal written as a JSON number: an int when integral (the seed shows `"total": 999`), else a float.
-    The float is exact in the text: at most 9 significant digits, far below the 15 a double preserves."""
+    The text is exact up to 15 significant digits (a double's): any one amount (at most 9) and any status
+    total below 10^13. Clients read JSON numbers as doubles anyway, so more digits would not reach them."""
 
     def _serialize(
         self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any

@@ -84,6 +84,12 @@ class PaymentQueries:
         count, oldest = read_with_retry(self._engine, lambda conn: conn.execute(query).one())
         return int(count), None if oldest is None else float(oldest)
 
+    def owed_since(self) -> dict[uuid.UUID, datetime]:
+        """Since when a release at the provider is owed, by order id (see `releases_owed`)."""
+        query = select(releases_owed.c.order_id, releases_owed.c.owed_since)
+        rows = read_with_retry(self._engine, lambda conn: conn.execute(query).all())
+        return {row.order_id: row.owed_since for row in rows}
+
     def statuses(
         self, since: datetime | None = None
     ) -> list[tuple[uuid.UUID, uuid.UUID, PaymentStatus, datetime]]:

@@ -1,5 +1,5 @@
 """The settled state, read straight from the test database: every accepted order terminal, consistent,
-with exactly one payment; and a wait for it with a deadline."""
+with exactly one payment, no release owed; and a wait for it with a deadline."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class Snapshot:
     orders: dict[uuid.UUID, str]
     payments: dict[uuid.UUID, list[str]]
     unpublished: int
+    releases_owed: int  # give-backs the sweeper has yet to get through at the provider
     commands: int  # accepted creates and cancels ...
     command_events: int  # ... and the events the gateway stored with them: one each, atomically
 
@@ -54,12 +55,14 @@ def take_snapshot(engine: Engine) -> Snapshot:
                 " + (SELECT count(*) FROM payments.outbox WHERE published_at IS NULL)"
             )
         ).scalar_one()
+        owed = conn.execute(text("SELECT count(*) FROM payments.releases_owed")).scalar_one()
     return Snapshot(
         accepted=frozenset(o for kind, o in commands if kind == "create_order"),
         cancelled=frozenset(o for kind, o in commands if kind == "cancel_order"),
         orders=orders,
         payments=dict(payments),
         unpublished=int(unpublished),
+        releases_owed=int(owed),
         commands=len(commands),
         command_events=int(events),
     )
@@ -81,6 +84,8 @@ def problems(snapshot: Snapshot) -> dict[str, list[str]]:
         ]
     if snapshot.unpublished:
         found["outbox rows not yet published"] = [str(snapshot.unpublished)]
+    if snapshot.releases_owed:
+        found["releases still owed at the provider"] = [str(snapshot.releases_owed)]
     return dict(found)
 
 

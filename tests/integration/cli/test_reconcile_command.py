@@ -22,7 +22,8 @@ def test_settled_consistent_orders_reconcile_with_exit_code_zero(payflow: Payflo
 
     assert outcome.code == 0
     assert (
-        "orders accepted 3, orders settled 3, payments 3, inconsistent 0, stuck 0, missing 0" in outcome.out
+        "orders accepted 3, orders settled 3, payments 3, inconsistent 0, stuck 0, missing 0, unreleased 0"
+        in outcome.out
     )
     assert outcome.out.rstrip().endswith("consistent")
 
@@ -115,3 +116,25 @@ def test_an_order_accepted_before_since_is_not_judged_when_a_module_stored_it_af
 
     assert outcome.json()["problems"] == []
     assert outcome.code == 0
+
+
+def test_a_release_the_sweeper_still_owes_makes_reconcile_exit_one(payflow: Payflow, rows: Rows) -> None:
+    rows.order("PAID", "APPROVED")
+    owed = rows.order("FAILED", "FAILED")
+    with rows.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO payments.releases_owed (payment_id, order_id, owed_since)"
+                " SELECT id, order_id, now() - interval '2 hours' FROM payments.payments WHERE order_id = :id"
+            ),
+            {"id": owed},
+        )
+
+    outcome = payflow("reconcile", "--stuck-after", "0", "--json")
+
+    report = outcome.json()
+    assert outcome.code == 1
+    assert (report["unreleased"], report["inconsistent"], report["stuck"], report["missing"]) == (1, 0, 0, 0)
+    [problem] = report["problems"]
+    assert (problem["kind"], problem["order_id"]) == ("unreleased", str(owed))
+    assert "FAILED" in problem["detail"]

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.cli.invariants import INCONSISTENT, MISSING, STUCK, OrderRecord, PaymentRecord, Report, reconcile
+from app.cli.invariants import (
+    INCONSISTENT,
+    MISSING,
+    STUCK,
+    UNRELEASED,
+    OrderRecord,
+    PaymentRecord,
+    Report,
+    reconcile,
+)
 from app.orders import OrderStatus
 from app.payments import PaymentStatus
 
@@ -168,7 +177,7 @@ def test_the_summary_counts_each_kind_and_problems_are_listed_by_kind() -> None:
     )
 
     assert report.summary() == (
-        "orders accepted 4, orders settled 2, payments 2, inconsistent 1, stuck 1, missing 1"
+        "orders accepted 4, orders settled 2, payments 2, inconsistent 1, stuck 1, missing 1, unreleased 0"
     )
     assert [p.kind for p in report.problems] == [INCONSISTENT, STUCK, MISSING]
 
@@ -178,5 +187,35 @@ def test_nothing_at_all_is_consistent() -> None:
 
     assert report.consistent
     assert report.summary() == (
-        "orders accepted 0, orders settled 0, payments 0, inconsistent 0, stuck 0, missing 0"
+        "orders accepted 0, orders settled 0, payments 0, inconsistent 0, stuck 0, missing 0, unreleased 0"
     )
+
+
+@pytest.mark.parametrize(
+    ("order_status", "payment_status"),
+    [(OrderStatus.CANCELLED, PaymentStatus.CANCELLED), (OrderStatus.FAILED, PaymentStatus.FAILED)],
+)
+def test_a_settled_pair_whose_release_is_owed_too_long_is_unreleased(
+    order_status: OrderStatus, payment_status: PaymentStatus
+) -> None:
+    order, payments = pair(order_status, payment_status)
+
+    report = reconcile(
+        {order.id: LONG_AGO}, [order], payments, now=NOW, stuck_after=STUCK_AFTER, owed={order.id: LONG_AGO}
+    )
+
+    [problem] = report.problems
+    assert (problem.kind, problem.order_id) == (UNRELEASED, order.id)
+    assert f"{payment_status} ({payments[0].id}) may hold money" in problem.detail
+    assert report.summary().endswith("unreleased 1")
+
+
+def test_a_release_owed_since_just_now_is_in_flight_and_not_judged() -> None:
+    order, payments = pair(OrderStatus.CANCELLED, PaymentStatus.CANCELLED)
+
+    report = reconcile(
+        {order.id: LONG_AGO}, [order], payments, now=NOW, stuck_after=STUCK_AFTER, owed={order.id: JUST_NOW}
+    )
+
+    assert report.consistent
+    assert report.in_flight == 1
