@@ -133,6 +133,11 @@ class FakePaymentQueries:
         self._maybe_fail()
         return 0, None
 
+    def owed_since(self) -> dict[uuid.UUID, datetime]:
+        """Nothing is owed in the fake."""
+        self._maybe_fail()
+        return {}
+
     def _total(self, status: PaymentStatus) -> StatusTotal:
         amounts = [p.amount for p in self.payments if p.status == status]
         return StatusTotal(status, len(amounts), sum(amounts, Decimal("0.00")))
