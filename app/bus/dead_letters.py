@@ -12,16 +12,9 @@ from app.bus.broker import connect
 from app.bus.entities import DELIVERY_LIMIT, dead_letter_queue
 from app.bus.publisher import ConfirmingPublisher
 
-# Headers describing the failure; a replayed message starts afresh without them.
-_RESET = frozenset(
-    {
-        settlement.ATTEMPTS,
-        settlement.TRANSIENT_ATTEMPTS,
-        settlement.ERROR,
-        settlement.DEAD_LETTERED_AT,
-        "x-death",
-        "x-delivery-count",
-    }
+# Headers describing the failure: a replay drops them, as it drops the broker's bookkeeping.
+_FAILURE = frozenset(
+    {settlement.ATTEMPTS, settlement.TRANSIENT_ATTEMPTS, settlement.ERROR, settlement.DEAD_LETTERED_AT}
 )
 
 
@@ -71,7 +64,7 @@ def replay_dead_letters(
                 if message_ids is not None and message.properties.get("message_id") not in message_ids:
                     skipped.append(message)
                     continue
-                headers = {k: v for k, v in (message.headers or {}).items() if k not in _RESET}
+                headers = {k: v for k, v in settlement.own_headers(message).items() if k not in _FAILURE}
                 # Back to `queue`, whose failures alone this DLQ holds, never to a queue a header names.
                 settlement.publish_copy(publisher, message, "", queue, headers)
                 publisher.confirm()

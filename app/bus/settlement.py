@@ -22,8 +22,7 @@ TRANSIENT_ATTEMPTS = "x-transient-attempts"
 ORIGINAL_EXCHANGE = "x-original-exchange"
 ORIGINAL_ROUTING_KEY = "x-original-routing-key"
 ORIGINAL_QUEUE = "x-original-queue"
-# The broker's bookkeeping: it must not follow a copy around (it would only grow, and feed cycle detection).
-_DROPPED = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
+_BOOKKEEPING = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,11 @@ def attempts_so_far(message: Any, header: str = ATTEMPTS) -> int:
 def body_bytes(message: Any) -> bytes:
     """The raw body of a received message (py-amqp hands over text when an encoding was declared)."""
     return message.body.encode() if isinstance(message.body, str) else bytes(message.body)
+
+
+def own_headers(message: Any) -> dict[str, Any]:
+    """Its headers but the broker's bookkeeping: carried on, it would only grow and feed cycle detection."""
+    return {key: value for key, value in (message.headers or {}).items() if not key.startswith(_BOOKKEEPING)}
 
 
 def undecodable(message: Any, exc: Exception) -> Outcome:
@@ -138,7 +142,7 @@ def _copy_headers(message: Any, queue: str) -> dict[str, Any]:
     retries, which come back via the default exchange) and the attempts made before this one."""
     headers, info = message.headers or {}, message.delivery_info or {}
     return {
-        **{key: value for key, value in headers.items() if not key.startswith(_DROPPED)},
+        **own_headers(message),
         ORIGINAL_EXCHANGE: headers.get(ORIGINAL_EXCHANGE, info.get("exchange", "")),
         ORIGINAL_ROUTING_KEY: headers.get(ORIGINAL_ROUTING_KEY, info.get("routing_key", "")),
         ORIGINAL_QUEUE: headers.get(ORIGINAL_QUEUE, queue),

@@ -21,7 +21,9 @@ def register(sub: Any) -> None:
     listing.add_argument("--limit", type=positive_int, default=100, metavar="N", help="at most N per queue")
     listing.add_argument("--json", action="store_true", help="print one JSON document, bodies included")
     listing.set_defaults(handler=_list)
-    replay = actions.add_parser("replay", help="send dead letters back to their queue with attempts reset")
+    replay = actions.add_parser(
+        "replay", help="send dead letters back to their queue as fresh messages (attempts reset)"
+    )
     replay.add_argument("--queue", choices=QUEUES, required=True, help="whose dead letters")
     replay.add_argument(
         "--id", dest="ids", action="extend", nargs="+", metavar="MESSAGE_ID", help="replay these messages"

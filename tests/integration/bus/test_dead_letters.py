@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from amqp.exceptions import ChannelError
 from kombu.connection import Connection
+from kombu.entity import Queue
+from kombu.messaging import Producer
 
 from app.bus import (
     BatchConsumer,
@@ -181,6 +183,29 @@ def test_a_dead_letter_is_replayed_to_its_own_queue_whatever_queue_its_headers_n
 
     assert replayed == 1
     assert fixed.seen_ids() == [str(moved.id)]
+
+
+def test_a_replayed_dead_letter_carries_the_headers_a_fresh_message_does(
+    broker_url: str, amqp: Connection
+) -> None:
+    expired = OrderCancelled(order_id=uuid.uuid4()).to_envelope("corr-dlq")
+    # Expired in the inbox, the broker dead-letters it itself, adding x-death and x-first-death-*.
+    Producer(amqp.default_channel).publish(
+        expired.to_json(),
+        routing_key=INBOX,
+        message_id=str(expired.id),
+        headers={"kept": "yes"},
+        expiration=0.001,
+    )
+    wait_until(lambda: depth(amqp, f"{INBOX}.dead-letters") == 1, timeout=10, what="the expired message")
+
+    replayed = replay_dead_letters(broker_url, INBOX, {str(expired.id)})
+    send(broker_url, 1, headers={"kept": "yes"})
+    again, fresh = (Queue(INBOX)(amqp.default_channel).get(no_ack=True) for _ in range(2))
+
+    assert replayed == 1
+    assert again.properties["message_id"] == str(expired.id)
+    assert again.headers == fresh.headers
 
 
 def test_dead_letters_are_not_replayed_while_their_queue_does_not_exist(broker_url: str) -> None:
