@@ -48,34 +48,51 @@ def replay_dead_letters(
     message_ids: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Send dead letters of `queue` (all, or those with the given ids) back where they came from, attempts
-    reset, each acked only after the broker confirmed its copy; how many. Only those present at the start
-    are visited, so one that fails again during the replay is not replayed twice."""
+    """Send dead letters of `queue` (all, or the first found of each given id) back where they came from,
+    attempts reset, each acked only after the broker confirmed its copy; how many. Only those present at the
+    start are visited, so one that fails again during the replay is not replayed twice; with ids, reading
+    stops once each is found, leaving those after it untouched."""
     with connect(broker_url) as connection:
         # A copy for a queue that does not exist (mid-migration, say) is dropped, yet confirmed.
         connection.default_channel.queue_declare(queue, passive=True)
         source = dead_letter_queue(queue)(connection.default_channel)
         _, waiting, _ = source.queue_declare(passive=True)
         publisher = ConfirmingPublisher(connection)
+        wanted = None if message_ids is None else set(message_ids)
         skipped: list[Any] = []
         replayed = 0
         try:
             for message in _take(source, int(waiting)):
-                if message_ids is not None and message.properties.get("message_id") not in message_ids:
+                if wanted is not None and not _found(wanted, message):
                     skipped.append(message)
                     continue
-                headers = {k: v for k, v in settlement.own_headers(message).items() if k not in _FAILURE}
-                # Back to `queue`, whose failures alone this DLQ holds, never to a queue a header names.
-                settlement.publish_copy(publisher, message, "", queue, headers)
-                publisher.confirm()
-                message.ack()
+                _send_back(publisher, message, queue)
                 replayed += 1
                 if progress is not None:
                     progress(replayed)
+                if wanted == set():
+                    break
         finally:
             for message in skipped:
                 message.requeue()
         return replayed
+
+
+def _found(wanted: set[str], message: Any) -> bool:
+    """Whether the message is one of those `wanted`, which then no longer wants its id."""
+    message_id = message.properties.get("message_id")
+    if message_id not in wanted:
+        return False
+    wanted.remove(message_id)
+    return True
+
+
+def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None:
+    headers = {k: v for k, v in settlement.own_headers(message).items() if k not in _FAILURE}
+    # Back to `queue`, whose failures alone this DLQ holds, never to a queue a header names.
+    settlement.publish_copy(publisher, message, "", queue, headers)
+    publisher.confirm()
+    message.ack()
 
 
 def _take(source: Any, limit: int) -> Iterator[Any]:

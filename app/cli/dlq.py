@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
     )
     replay.add_argument("--queue", choices=QUEUES, required=True, help="whose dead letters")
     replay.add_argument(
-        "--id", dest="ids", action="extend", nargs="+", metavar="MESSAGE_ID", help="replay these messages"
+        "--id", dest="ids", action="extend", nargs="+", metavar="MESSAGE_ID", help="replay one copy of each"
     )
     replay.add_argument("--all", action="store_true", help="replay every dead letter of the queue")
     replay.set_defaults(handler=_replay)

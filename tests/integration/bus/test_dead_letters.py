@@ -123,6 +123,17 @@ def dead_lettered(broker_url: str, count: int) -> list[Envelope]:
     return envelopes
 
 
+def stamped(broker_url: str, *stamps: str | None) -> list[Envelope]:
+    """One dead letter per stamp (its `x-dead-lettered-at`; None: without one), straight into the DLQ in
+    that order."""
+    return [
+        send(broker_url, 1, {} if stamp is None else {"x-dead-lettered-at": stamp}, DEAD_LETTERS.name, INBOX)[
+            0
+        ]
+        for stamp in stamps
+    ]
+
+
 def depth(connection: Connection, queue: str) -> int:
     return int(connection.default_channel.queue_declare(queue, passive=True).message_count)
 
@@ -183,6 +194,20 @@ def test_a_dead_letter_is_replayed_to_its_own_queue_whatever_queue_its_headers_n
 
     assert replayed == 1
     assert fixed.seen_ids() == [str(moved.id)]
+
+
+def test_replaying_chosen_dead_letters_leaves_those_after_the_last_of_them_untouched(
+    broker_url: str, amqp: Connection
+) -> None:
+    chosen, *rest = stamped(broker_url, None, None, None)
+
+    replayed = replay_dead_letters(broker_url, INBOX, {str(chosen.id)})
+    left = [dead_letter_queue(INBOX)(amqp.default_channel).get(no_ack=True) for _ in rest]
+
+    assert replayed == 1
+    assert [(m.properties["message_id"], m.delivery_info["redelivered"]) for m in left] == [
+        (str(envelope.id), False) for envelope in rest
+    ]
 
 
 def test_a_replayed_dead_letter_carries_the_headers_a_fresh_message_does(

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from app.bootstrap import topology
 from app.bus import BatchConsumer, Batching, RetryPolicy, connect
+from app.bus.entities import DEAD_LETTERS
 from app.bus.publisher import ConfirmingPublisher
 from app.config import Settings
 from app.contracts import ContractError, Envelope, Incoming, OrderCancelled
@@ -46,6 +47,24 @@ def dead_letter(broker_url: str) -> Envelope:
         RetryPolicy("orders.inbox", max_attempts=1, retry_delays_ms=settings.retry_delays_ms),
     )
     rejecting.drain(idle_s=0.3)
+    return envelope
+
+
+def dead_letter_at(broker_url: str, stamp: str, envelope: Envelope | None = None) -> Envelope:
+    """An order.cancelled (or a copy of `envelope`) put straight into orders.inbox's dead letters, with
+    `stamp` as the time it was dead-lettered."""
+    envelope = envelope or OrderCancelled(order_id=uuid.uuid4()).to_envelope("cli-test")
+    with connect(broker_url) as connection:
+        publisher = ConfirmingPublisher(connection)
+        publisher.publish(
+            envelope.to_json(),
+            exchange=DEAD_LETTERS.name,
+            routing_key="orders.inbox",
+            headers={"x-dead-lettered-at": stamp, "x-error": "ContractError: cannot be applied"},
+            message_id=str(envelope.id),
+            correlation_id=envelope.correlation_id,
+        )
+        publisher.confirm()
     return envelope
 
 
@@ -104,6 +123,19 @@ def test_replaying_an_unknown_id_fails_with_one_line(payflow: Payflow) -> None:
     assert outcome.code == 1
     assert "replayed 0" in outcome.out
     assert outcome.err.count("\n") == 1
+
+
+def test_replaying_an_id_dead_lettered_twice_still_reports_a_chosen_id_that_is_missing(
+    payflow: Payflow, broker: str
+) -> None:
+    twice = dead_letter_at(broker, "2026-11-26T09:00:00+00:00")
+    dead_letter_at(broker, "2026-11-26T10:00:00+00:00", twice)
+
+    outcome = payflow("dlq", "replay", "--queue", "orders.inbox", "--id", str(twice.id), "no-such-message")
+
+    assert outcome.code == 1
+    assert "replayed 1 dead letter(s) of orders.inbox" in outcome.out
+    assert outcome.err.startswith("payflow dlq: 1 of the chosen ids are not among")
 
 
 @pytest.mark.usefixtures("broker")
