@@ -4,7 +4,7 @@ import functools
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from app.bus import settlement
@@ -28,15 +28,17 @@ class DeadLetter:
     body: str
 
 
-def list_dead_letters(broker_url: str, queue: str, limit: int = 100) -> list[DeadLetter]:
-    """Up to `limit` dead letters of `queue`, oldest first, left in place: held unacked and requeued at the
-    end, so a crash while listing loses none (the broker requeues unacked messages of a closed channel)."""
+def list_dead_letters(broker_url: str, queue: str) -> list[DeadLetter]:
+    """Every dead letter of `queue`, oldest first (those without a time last), left in place: held unacked and
+    requeued, so a crash while listing loses none (the broker requeues unacked messages of a closed channel).
+    All are read: a quorum queue puts requeued messages back out of order, so its order says nothing."""
     with connect(broker_url) as connection:
         source = dead_letter_queue(queue)(connection.default_channel)
+        _, waiting, _ = source.queue_declare(passive=True)
         held: list[Any] = []
         try:
-            held.extend(_take(source, limit))
-            return [_describe(message) for message in held]
+            held.extend(_take(source, int(waiting)))
+            return sorted(map(_describe, held), key=_oldest_first)
         finally:
             for message in held:
                 message.requeue()
@@ -114,13 +116,19 @@ def _describe(message: Any) -> DeadLetter:
     )
 
 
+def _oldest_first(letter: DeadLetter) -> tuple[bool, datetime]:
+    return (letter.dead_lettered_at is None, letter.dead_lettered_at or datetime.min.replace(tzinfo=UTC))
+
+
 def _time(stamp: object) -> datetime | None:
-    """The dead-lettering time; None when it is missing or garbled (a header the broker kept from a publisher
-    when it dead-lettered the message itself), which must not stop the listing of the others."""
+    """The dead-lettering time; None when it is missing, garbled or without a zone (a header the broker kept
+    from a publisher when it dead-lettered the message itself), which must not stop the listing of the others
+    nor be ordered among them."""
     try:
-        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+        parsed = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
     except ValueError:
         return None
+    return None if parsed is None or parsed.tzinfo is None else parsed
 
 
 def _broker_reason(reason: object) -> str | None:

@@ -16,9 +16,13 @@ PROGRESS_EVERY = 100
 def register(sub: Any) -> None:
     dlq = sub.add_parser("dlq", help="inspect and replay dead-lettered messages")
     actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="show dead letters with their reason, left in place")
+    listing = actions.add_parser(
+        "list", help="show dead letters with their reason, oldest first, left in place"
+    )
     listing.add_argument("--queue", choices=(*QUEUES, "all"), default="all", help="whose dead letters")
-    listing.add_argument("--limit", type=positive_int, default=100, metavar="N", help="at most N per queue")
+    listing.add_argument(
+        "--limit", type=positive_int, default=100, metavar="N", help="the oldest N of each queue"
+    )
     listing.add_argument("--json", action="store_true", help="print one JSON document, bodies included")
     listing.set_defaults(handler=_list)
     replay = actions.add_parser(
@@ -35,16 +39,22 @@ def register(sub: Any) -> None:
 def _list(args: argparse.Namespace) -> int:
     queues = QUEUES if args.queue == "all" else (args.queue,)
     with reaching_services("dlq") as settings:
-        found = {queue: list_dead_letters(settings.broker_url, queue, args.limit) for queue in queues}
+        found = {queue: list_dead_letters(settings.broker_url, queue) for queue in queues}
     if args.json:
-        write_json({queue: [asdict(letter) for letter in letters] for queue, letters in found.items()})
+        write_json({queue: [asdict(letter) for letter in found[queue][: args.limit]] for queue in queues})
         return 0
     for queue, letters in found.items():
-        more = f" (the first {args.limit}; there may be more)" if len(letters) == args.limit else ""
-        write(f"{queue}: {len(letters)} dead letter(s){more}")
-        if letters:
-            write_table(("MESSAGE ID", "TYPE", "ATTEMPTS", "DEAD-LETTERED AT", "ERROR"), map(_row, letters))
+        shown = letters[: args.limit]
+        write(f"{queue}: {_how_many(len(shown), len(letters))}")
+        if shown:
+            write_table(("MESSAGE ID", "TYPE", "ATTEMPTS", "DEAD-LETTERED AT", "ERROR"), map(_row, shown))
     return 0
+
+
+def _how_many(shown: int, total: int) -> str:
+    if shown < total:
+        return f"the oldest {shown} of {total} dead letter(s)"
+    return f"{total} dead letter(s)"
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -79,7 +79,7 @@ def busy_queues(broker: BrokerNode, vhost: str) -> dict[str, int]:
 
 def dead_letters(broker_url: str) -> dict[str, list[DeadLetter]]:
     """Every dead-lettered message of each role's queue, left in place."""
-    return {queue: list_dead_letters(broker_url, queue, limit=10_000) for queue in map(inbox_name, ROLES)}
+    return {queue: list_dead_letters(broker_url, queue) for queue in map(inbox_name, ROLES)}
 
 
 def dead_letter_ids(letters: dict[str, list[DeadLetter]]) -> Counter[tuple[str, str | None]]:

@@ -245,18 +245,33 @@ def test_dead_letters_are_not_replayed_while_their_queue_does_not_exist(broker_u
 
 
 @pytest.mark.usefixtures("amqp")
-def test_a_dead_letter_with_a_garbled_time_is_listed_without_one(broker_url: str) -> None:
-    garbled, fine = (
-        send(broker_url, 1, {"x-dead-lettered-at": stamp}, DEAD_LETTERS.name, INBOX)[0]
-        for stamp in ("yesterday", "2026-11-26T09:00:00+00:00")
+def test_a_dead_letter_with_a_garbled_or_zoneless_time_is_listed_last_without_one(broker_url: str) -> None:
+    garbled, zoneless, fine = stamped(
+        broker_url, "yesterday", "2026-11-26T08:00:00", "2026-11-26T09:00:00+00:00"
     )
 
     listed = list_dead_letters(broker_url, INBOX)
 
     assert [(letter.message_id, letter.dead_lettered_at) for letter in listed] == [
-        (str(garbled.id), None),
         (str(fine.id), datetime(2026, 11, 26, 9, tzinfo=UTC)),
+        (str(garbled.id), None),
+        (str(zoneless.id), None),
     ]
+
+
+@pytest.mark.usefixtures("amqp")
+def test_dead_letters_are_listed_oldest_first_whatever_order_the_queue_holds_them_in(broker_url: str) -> None:
+    newest, untimed, oldest, middle = stamped(
+        broker_url,
+        "2026-11-26T11:00:00+00:00",
+        None,
+        "2026-11-26T09:00:00+00:00",
+        "2026-11-26T11:30:00+02:00",
+    )
+
+    listed = list_dead_letters(broker_url, INBOX)
+
+    assert [letter.message_id for letter in listed] == [str(e.id) for e in (oldest, middle, newest, untimed)]
 
 
 def test_stopping_a_consumer_finishes_the_batch_in_flight_and_acks_it(

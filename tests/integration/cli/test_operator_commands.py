@@ -125,6 +125,23 @@ def test_replaying_an_unknown_id_fails_with_one_line(payflow: Payflow) -> None:
     assert outcome.err.count("\n") == 1
 
 
+def test_a_limited_listing_shows_the_oldest_dead_letters_and_how_many_there_are(
+    payflow: Payflow, broker: str
+) -> None:
+    newest, oldest, middle = (
+        dead_letter_at(broker, f"2026-11-26T{hour}:00:00+00:00") for hour in ("11", "09", "10")
+    )
+
+    text = payflow("dlq", "list", "--queue", "orders.inbox", "--limit", "2")
+    document = payflow("dlq", "list", "--queue", "orders.inbox", "--limit", "2", "--json").json()
+
+    assert text.code == 0
+    assert "orders.inbox: the oldest 2 of 3 dead letter(s)" in text.out
+    assert -1 < text.out.find(str(oldest.id)) < text.out.find(str(middle.id))
+    assert str(newest.id) not in text.out
+    assert [letter["message_id"] for letter in document["orders.inbox"]] == [str(oldest.id), str(middle.id)]
+
+
 def test_replaying_an_id_dead_lettered_twice_still_reports_a_chosen_id_that_is_missing(
     payflow: Payflow, broker: str
 ) -> None:
