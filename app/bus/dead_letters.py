@@ -2,6 +2,7 @@
 
 import functools
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,9 @@ from app.bus.publisher import ConfirmingPublisher
 _FAILURE = frozenset(
     {settlement.ATTEMPTS, settlement.TRANSIENT_ATTEMPTS, settlement.ERROR, settlement.DEAD_LETTERED_AT}
 )
+
+# The broker takes requeued messages back asynchronously: how long a command waits until it counts them.
+PUT_BACK_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,7 @@ def list_dead_letters(broker_url: str, queue: str) -> list[DeadLetter]:
             held.extend(_take(source, int(waiting)))
             return sorted(map(_describe, held), key=_oldest_first)
         finally:
-            for message in held:
-                message.requeue()
+            _put_back(source, held)
 
 
 def replay_dead_letters(
@@ -75,8 +78,7 @@ def replay_dead_letters(
                 if wanted == set():
                     break
         finally:
-            for message in skipped:
-                message.requeue()
+            _put_back(source, skipped)
         return replayed
 
 
@@ -99,6 +101,16 @@ def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None
 
 def _take(source: Any, limit: int) -> Iterator[Any]:
     return itertools.islice(iter(functools.partial(source.get, no_ack=False), None), limit)
+
+
+def _put_back(source: Any, messages: list[Any]) -> None:
+    """Requeue `messages`, then wait until the queue counts them as ready again: a command run right after
+    (a replay after a listing) would otherwise find only part of the queue."""
+    for message in messages:
+        message.requeue()
+    deadline = time.monotonic() + PUT_BACK_TIMEOUT_S
+    while source.queue_declare(passive=True).message_count < len(messages) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _describe(message: Any) -> DeadLetter:

@@ -308,3 +308,15 @@ def test_a_consumer_reconnects_after_the_broker_drops_its_connection(
 def _consumers(broker_url: str) -> int:
     with connect(broker_url) as connection:
         return int(connection.default_channel.queue_declare(INBOX, passive=True).consumer_count)
+
+
+def test_every_dead_letter_is_back_in_its_queue_when_a_listing_returns(
+    broker_url: str, amqp: Connection
+) -> None:
+    send(broker_url, 2000, exchange=DEAD_LETTERS.name, to=INBOX)
+
+    counts = [
+        (len(list_dead_letters(broker_url, INBOX)), depth(amqp, f"{INBOX}.dead-letters")) for _ in range(3)
+    ]
+
+    assert counts == [(2000, 2000)] * 3
