@@ -14,12 +14,14 @@ log = logging.getLogger(__name__)
 # the primary does not answer) minus what the replica has replayed. Lag in seconds: 0 once the replica has
 # replayed that position, else how long ago the last transaction it replayed committed (pg's replay
 # timestamp alone grows while the primary is idle, so it is only used while the replica is behind).
+# `past_earlier`: it has replayed the position the previous check read on the primary.
 _LAG = sa.text(
     """
     WITH here AS (SELECT coalesce(CAST(:primary AS pg_lsn), pg_last_wal_receive_lsn()) AS target,
                          pg_last_wal_replay_lsn() AS replayed)
     SELECT pg_is_in_recovery() AS recovering,
            pg_wal_lsn_diff(target, replayed) AS lag_bytes,
+           coalesce(replayed >= CAST(:earlier AS pg_lsn), false) AS past_earlier,
            CASE WHEN replayed >= target THEN 0
                 ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END AS lag_s
     FROM here
@@ -50,7 +52,8 @@ class ReadRouter:
         self._primary, self._replica, self._max_lag_s = primary, replica, max_lag_s
         # On the primary until a check finds the replica usable: it may be promoted or far behind.
         self.state = ReplicaState(on_replica=False, problem="not checked yet")
-        self._caught_up_at = -math.inf  # when a check last found nothing left to replay (monotonic)
+        self._caught_up_at = -math.inf  # when the replica last held all the primary had (monotonic)
+        self._earlier: tuple[str | None, float] = (None, -math.inf)  # the last check's primary position, when
 
     def connect(self) -> sa.Connection:
         if self.state.on_replica:
@@ -62,15 +65,20 @@ class ReadRouter:
 
     def check(self) -> ReplicaState:
         """Measure the replica's lag and send reads where they belong from now on."""
+        earlier, earlier_at = self._earlier
         try:
             with self._replica.connect() as conn:
-                row = conn.execute(_LAG, {"primary": self._primary_position()}).one()
+                asked_at, primary = time.monotonic(), self._primary_position()
+                row = conn.execute(_LAG, {"primary": primary, "earlier": earlier}).one()
         except SQLAlchemyError as exc:
             return self._set(ReplicaState(False, _unreachable(exc)))
         lag_bytes, now = None if row.lag_bytes is None else max(0, int(row.lag_bytes)), time.monotonic()
-        self._caught_up_at = now if lag_bytes == 0 else self._caught_up_at
-        # After a quiet spell the last replayed commit is old although the replica is barely behind: it
-        # cannot be further behind than since it was last caught up either.
+        self._earlier = (primary, asked_at)
+        # After a quiet spell the last replayed commit is old although the replica is barely behind, and
+        # while WAL flows without commits (a bulk load, a vacuum) it is never found with nothing to replay:
+        # it is no further behind than since it last held all the primary had, now or at the last check.
+        caught_up_at = asked_at if lag_bytes == 0 else earlier_at if row.past_earlier else -math.inf
+        self._caught_up_at = max(self._caught_up_at, caught_up_at)
         lag_s = None if row.lag_s is None else round(min(float(row.lag_s), now - self._caught_up_at), 3)
         return self._set(ReplicaState(*self._verdict(row.recovering, lag_bytes, lag_s), lag_bytes, lag_s))
 

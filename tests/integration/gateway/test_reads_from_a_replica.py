@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests.integration.events import created
 from tests.integration.gateway.replicas import Replicated, Start
@@ -15,6 +18,16 @@ from tests.support.own_replica import replay_paused
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
+_PAUSE = threading.Event()  # never set: a pause between two readiness samples
+# One transaction writing WAL for 6 s and committing nothing (a bulk load, a long vacuum does the same).
+LONG_TRANSACTION = """
+    DO $$ DECLARE started timestamptz := clock_timestamp(); BEGIN
+        WHILE clock_timestamp() < started + interval '6 s' LOOP
+            INSERT INTO public.wal_filler SELECT n, repeat('x', 100) FROM generate_series(1, 200) AS n;
+            PERFORM pg_sleep(0.005);
+        END LOOP;
+    END $$
+"""
 
 
 def new_order(replicated: Replicated) -> uuid.UUID:
@@ -122,3 +135,36 @@ def test_a_replica_further_behind_than_the_maximum_lag_sends_reads_to_the_primar
     assert lagging["problem"] == "lag over 1 s"
     assert lagging["lagSeconds"] > 1
     assert while_lagging == 200
+
+
+def writing_wal_without_committing(replicated: Replicated) -> threading.Thread:
+    """A thread running LONG_TRANSACTION on the primary's database, as the superuser."""
+    url = make_url(replicated.url).set(username="postgres")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS public.wal_filler (n integer, pad text)"))
+
+    def run() -> None:
+        with engine.connect() as conn:
+            conn.execute(text(LONG_TRANSACTION))
+        engine.dispose()
+
+    thread = threading.Thread(target=run, name="long-transaction")
+    thread.start()
+    return thread
+
+
+def test_a_replica_keeping_up_with_a_long_transaction_is_not_reported_behind(
+    replicated: Replicated, start_gateway: Start
+) -> None:
+    client = start_gateway(PAYFLOW_READ_MAX_LAG_S="3")
+    seen: list[dict[str, Any]] = []
+
+    writer = writing_wal_without_committing(replicated)
+    while writer.is_alive():
+        seen.append(replica_entry(client))
+        _PAUSE.wait(0.25)
+
+    assert any(entry["lagBytes"] for entry in seen)  # WAL flowed: the checks found it a little behind
+    assert [entry for entry in seen if entry["reads"] != "replica"] == []
+    assert max(entry["lagSeconds"] for entry in seen) < 3
