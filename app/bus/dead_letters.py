@@ -104,12 +104,13 @@ def _take(source: Any, limit: int) -> Iterator[Any]:
 
 
 def _put_back(source: Any, messages: list[Any]) -> None:
-    """Requeue `messages`, then wait until the queue counts them as ready again: a command run right after
-    (a replay after a listing) would otherwise find only part of the queue."""
+    """Requeue `messages`, then wait until the queue counts them ready again on top of those ready before (a
+    replay by id leaves those after its last id untaken): a command run right after would find part of it."""
+    expected = source.queue_declare(passive=True).message_count + len(messages)
     for message in messages:
         message.requeue()
     deadline = time.monotonic() + PUT_BACK_TIMEOUT_S
-    while source.queue_declare(passive=True).message_count < len(messages) and time.monotonic() < deadline:
+    while source.queue_declare(passive=True).message_count < expected and time.monotonic() < deadline:
         time.sleep(0.01)
 
 

@@ -67,7 +67,7 @@ QUEUE_MESSAGES = Gauge(
 )
 RELEASES_OWED = Gauge(
     "payflow_payment_releases_owed",
-    "Failed or cancelled payments that may still hold money at the provider: releases the sweeper owes.",
+    "Payments the sweeper failed that may still hold money at the provider: the releases it owes.",
     multiprocess_mode="livemax",
 )
 RELEASES_OWED_OLDEST_AGE = Gauge(

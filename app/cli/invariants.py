@@ -1,4 +1,4 @@
-"""The order/payment invariants checked on plain data: which orders are missing, inconsistent or stuck."""
+"""The order/payment invariants checked on plain data: orders missing, inconsistent, stuck or unreleased."""
 
 import uuid
 from collections import defaultdict
@@ -44,7 +44,7 @@ class PaymentRecord(NamedTuple):
 
 @dataclass(frozen=True)
 class Problem:
-    """One order breaking an invariant: `kind` is missing, inconsistent or stuck."""
+    """One order breaking an invariant: `kind` is missing, inconsistent, stuck or unreleased."""
 
     kind: str
     order_id: uuid.UUID

@@ -320,3 +320,21 @@ def test_every_dead_letter_is_back_in_its_queue_when_a_listing_returns(
     ]
 
     assert counts == [(2000, 2000)] * 3
+
+
+def test_every_dead_letter_left_is_back_in_its_queue_when_a_replay_of_chosen_ones_returns(
+    broker_url: str, amqp: Connection
+) -> None:
+    rounds = [f"{INBOX}.{round_}" for round_ in range(3)]
+    chosen = []
+    for queue in rounds:  # a queue of its own each round: the chosen one has 999 before it, 1000 after
+        Queue(queue, durable=True)(amqp.default_channel).declare()
+        dead_letter_queue(queue)(amqp.default_channel).declare()
+        chosen.append(send(broker_url, 2000, exchange=DEAD_LETTERS.name, to=queue)[999])
+
+    counts = [
+        (replay_dead_letters(broker_url, queue, {str(letter.id)}), depth(amqp, f"{queue}.dead-letters"))
+        for queue, letter in zip(rounds, chosen, strict=True)
+    ]
+
+    assert counts == [(1, 1999)] * 3
