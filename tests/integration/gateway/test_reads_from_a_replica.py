@@ -18,7 +18,6 @@ from tests.support.own_replica import replay_paused
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-_PAUSE = threading.Event()  # never set: a pause between two readiness samples
 # One transaction writing WAL for 6 s and committing nothing (a bulk load, a long vacuum does the same).
 LONG_TRANSACTION = """
     DO $$ DECLARE started timestamptz := clock_timestamp(); BEGIN
@@ -163,7 +162,7 @@ def test_a_replica_keeping_up_with_a_long_transaction_is_not_reported_behind(
     writer = writing_wal_without_committing(replicated)
     while writer.is_alive():
         seen.append(replica_entry(client))
-        _PAUSE.wait(0.25)
+        writer.join(timeout=0.25)  # the next sample, unless the transaction ends first
 
     assert any(entry["lagBytes"] for entry in seen)  # WAL flowed: the checks found it a little behind
     assert [entry for entry in seen if entry["reads"] != "replica"] == []
