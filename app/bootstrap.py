@@ -11,7 +11,7 @@ from app.config import Settings
 from app.gateway import CommandStore, GatewayDeps, SqlCommandStore, create_app, warn_when_open
 from app.jobs import Job
 from app.metrics_server import serve_http
-from app.persistence import ReadRouter, build_engine, database_problem
+from app.persistence import ReadRouter, StatementDeadlines, build_engine, database_problem
 from app.process_roles import WORKER_POOL_SIZE, gateway_read_url, process_broker_url, process_database_url
 from app.readiness import gateway_readiness
 
@@ -59,9 +59,10 @@ def build_gateway(
     """The gateway app and its jobs (outbox relay, purges, gauges); tests pass fakes for the rest."""
     # Every statement a request runs stands alone (a read, or the one INSERT of a command), so requests
     # use an engine in autocommit mode: no BEGIN and COMMIT round trips. The relay needs transactions.
-    engine = _engine(settings, "gateway", settings.http_threads, autocommit=True)
-    relay_engine = _engine(settings, "gateway", 1)
-    router = _read_router(settings, engine)
+    deadlines = StatementDeadlines(settings.read_timeout_ms / 1000)  # for servers that hang (README)
+    engine = deadlines.watch(_engine(settings, "gateway", settings.http_threads, autocommit=True))
+    relay_engine = deadlines.watch(_engine(settings, "gateway", 1))
+    router = _read_router(settings, engine, deadlines)
     reads = router or engine
     order_queries, payment_queries = queries or (orders.OrderQueries(reads), payments.PaymentQueries(reads))
     readiness = functools.partial(gateway_readiness, engine, process_broker_url(settings, "gateway"), router)
@@ -75,6 +76,7 @@ def build_gateway(
     keys, depth = settings.api_key_hashes, settings.max_page_offset
     deps = GatewayDeps(order_queries, payment_queries, store, readiness, keys, depth, primary)
     jobs += [Job.every("read-replica-check", READ_CHECK_INTERVAL_S, router.check)] if router else []
+    jobs += [Job.every("statement-deadlines", deadlines.CHECK_INTERVAL_S, deadlines.cut_overdue)]
     return Gateway(create_app(deps), jobs)
 
 
@@ -127,17 +129,16 @@ def _outbox(settings: Settings, engine: Engine, schema: str, kept_h: int) -> tup
     ]
 
 
-def _read_router(settings: Settings, primary: Engine) -> ReadRouter | None:
+def _read_router(settings: Settings, primary: Engine, deadlines: StatementDeadlines) -> ReadRouter | None:
     """The GET routes' reads: on the replica while it is usable, else on `primary`; None without one."""
     if not (url := gateway_read_url(settings)):
         return None
-    replica = _engine(settings, "gateway", settings.http_threads, autocommit=True, url=url)
+    replica = deadlines.watch(_engine(settings, "gateway", settings.http_threads, autocommit=True, url=url))
     return ReadRouter(primary, replica, settings.read_max_lag_s)
 
 
 def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = False, url: str = "") -> Engine:
-    """The engine of a process role (on `url`, else its own); the gateway's statements time out after the
-    read timeout."""
+    """A process role's engine (on `url`, else its own); gateway statements time out at the read timeout."""
     return build_engine(
         url or process_database_url(settings, role),
         application_name=f"payflow-{role}",

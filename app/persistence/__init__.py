@@ -1,5 +1,6 @@
 """PostgreSQL plumbing every module shares: engines, transactions, batch statements, inbox and outbox."""
 
+from app.persistence.deadlines import StatementDeadlines
 from app.persistence.engine import (
     Connects,
     build_engine,

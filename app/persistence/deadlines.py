@@ -1,0 +1,67 @@
+"""Client-side statement deadlines: a statement whose server stopped answering is cut off, not waited on."""
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+log = logging.getLogger(__name__)
+MARGIN_S = 1.0  # beyond the server's own statement timeout: the server gets its chance to answer first
+
+
+class StatementDeadlines:
+    """Shuts down the connection of any statement running `MARGIN_S` past the server's own timeout. That
+    timeout ends a slow statement; it cannot end one whose server hangs (frozen, or behind a
+    network that silently drops packets), and gunicorn's gthread workers do not end a request thread that
+    waits on it. Cut off, the statement fails as a lost connection: the connection is thrown away, a read
+    is retried once (on the primary, once the replica's connect times out) and a command answers 503.
+    `cut_overdue` does the cutting: run it every fraction of a second. COMMITs are not watched (requests
+    run in autocommit mode; only the relay commits, on its own thread)."""
+
+    CHECK_INTERVAL_S = 0.25
+
+    def __init__(self, server_timeout_s: float) -> None:
+        self.limit_s = server_timeout_s + MARGIN_S
+        self._lock = threading.Lock()
+        self._running: dict[int, tuple[int, float]] = {}  # thread -> (its connection's socket, deadline)
+
+    def watch(self, engine: sa.Engine) -> sa.Engine:
+        event.listen(engine, "before_cursor_execute", self._started)
+        event.listen(engine, "after_cursor_execute", self._ended)
+        event.listen(engine, "handle_error", self._ended)
+        return engine
+
+    def cut_overdue(self) -> int:
+        """Shut down the socket of every statement past its deadline; how many."""
+        now = time.monotonic()
+        with self._lock:  # held while cutting: a statement still listed still owns its socket
+            overdue = [(thread, fd) for thread, (fd, deadline) in self._running.items() if deadline <= now]
+            for thread, fd in overdue:
+                del self._running[thread]
+                _shut_down(fd)
+        if overdue:
+            log.warning("cut off %d statement(s) unanswered after %.1f s", len(overdue), self.limit_s)
+        return len(overdue)
+
+    def _started(self, conn: sa.Connection, cursor: Any, *_: object) -> None:
+        entry = (cursor.connection.fileno(), time.monotonic() + self.limit_s)
+        with self._lock:
+            self._running[threading.get_ident()] = entry
+
+    def _ended(self, *_: object) -> None:
+        with self._lock:
+            self._running.pop(threading.get_ident(), None)
+
+
+def _shut_down(fd: int) -> None:
+    """Both directions of the socket behind `fd`, through a duplicate (libpq still owns and closes `fd`)."""
+    try:
+        with socket.socket(fileno=os.dup(fd)) as duplicate:
+            duplicate.shutdown(socket.SHUT_RDWR)
+    except OSError as exc:
+        log.warning("could not cut off a statement's connection: %s", exc)
