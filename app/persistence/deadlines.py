@@ -28,7 +28,7 @@ class StatementDeadlines:
     def __init__(self, server_timeout_s: float) -> None:
         self.limit_s = server_timeout_s + MARGIN_S
         self._lock = threading.Lock()
-        self._running: dict[int, tuple[int, float]] = {}  # thread -> (its connection's socket, deadline)
+        self._running: dict[int, tuple[Any, float]] = {}  # thread -> (its DBAPI connection, deadline)
 
     def watch(self, engine: sa.Engine) -> sa.Engine:
         event.listen(engine, "before_cursor_execute", self._started)
@@ -39,17 +39,18 @@ class StatementDeadlines:
     def cut_overdue(self) -> int:
         """Shut down the socket of every statement past its deadline; how many."""
         now = time.monotonic()
-        with self._lock:  # held while cutting: a statement still listed still owns its socket
-            overdue = [(thread, fd) for thread, (fd, deadline) in self._running.items() if deadline <= now]
-            for thread, fd in overdue:
+        with self._lock:  # held while cutting: a statement still listed still runs on its connection
+            overdue = [(thread, c) for thread, (c, deadline) in self._running.items() if deadline <= now]
+            for thread, connection in overdue:
                 del self._running[thread]
-                _shut_down(fd)
+                if not connection.closed:  # else its socket number may belong to anything by now
+                    _shut_down(connection.fileno())
         if overdue:
             log.warning("cut off %d statement(s) unanswered after %.1f s", len(overdue), self.limit_s)
         return len(overdue)
 
     def _started(self, conn: sa.Connection, cursor: Any, *_: object) -> None:
-        entry = (cursor.connection.fileno(), time.monotonic() + self.limit_s)
+        entry = (cursor.connection, time.monotonic() + self.limit_s)
         with self._lock:
             self._running[threading.get_ident()] = entry
 
