@@ -59,10 +59,9 @@ def build_gateway(
     """The gateway app and its jobs (outbox relay, purges, gauges); tests pass fakes for the rest."""
     # Every statement a request runs stands alone (a read, or the one INSERT of a command), so requests
     # use an engine in autocommit mode: no BEGIN and COMMIT round trips. The relay needs transactions.
-    deadlines = StatementDeadlines(settings.read_timeout_ms / 1000)  # for servers that hang (README)
-    engine = deadlines.watch(_engine(settings, "gateway", settings.http_threads, autocommit=True))
-    relay_engine = deadlines.watch(_engine(settings, "gateway", 1))
-    router = _read_router(settings, engine, deadlines)
+    engine = _engine(settings, "gateway", settings.http_threads, autocommit=True)
+    relay_engine = _engine(settings, "gateway", 1)
+    router, replica_jobs = _read_router(settings, engine)
     reads = router or engine
     order_queries, payment_queries = queries or (orders.OrderQueries(reads), payments.PaymentQueries(reads))
     readiness = functools.partial(gateway_readiness, engine, process_broker_url(settings, "gateway"), router)
@@ -75,9 +74,7 @@ def build_gateway(
     primary = orders.OrderQueries(engine) if router and not queries else None
     keys, depth = settings.api_key_hashes, settings.max_page_offset
     deps = GatewayDeps(order_queries, payment_queries, store, readiness, keys, depth, primary)
-    jobs += [Job.every("read-replica-check", READ_CHECK_INTERVAL_S, router.check)] if router else []
-    jobs += [Job.every("statement-deadlines", deadlines.CHECK_INTERVAL_S, deadlines.cut_overdue)]
-    return Gateway(create_app(deps), jobs)
+    return Gateway(create_app(deps), jobs + replica_jobs)
 
 
 def build_worker(
@@ -129,12 +126,15 @@ def _outbox(settings: Settings, engine: Engine, schema: str, kept_h: int) -> tup
     ]
 
 
-def _read_router(settings: Settings, primary: Engine, deadlines: StatementDeadlines) -> ReadRouter | None:
-    """The GET routes' reads: on the replica while it is usable, else on `primary`; None without one."""
+def _read_router(settings: Settings, primary: Engine) -> tuple[ReadRouter | None, list[Job]]:
+    """GET reads (the replica while usable, else `primary`; None without one), its check, its hang cut-off."""
     if not (url := gateway_read_url(settings)):
-        return None
+        return None, []
+    deadlines = StatementDeadlines(settings.read_timeout_ms / 1000)
     replica = deadlines.watch(_engine(settings, "gateway", settings.http_threads, autocommit=True, url=url))
-    return ReadRouter(primary, replica, settings.read_max_lag_s)
+    router = ReadRouter(primary, replica, settings.read_max_lag_s)
+    check = Job.every("read-replica-check", READ_CHECK_INTERVAL_S, router.check)
+    return router, [check, Job.every("replica-deadlines", deadlines.CHECK_INTERVAL_S, deadlines.cut_overdue)]
 
 
 def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = False, url: str = "") -> Engine:

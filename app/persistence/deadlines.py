@@ -18,10 +18,9 @@ class StatementDeadlines:
     """Shuts down the connection of any statement running `MARGIN_S` past the server's own timeout. That
     timeout ends a slow statement; it cannot end one whose server hangs (frozen, or behind a
     network that silently drops packets), and gunicorn's gthread workers do not end a request thread that
-    waits on it. Cut off, the statement fails as a lost connection: the connection is thrown away, a read
-    is retried once (on the primary, once the replica's connect times out) and a command answers 503.
-    `cut_overdue` does the cutting: run it every fraction of a second. COMMITs are not watched (requests
-    run in autocommit mode; only the relay commits, on its own thread)."""
+    waits on it. Cut off, the statement fails as a lost connection: the connection is thrown away and the
+    read is retried once (on the primary, once the replica's connect times out). `cut_overdue` does the
+    cutting: run it every fraction of a second. Only the replica's engine is watched (see the README)."""
 
     CHECK_INTERVAL_S = 0.25
 

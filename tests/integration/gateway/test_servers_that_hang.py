@@ -1,5 +1,5 @@
-"""A database server that hangs (its processes stopped by SIGSTOP, the tests' own clusters): the gateway's
-requests answer within their timeouts instead of waiting for it to come back."""
+"""A replica that hangs (its processes stopped by SIGSTOP, the tests' own cluster): the gateway's reads
+answer from the primary within their timeouts instead of waiting for it to come back."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.integration
 READ_TIMEOUT_S = CONNECT_TIMEOUT_S = 2
 HUNG_FOR_S = 15.0  # far longer than any bound below: an answer within it did not wait for the server
-# The statement is cut off, its retry may wait for a connect to time out, then the other server answers.
+# The statement is cut off, its retry may wait for a connect to time out, then the primary answers.
 BOUND_S = READ_TIMEOUT_S + MARGIN_S + StatementDeadlines.CHECK_INTERVAL_S + CONNECT_TIMEOUT_S + 1.5
 SETTINGS = {"PAYFLOW_READ_TIMEOUT_MS": str(READ_TIMEOUT_S * 1000), "PAYFLOW_DB_CONNECT_TIMEOUT_S": "2"}
 
@@ -77,19 +77,4 @@ def test_a_get_answers_from_the_primary_within_its_timeouts_while_the_replica_ha
     status, took = answered_while(replicated.replica, get)
 
     assert status == 200
-    assert took < BOUND_S
-
-
-def test_a_post_answers_503_within_its_timeouts_while_the_primary_hangs(
-    replicated: Replicated, start_gateway: Start
-) -> None:
-    client = start_gateway(**SETTINGS)
-    warmed(client, new_order(replicated))
-    body = {"userId": str(uuid.uuid4()), "total": 5}
-    assert client.post("/api/orders", json=body).status_code == 202  # a pooled primary connection, idle
-
-    post = lambda: client.post("/api/orders", json=body).status_code  # noqa: E731
-    status, took = answered_while(replicated.primary, post)
-
-    assert status == 503
     assert took < BOUND_S
