@@ -15,7 +15,11 @@ from tests.support.system import RunningSystem
 
 IDLE, SLOW = 200, 200
 CLIENTS, ORDERS_EACH = 4, 100
-P99_LIMIT_MS = 200.0
+# What the flood did before nginx (issue 11): requests waited 5 to 20 s, until the slow clients gave up.
+# A p99 bound of 200 ms proved to be this machine's noise (its quiet p99 alone reached 80-171 ms), so the
+# bounds are a stall's: the median as without the flood, and no request near a second.
+P99_LIMIT_MS = 1000.0
+MEDIAN_SLACK_MS = 10.0
 # The flood is about held connections, not request rates: limits high enough for the normal clients,
 # who all come from 127.0.0.1 without a key.
 GENEROUS = ProxyLimits(rate="10000r/s", burst=10000, connections=256, address_rate="10000r/s")
@@ -27,7 +31,7 @@ def proxy(system: RunningSystem) -> Iterator[str]:
         yield address
 
 
-def test_normal_clients_keep_a_p99_under_200_ms_while_400_slow_and_idle_connections_are_held(
+def test_normal_clients_are_not_held_up_while_400_slow_and_idle_connections_are_held(
     proxy: str,
 ) -> None:
     api = Api(f"http://{proxy}/api")
@@ -47,4 +51,5 @@ def test_normal_clients_keep_a_p99_under_200_ms_while_400_slow_and_idle_connecti
     )
     report(figures)
     assert still_held == IDLE + SLOW, figures
+    assert percentile_ms(flooded, 0.5) < 2 * percentile_ms(quiet, 0.5) + MEDIAN_SLACK_MS, figures
     assert percentile_ms(flooded, 0.99) < P99_LIMIT_MS, figures
