@@ -63,8 +63,9 @@ def check(settings: Settings, since: datetime | None, stuck_after: timedelta) ->
             now = conn.execute(select(func.now())).scalar_one()  # by the database clock
         accepted = SqlCommandStore(engine).accepted_orders()
         orders = [OrderRecord(*row) for row in OrderQueries(engine).statuses(since)]
-        payments = [PaymentRecord(*row) for row in PaymentQueries(engine).statuses(since)]
-        owed = PaymentQueries(engine).owed_since()
+        payment_queries = PaymentQueries(engine)
+        payments = [PaymentRecord(*row) for row in payment_queries.statuses(since)]
+        owed = payment_queries.owed_since()
     views = _accepted_since(since, accepted, orders, payments)
     return reconcile(*views, now=now, stuck_after=stuck_after, owed=owed)
 
