@@ -102,9 +102,8 @@ def build_worker(
     policy = bus.RetryPolicy(queue, settings.max_attempts, settings.retry_delays_ms)
     consumer = bus.BatchConsumer(process_broker_url(settings, role), routes, handlers, batching, policy)
     if port := getattr(settings, f"{role}_metrics_port"):
-        probes = bus.WorkerProbes(
-            lambda: consumer.last_heartbeat, functools.partial(database_problem, engine)
-        )
+        database = functools.partial(database_problem, engine)
+        probes = bus.WorkerProbes(lambda: consumer.last_heartbeat, database)
         serve = functools.partial(serve_http, settings.worker_http_host, port, bus.worker_wsgi_app(probes))
         jobs.append(Job(f"{role}-http", serve))
     return Worker(consumer, jobs)
@@ -143,6 +142,7 @@ def _engine(settings: Settings, role: str, pool_size: int, autocommit: bool = Fa
         url or process_database_url(settings, role),
         application_name=f"payflow-{role}",
         connect_timeout_s=settings.db_connect_timeout_s,
+        dead_after_s=settings.db_dead_after_s,
         statement_timeout_ms=settings.read_timeout_ms if role == "gateway" else None,
         pool_size=pool_size,
         pool_timeout_s=None if role == "gateway" else WORKER_POOL_TIMEOUT_S,

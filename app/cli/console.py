@@ -44,9 +44,9 @@ def reaching_services(process: str) -> Iterator[Settings]:
 @contextlib.contextmanager
 def owner_engine(settings: Settings, process: str, pool_size: int = 1, **options: Any) -> Iterator[Engine]:
     """An engine on PAYFLOW_DATABASE_URL (operator tools act as the owner), disposed on exit."""
-    engine = build_engine(
-        settings.database_url, application_name=f"payflow-{process}", pool_size=pool_size, **options
-    )
+    name = f"payflow-{process}"
+    lost = {"dead_after_s": settings.db_dead_after_s}
+    engine = build_engine(settings.database_url, application_name=name, pool_size=pool_size, **lost | options)
     try:
         yield engine
     finally:

@@ -80,6 +80,7 @@ def _engine(settings: Settings, url: str) -> Engine:
         url,
         application_name="payflow-watchdog",
         connect_timeout_s=settings.db_connect_timeout_s,
+        dead_after_s=settings.db_dead_after_s,
         statement_timeout_ms=STATEMENT_TIMEOUT_MS,
         pool_size=1,
     )

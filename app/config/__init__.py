@@ -95,6 +95,7 @@ class Settings:
     read_timeout_ms: int = _variable("2000", positive_int)
     max_page_offset: int = _variable("10000", non_negative_int)
     db_connect_timeout_s: int = _variable("2", positive_int)
+    db_dead_after_s: int = _variable("10", positive_int)  # a server silent this long is lost (engine.py)
     worker_statement_timeout_ms: int = _variable("30000", positive_int)
     # Workers yield the CPU to the gateway: its answers wait on a client, their deliveries wait in a queue.
     worker_nice: int = _variable("10", bounded(int, 0, 19, "must be a niceness between 0 and 19"))

@@ -22,6 +22,7 @@ def build_engine(
     *,
     application_name: str,
     connect_timeout_s: int = 2,
+    dead_after_s: int = 10,
     statement_timeout_ms: int | None = None,
     pool_size: int = 5,
     pool_timeout_s: float | None = None,
@@ -29,7 +30,8 @@ def build_engine(
 ) -> sa.Engine:
     """`autocommit` saves the BEGIN/ROLLBACK round trips of engines whose statements stand alone. No pre-ping
     per checkout: a connection that died in the pool fails one read (retried once), one write (503) or one
-    batch (retried), and the first disconnect error invalidates the whole pool."""
+    batch (retried), and the first disconnect error invalidates the whole pool. A server lost
+    on the way (host down, packets dropped) fails a statement within about `dead_after_s` (`lost_server`)."""
     options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
     return sa.create_engine(
         normalize_url(url),
@@ -41,8 +43,24 @@ def build_engine(
             "connect_timeout": connect_timeout_s,
             "application_name": application_name,
             "options": options,
+            **lost_server(dead_after_s),
         },
     )
+
+
+def lost_server(dead_after_s: int) -> dict[str, int]:
+    """libpq's TCP settings that notice a server gone without a word. By the kernel's defaults a statement
+    sent to it is retransmitted for about 15 minutes, and one awaiting its answer waits over two hours for
+    the first keepalive. Here data unacknowledged for `dead_after_s` fails the connection, and so do
+    keepalives unanswered that long, sent after half of it without a byte. A server that is only slow still
+    acknowledges and answers keepalives from its kernel: its statements run on."""
+    return {
+        "keepalives": 1,
+        "keepalives_idle": max(1, dead_after_s // 2),
+        "keepalives_interval": max(1, dead_after_s // 4),
+        "keepalives_count": 3,
+        "tcp_user_timeout": dead_after_s * 1000,
+    }
 
 
 class Connects(Protocol):
