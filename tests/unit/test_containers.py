@@ -171,3 +171,17 @@ def test_grafana_is_provisioned_with_the_prometheus_datasource_the_dashboard_use
 
     assert uids == {datasources[0]["uid"]}
     assert providers[0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_the_alert_rules_use_only_metrics_that_exist_and_prometheus_loads_them(
+    compose: dict[str, Any],
+) -> None:
+    rules = load_yaml("docker/alerts.yml")["groups"][0]["rules"]
+
+    used = {name for rule in rules for name in re.findall(r"\bpayflow_[a-z_]+", rule["expr"])}
+
+    assert len(used) >= 6
+    assert used <= exposed_metric_names(), used - exposed_metric_names()
+    assert all(rule["labels"]["severity"] in ("page", "ticket") for rule in rules)
+    assert load_yaml("docker/prometheus.yml")["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert "./docker/alerts.yml:/etc/prometheus/alerts.yml:ro" in services(compose)["prometheus"]["volumes"]
