@@ -4,7 +4,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import api, commands, dlq, reconcile, republish, status, watchdog
+from app.cli import api, commands, dlq, history, reconcile, republish, status, watchdog
 from app.cli.console import CommandError
 from app.config import ConfigError
 from app.logs import redact_secrets
@@ -13,7 +13,7 @@ from app.logs import redact_secrets
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payflow", description="Order and payment processing backend.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (commands, watchdog, api, reconcile, dlq, republish, status):
+    for module in (commands, watchdog, api, reconcile, history, dlq, republish, status):
         module.register(sub)
     return parser
 

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import Engine, bindparam, select
@@ -26,6 +26,21 @@ _BY_KEY = (
     .order_by((commands.c.request_hash == bindparam("request_hash")).desc(), commands.c.seq)
     .limit(1)
 )
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    """An accepted command as an operator reads it: who sent it, what it answered, when its event left."""
+
+    created_at: datetime
+    kind: str
+    response_status: int
+    idempotency_key: str | None
+    api_key_id: str
+    correlation_id: str | None
+    event_type: str | None
+    event_id: uuid.UUID | None
+    published_at: datetime | None
 
 
 class SqlCommandStore:
@@ -65,6 +80,13 @@ class SqlCommandStore:
         query = select(commands.c.id).where(commands.c.order_id == order_id, commands.c.kind == CREATE_ORDER)
         with self._engine.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None
+
+    def commands_for(self, order_id: uuid.UUID) -> list[CommandRecord]:
+        """Every command accepted for the order and still kept, in the order they were accepted."""
+        columns = (commands.c[name] for name in CommandRecord.__dataclass_fields__)
+        query = select(*columns).where(commands.c.order_id == order_id).order_by(commands.c.seq)
+        with self._engine.connect() as conn:
+            return [CommandRecord(*row) for row in conn.execute(query)]
 
     def accepted_orders(self, since: datetime | None = None) -> dict[uuid.UUID, datetime]:
         """Order id -> acceptance time of every create command still kept (they are purged with the

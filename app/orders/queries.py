@@ -10,13 +10,15 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, bindparam, func, select
 
 from app.orders.domain import OrderStatus
-from app.orders.tables import order_counts, orders
+from app.orders.tables import order_counts, order_history, orders
 from app.persistence import (
+    Change,
     Connects,
     Page,
     Position,
     newest_first,
     page_parameters,
+    read_history,
     read_one,
     read_page,
     read_with_retry,
@@ -41,6 +43,10 @@ class OrderQueries:
 
     def get(self, order_id: uuid.UUID) -> OrderView | None:
         return read_one(self._engine, orders, "id", order_id, _view)
+
+    def history(self, order_id: uuid.UUID) -> list[Change]:
+        """Every change of the order's status, oldest first."""
+        return read_history(self._engine, order_history, "order_id", order_id)
 
     def page(
         self,

@@ -10,13 +10,15 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, bindparam, func, select
 
 from app.payments.domain import PaymentStatus
-from app.payments.tables import payment_totals, payments, releases_owed
+from app.payments.tables import payment_history, payment_totals, payments, releases_owed
 from app.persistence import (
+    Change,
     Connects,
     Page,
     Position,
     newest_first,
     page_parameters,
+    read_history,
     read_one,
     read_page,
     read_with_retry,
@@ -56,6 +58,10 @@ class PaymentQueries:
 
     def for_order(self, order_id: uuid.UUID) -> PaymentView | None:
         return read_one(self._engine, payments, "order_id", order_id, _view)
+
+    def history(self, payment_id: uuid.UUID) -> list[Change]:
+        """Every change of the payment's status, oldest first, with the provider's reasons."""
+        return read_history(self._engine, payment_history, "payment_id", payment_id)
 
     def page(
         self,

@@ -10,6 +10,7 @@ from app.persistence.engine import (
     redact_url,
 )
 from app.persistence.errors import is_statement_timeout, is_transient, is_unavailable
+from app.persistence.history import Change, read_history
 from app.persistence.messages import (
     append_events,
     arrays,

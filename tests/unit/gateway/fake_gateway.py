@@ -17,7 +17,7 @@ from app.contracts import Envelope, Event, read_message
 from app.gateway import Command, GatewayDeps
 from app.orders import OrderStatus, OrderView
 from app.payments import PaymentStatus, PaymentView, StatusTotal
-from app.persistence import Page, Position
+from app.persistence import Change, Page, Position
 
 CREATED = datetime(2026, 2, 15, 1, 42, 19, tzinfo=UTC)
 UPDATED = datetime(2026, 2, 15, 1, 42, 21, 500000, tzinfo=UTC)
@@ -82,6 +82,11 @@ class FakeOrderQueries:
         self._maybe_fail()
         return [(o.id, o.status, o.updated_at) for o in self.orders if since is None or o.created_at >= since]
 
+    def history(self, order_id: uuid.UUID) -> list[Change]:
+        """The fake keeps no history (the gateway never reads it)."""
+        self._maybe_fail()
+        return []
+
     def _maybe_fail(self) -> None:
         if self.failures:
             raise self.failures.pop(0)
@@ -137,6 +142,11 @@ class FakePaymentQueries:
         """Nothing is owed in the fake."""
         self._maybe_fail()
         return {}
+
+    def history(self, payment_id: uuid.UUID) -> list[Change]:
+        """The fake keeps no history (the gateway never reads it)."""
+        self._maybe_fail()
+        return []
 
     def _total(self, status: PaymentStatus) -> StatusTotal:
         amounts = [p.amount for p in self.payments if p.status == status]

@@ -1,0 +1,137 @@
+"""`payflow history ORDER_ID`: what each module did with one order, in time order, and whether it adds up."""
+
+import argparse
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.cli.console import CommandError, non_negative_int, owner_engine, reaching_services, write, write_json
+from app.cli.invariants import OrderRecord, PaymentRecord, reconcile
+from app.config import Settings
+from app.gateway import CREATE_ORDER, CommandRecord, SqlCommandStore
+from app.orders import OrderQueries
+from app.payments import PaymentQueries
+from app.persistence import Change
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "history",
+        help="show what every module did with one order, in time order; exit 1 when it does not add up",
+        description="The commands the gateway accepted for the order (who sent them, what they answered, "
+        "when their event left), then every change of the order and of its payment with the event that "
+        "caused it and the provider's reasons, oldest first; last, what `payflow reconcile` says of it.",
+    )
+    parser.add_argument("order_id", type=_order_id, metavar="ORDER_ID")
+    parser.add_argument(
+        "--stuck-after",
+        type=non_negative_int,
+        default=60,
+        metavar="SECONDS",
+        help="unsettled work unchanged this long counts as stuck (default %(default)s)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the history as one JSON document")
+    parser.set_defaults(handler=_run)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the history: when, which module, what changed, the event that caused it, and more."""
+
+    at: datetime
+    module: str
+    change: str
+    event_type: str | None
+    event_id: uuid.UUID | None
+    detail: str
+
+
+def _run(args: argparse.Namespace) -> int:
+    with reaching_services("history") as settings:
+        document = gather(settings, args.order_id, timedelta(seconds=args.stuck_after))
+    if args.json:
+        write_json(document)
+    else:
+        _show(document)
+    return 1 if document["problem"] else 0
+
+
+def gather(settings: Settings, order_id: uuid.UUID, stuck_after: timedelta) -> dict[str, Any]:
+    """Read the order's side in each module (as the owner, from the primary), then judge it."""
+    with owner_engine(settings, "history", connect_timeout_s=settings.db_connect_timeout_s) as engine:
+        with engine.connect() as conn:
+            now = conn.execute(select(func.now())).scalar_one()  # by the database clock
+        commands = SqlCommandStore(engine).commands_for(order_id)
+        orders, payments = OrderQueries(engine), PaymentQueries(engine)
+        order, payment = orders.get(order_id), payments.for_order(order_id)
+        steps = [_accepted(command) for command in commands]
+        steps += [_changed("orders", change) for change in orders.history(order_id)]
+        steps += [_changed("payments", change) for change in payments.history(payment.id)] if payment else []
+        owed = {key: since for key, since in payments.owed_since().items() if key == order_id}
+    if not (commands or order or payment):
+        raise CommandError(f"nothing is known of order {order_id}: never accepted, or purged since")
+    created = [command.created_at for command in commands if command.kind == CREATE_ORDER]
+    accepted = {order_id: created[0]} if created else {}
+    order_records = [OrderRecord(order.id, order.status, order.updated_at)] if order else []
+    paid = [PaymentRecord(payment.id, order_id, payment.status, payment.updated_at)] if payment else []
+    report = reconcile(accepted, order_records, paid, now=now, stuck_after=stuck_after, owed=owed)
+    not_yet = f"in flight (changed within the last {stuck_after.total_seconds():.0f} s, not judged yet)"
+    verdict = not_yet if report.in_flight else "consistent"
+    verdict = f"{report.problems[0].kind}: {report.problems[0].detail}" if report.problems else verdict
+    return {
+        "order": asdict(order) if order else None,
+        "payment": asdict(payment) if payment else None,
+        "release_owed_since": owed.get(order_id),
+        "steps": [asdict(step) for step in sorted(steps, key=lambda step: step.at)],
+        "verdict": verdict,
+        "problem": bool(report.problems),
+    }
+
+
+def _accepted(command: CommandRecord) -> Step:
+    sent = f"key {command.idempotency_key or '-'}, API key {command.api_key_id or '-'}"
+    published = command.published_at.isoformat() if command.published_at else "not yet"
+    detail = f"{sent}, correlation {command.correlation_id}, published {published}"
+    return Step(
+        command.created_at,
+        "gateway",
+        f"accepted {command.kind} ({command.response_status})",
+        command.event_type,
+        command.event_id,
+        detail,
+    )
+
+
+def _changed(module: str, change: Change) -> Step:
+    moved = f"{change.from_status or '(new)'} -> {change.to_status}"
+    return Step(change.at, module, moved, change.event_type, change.event_id, change.reason or "")
+
+
+def _show(document: dict[str, Any]) -> None:
+    order, payment = document["order"], document["payment"]
+    if order:
+        write(f"order {order['id']}: {order['status']}, total {order['total']}, user {order['user_id']}")
+    else:
+        write("order: not stored by the orders module")
+    if payment:
+        reason = f" ({payment['reason']})" if payment["reason"] else ""
+        write(f"payment {payment['id']}: {payment['status']}{reason}, amount {payment['amount']}")
+    if document["release_owed_since"]:
+        write(f"a release at the provider is owed since {document['release_owed_since'].isoformat()}")
+    write()
+    for step in document["steps"]:
+        cause = f" on {step['event_type']} {step['event_id']}" if step["event_type"] else ""
+        detail = f": {step['detail']}" if step["detail"] else ""
+        write(f"{step['at'].isoformat()}  {step['module']:<8}  {step['change']}{cause}{detail}")
+    write()
+    write(f"reconcile: {document['verdict']}")
+
+
+def _order_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not an order id (a UUID)") from None

@@ -1,0 +1,163 @@
+"""`payflow history ORDER_ID` on orders taken through the gateway's store and both modules on PostgreSQL,
+each module handed the events the others wrote: every step in time order with its cause, the verdict, and
+the exit code."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from app import orders
+from app.contracts import Incoming, OrderCancelled, OrderCreated, read_message
+from app.gateway import SqlCommandStore
+from app.payments import ChargeResult
+from app.payments.tables import outbox
+from tests.integration.cli.conftest import Payflow, Rows
+from tests.integration.gateway.commands import cancellation, creation
+from tests.integration.payments.sql_payments import APPROVED, DECLINED, FakeProvider, build, deliver
+
+pytestmark = pytest.mark.integration
+
+
+def settled(
+    engine: Engine, autocommit_engine: Engine, answer: ChargeResult
+) -> tuple[uuid.UUID, Incoming[Any]]:
+    """An order accepted by the gateway (with an Idempotency-Key), opened by orders, charged by payments as
+    the provider answers, and that answer applied by orders; (order id, the answer's event)."""
+    command, event = creation(key="key-history")
+    SqlCommandStore(autocommit_engine).record(command, event)
+    created = read_message(event.to_json().encode())
+    apply_to_orders = orders.build(engine).handlers[OrderCreated]
+    apply_to_orders([created])
+    deliver(build(engine, FakeProvider(answer)), created)
+    with engine.connect() as conn:
+        body = conn.execute(select(outbox.c.body).order_by(outbox.c.seq.desc()).limit(1)).scalar_one()
+    answered = read_message(body.encode())
+    apply_to_orders([answered])
+    return command.order_id, answered
+
+
+def steps(out: str) -> list[tuple[str, str]]:
+    """(module, change) of each timed line."""
+    timed = [line.split(maxsplit=2)[1:] for line in out.splitlines() if line[:2] == "20"]
+    return [(module, rest.split(" on ")[0].split(":")[0]) for module, rest in timed]
+
+
+def test_a_paid_order_lists_its_command_then_each_change_with_the_event_that_caused_it(
+    payflow: Payflow, engine: Engine, autocommit_engine: Engine
+) -> None:
+    order_id, approval = settled(engine, autocommit_engine, APPROVED)
+
+    outcome = payflow("history", str(order_id), "--stuck-after", "0")
+
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.startswith(f"order {order_id}: PAID, total 12.50")
+    assert steps(outcome.out) == [
+        ("gateway", "accepted create_order (202)"),
+        ("orders", "(new) -> PENDING"),
+        ("payments", "(new) -> PROCESSING"),
+        ("payments", "PROCESSING -> APPROVED"),
+        ("orders", "PENDING -> PAID"),
+    ]
+    assert "key key-history, API key -, correlation corr-gateway, published not yet" in outcome.out
+    assert f"PENDING -> PAID on payment.approved {approval.id}" in outcome.out
+    assert outcome.out.rstrip().endswith("reconcile: consistent")
+
+
+def test_a_declined_order_shows_the_providers_reason_and_its_failure(
+    payflow: Payflow, engine: Engine, autocommit_engine: Engine
+) -> None:
+    order_id, decline = settled(engine, autocommit_engine, DECLINED)
+
+    outcome = payflow("history", str(order_id), "--stuck-after", "0")
+
+    assert outcome.code == 0, outcome.err
+    assert "DECLINED (card_declined), amount 12.50" in outcome.out
+    assert ("payments", "PROCESSING -> DECLINED") in steps(outcome.out)
+    assert f"PENDING -> FAILED on payment.declined {decline.id}" in outcome.out
+
+
+def test_a_paid_order_cancelled_later_shows_the_cancel_and_the_refund_it_caused(
+    payflow: Payflow, engine: Engine, autocommit_engine: Engine
+) -> None:
+    order_id, _ = settled(engine, autocommit_engine, APPROVED)
+    command, event = cancellation(order_id, key="key-cancel")
+    SqlCommandStore(autocommit_engine).record(command, event)
+    cancelled = read_message(event.to_json().encode())
+    orders.build(engine).handlers[OrderCancelled]([cancelled])
+    deliver(build(engine, FakeProvider()), cancelled)
+
+    outcome = payflow("history", str(order_id), "--stuck-after", "0")
+
+    assert outcome.code == 0, outcome.err
+    assert steps(outcome.out)[-3:] == [
+        ("gateway", "accepted cancel_order (202)"),
+        ("orders", "PAID -> CANCELLED"),
+        ("payments", "APPROVED -> REFUNDED"),
+    ]
+    assert f"APPROVED -> REFUNDED on order.cancelled {cancelled.id}" in outcome.out
+    assert outcome.out.rstrip().endswith("reconcile: consistent")
+
+
+def test_an_order_that_does_not_add_up_says_why_with_exit_code_one(payflow: Payflow, rows: Rows) -> None:
+    order_id = rows.order("PAID", "DECLINED")
+
+    outcome = payflow("history", str(order_id), "--stuck-after", "0")
+
+    assert outcome.code == 1
+    assert "reconcile: inconsistent: order PAID, payment DECLINED" in outcome.out
+
+
+def test_recent_work_is_in_flight_not_judged(payflow: Payflow, rows: Rows) -> None:
+    order_id = rows.order("PENDING", "PROCESSING")
+
+    outcome = payflow("history", str(order_id))
+
+    assert outcome.code == 0
+    assert "reconcile: in flight (changed within the last 60 s, not judged yet)" in outcome.out
+
+
+def test_the_json_document_has_the_order_its_payment_and_each_step(
+    payflow: Payflow, engine: Engine, autocommit_engine: Engine
+) -> None:
+    order_id, _ = settled(engine, autocommit_engine, APPROVED)
+
+    document = payflow("history", str(order_id), "--stuck-after", "0", "--json").json()
+
+    assert (document["order"]["id"], document["order"]["status"]) == (str(order_id), "PAID")
+    assert document["payment"]["status"] == "APPROVED"
+    assert [step["module"] for step in document["steps"]] == [
+        "gateway",
+        "orders",
+        "payments",
+        "payments",
+        "orders",
+    ]
+    assert (document["verdict"], document["problem"], document["release_owed_since"]) == (
+        "consistent",
+        False,
+        None,
+    )
+
+
+def test_an_order_nobody_knows_is_one_line_with_exit_code_one(payflow: Payflow) -> None:
+    unknown = uuid.uuid4()
+
+    outcome = payflow("history", str(unknown))
+
+    assert outcome.code == 1
+    assert outcome.out == ""
+    assert f"nothing is known of order {unknown}" in outcome.err
+
+
+def test_an_id_that_is_not_a_uuid_is_refused_before_anything_is_read(
+    payflow: Payflow, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        payflow("history", "order-1")
+
+    assert exited.value.code == 2
+    assert "'order-1' is not an order id (a UUID)" in capsys.readouterr().err
