@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import json
 import sys
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +70,13 @@ def positive_int(raw: str) -> int:
         if (value := int(raw)) > 0:
             return value
     raise argparse.ArgumentTypeError(f"{raw!r} is not a positive whole number")
+
+
+def order_uuid(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not an order id (a UUID)") from None
 
 
 def non_negative_int(raw: str) -> int:

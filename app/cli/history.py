@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.cli.console import CommandError, non_negative_int, owner_engine, reaching_services, write, write_json
+from app.cli import console
 from app.cli.invariants import OrderRecord, PaymentRecord, reconcile
 from app.config import Settings
 from app.gateway import CREATE_ORDER, CommandRecord, SqlCommandStore
-from app.orders import OrderQueries
-from app.payments import PaymentQueries
+from app.orders import OrderQueries, OrderView
+from app.payments import PaymentQueries, PaymentView
 from app.persistence import Change
 
 
@@ -25,10 +25,10 @@ def register(sub: Any) -> None:
         "when their event left), then every change of the order and of its payment with the event that "
         "caused it and the provider's reasons, oldest first; last, what `payflow reconcile` says of it.",
     )
-    parser.add_argument("order_id", type=_order_id, metavar="ORDER_ID")
+    parser.add_argument("order_id", type=console.order_uuid, metavar="ORDER_ID")
     parser.add_argument(
         "--stuck-after",
-        type=non_negative_int,
+        type=console.non_negative_int,
         default=60,
         metavar="SECONDS",
         help="unsettled work unchanged this long counts as stuck (default %(default)s)",
@@ -50,18 +50,19 @@ class Step:
 
 
 def _run(args: argparse.Namespace) -> int:
-    with reaching_services("history") as settings:
+    with console.reaching_services("history") as settings:
         document = gather(settings, args.order_id, timedelta(seconds=args.stuck_after))
     if args.json:
-        write_json(document)
+        console.write_json(document)
     else:
         _show(document)
     return 1 if document["problem"] else 0
 
 
 def gather(settings: Settings, order_id: uuid.UUID, stuck_after: timedelta) -> dict[str, Any]:
-    """Read the order's side in each module (as the owner, from the primary), then judge it."""
-    with owner_engine(settings, "history", connect_timeout_s=settings.db_connect_timeout_s) as engine:
+    """Read the order's side in each module (as the owner, from the primary), then judge it. The reads
+    come one after another, not from one snapshot: what changed meanwhile is recent, so in flight."""
+    with console.owner_engine(settings, "history", connect_timeout_s=settings.db_connect_timeout_s) as engine:
         with engine.connect() as conn:
             now = conn.execute(select(func.now())).scalar_one()  # by the database clock
         commands = SqlCommandStore(engine).commands_for(order_id)
@@ -70,68 +71,79 @@ def gather(settings: Settings, order_id: uuid.UUID, stuck_after: timedelta) -> d
         steps = [_accepted(command) for command in commands]
         steps += [_changed("orders", change) for change in orders.history(order_id)]
         steps += [_changed("payments", change) for change in payments.history(payment.id)] if payment else []
-        owed = {key: since for key, since in payments.owed_since().items() if key == order_id}
+        owed = payments.owed_since(payment.id) if payment else {}
     if not (commands or order or payment):
-        raise CommandError(f"nothing is known of order {order_id}: never accepted, or purged since")
+        raise console.CommandError(f"nothing is known of order {order_id}: never accepted, or purged since")
     created = [command.created_at for command in commands if command.kind == CREATE_ORDER]
-    accepted = {order_id: created[0]} if created else {}
-    order_records = [OrderRecord(order.id, order.status, order.updated_at)] if order else []
-    paid = [PaymentRecord(payment.id, order_id, payment.status, payment.updated_at)] if payment else []
-    report = reconcile(accepted, order_records, paid, now=now, stuck_after=stuck_after, owed=owed)
-    not_yet = f"in flight (changed within the last {stuck_after.total_seconds():.0f} s, not judged yet)"
-    verdict = not_yet if report.in_flight else "consistent"
-    verdict = f"{report.problems[0].kind}: {report.problems[0].detail}" if report.problems else verdict
+    accepted_at = created[0] if created else None
+    problem, verdict = _judge(
+        order_id, accepted_at, order, payment, owed=owed, now=now, stuck_after=stuck_after
+    )
     return {
         "order": asdict(order) if order else None,
         "payment": asdict(payment) if payment else None,
         "release_owed_since": owed.get(order_id),
         "steps": [asdict(step) for step in sorted(steps, key=lambda step: step.at)],
         "verdict": verdict,
-        "problem": bool(report.problems),
+        "problem": problem,
     }
+
+
+def _judge(
+    order_id: uuid.UUID,
+    accepted_at: datetime | None,
+    order: OrderView | None,
+    payment: PaymentView | None,
+    *,
+    owed: dict[uuid.UUID, datetime],
+    now: datetime,
+    stuck_after: timedelta,
+) -> tuple[bool, str]:
+    """What `payflow reconcile` would say of this order alone: (a problem?, in words)."""
+    accepted = {order_id: accepted_at} if accepted_at else {}
+    orders = [OrderRecord(order.id, order.status, order.updated_at)] if order else []
+    paid = [PaymentRecord(payment.id, order_id, payment.status, payment.updated_at)] if payment else []
+    report = reconcile(accepted, orders, paid, now=now, stuck_after=stuck_after, owed=owed)
+    if report.problems:
+        return True, f"{report.problems[0].kind}: {report.problems[0].detail}"
+    recent = f"in flight (changed within the last {stuck_after.total_seconds():.0f} s, not judged yet)"
+    return False, recent if report.in_flight else "consistent"
 
 
 def _accepted(command: CommandRecord) -> Step:
     sent = f"key {command.idempotency_key or '-'}, API key {command.api_key_id or '-'}"
     published = command.published_at.isoformat() if command.published_at else "not yet"
-    detail = f"{sent}, correlation {command.correlation_id}, published {published}"
-    return Step(
-        command.created_at,
-        "gateway",
-        f"accepted {command.kind} ({command.response_status})",
-        command.event_type,
-        command.event_id,
-        detail,
-    )
+    detail = f"{sent}, correlation {command.correlation_id or '-'}, published {published}"
+    change = f"accepted {command.kind} ({command.response_status})"
+    return Step(command.created_at, "gateway", change, command.event_type, command.event_id, detail)
 
 
 def _changed(module: str, change: Change) -> Step:
+    """A move of status, or a note on the status kept (a release given back, say)."""
     moved = f"{change.from_status or '(new)'} -> {change.to_status}"
-    return Step(change.at, module, moved, change.event_type, change.event_id, change.reason or "")
+    kept = f"note, still {change.to_status}"
+    text = kept if change.from_status == change.to_status else moved
+    return Step(change.at, module, text, change.event_type, change.event_id, change.reason or "")
 
 
 def _show(document: dict[str, Any]) -> None:
     order, payment = document["order"], document["payment"]
     if order:
-        write(f"order {order['id']}: {order['status']}, total {order['total']}, user {order['user_id']}")
+        console.write(
+            f"order {order['id']}: {order['status']}, total {order['total']}, user {order['user_id']}"
+        )
     else:
-        write("order: not stored by the orders module")
+        console.write("order: not stored by the orders module")
     if payment:
         reason = f" ({payment['reason']})" if payment["reason"] else ""
-        write(f"payment {payment['id']}: {payment['status']}{reason}, amount {payment['amount']}")
+        console.write(f"payment {payment['id']}: {payment['status']}{reason}, amount {payment['amount']}")
     if document["release_owed_since"]:
-        write(f"a release at the provider is owed since {document['release_owed_since'].isoformat()}")
-    write()
+        console.write(f"a release at the provider is owed since {document['release_owed_since'].isoformat()}")
+    console.write()
     for step in document["steps"]:
-        cause = f" on {step['event_type']} {step['event_id']}" if step["event_type"] else ""
+        cause = " ".join(str(part) for part in (step["event_type"], step["event_id"]) if part)
+        cause = f" on {cause}" if cause else ""
         detail = f": {step['detail']}" if step["detail"] else ""
-        write(f"{step['at'].isoformat()}  {step['module']:<8}  {step['change']}{cause}{detail}")
-    write()
-    write(f"reconcile: {document['verdict']}")
-
-
-def _order_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not an order id (a UUID)") from None
+        console.write(f"{step['at'].isoformat()}  {step['module']:<8}  {step['change']}{cause}{detail}")
+    console.write()
+    console.write(f"reconcile: {document['verdict']}")

@@ -90,9 +90,12 @@ class PaymentQueries:
         count, oldest = read_with_retry(self._engine, lambda conn: conn.execute(query).one())
         return int(count), None if oldest is None else float(oldest)
 
-    def owed_since(self) -> dict[uuid.UUID, datetime]:
-        """Since when a release at the provider is owed, by order id (see `releases_owed`)."""
+    def owed_since(self, payment_id: uuid.UUID | None = None) -> dict[uuid.UUID, datetime]:
+        """Since when a release at the provider is owed, by order id (see `releases_owed`): for every
+        payment, or for the one given."""
         query = select(releases_owed.c.order_id, releases_owed.c.owed_since)
+        if payment_id is not None:
+            query = query.where(releases_owed.c.payment_id == payment_id)
         rows = read_with_retry(self._engine, lambda conn: conn.execute(query).all())
         return {row.order_id: row.owed_since for row in rows}
 

@@ -51,8 +51,9 @@ def build_engine(
 def lost_server(dead_after_s: int) -> dict[str, int]:
     """libpq's TCP settings that notice a server gone without a word. By the kernel's defaults a statement
     sent to it is retransmitted for about 15 minutes, and one awaiting its answer waits over two hours for
-    the first keepalive. Here data unacknowledged for `dead_after_s` fails the connection, and so do
-    keepalives unanswered that long, sent after half of it without a byte. A server that is only slow still
+    the first keepalive. Here a connection that has received nothing for `dead_after_s` while data or a
+    keepalive (sent after half of it in silence) goes unacknowledged is cut (`tcp_user_timeout`; the
+    keepalive count only matters where that option does not exist). A server that is only slow still
     acknowledges and answers keepalives from its kernel: its statements run on."""
     return {
         "keepalives": 1,

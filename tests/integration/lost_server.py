@@ -81,6 +81,7 @@ def main() -> None:
             wait_until(lambda: sleeping(owner), timeout=10, what="the statement to reach the server")
             loopback("down")
             post = pool.submit(timed(lambda: client.post("/api/orders", json=order).status_code))
+            # The POST took the pooled connection: the GET opens a new one.
             get = pool.submit(timed(lambda: client.get(f"/api/orders/{first}").status_code))
             wait([in_flight, post, get], timeout=GIVE_UP_S)
             loopback("up")  # lets anything still waiting end, and the cleanup reach the server

@@ -17,9 +17,12 @@ from tests.integration.lost_server import DEAD_AFTER_S, SLOW_S
 from tests.support.system import ROOT
 
 pytestmark = pytest.mark.integration
-CONNECT_TIMEOUT_S = 2  # PAYFLOW_DB_CONNECT_TIMEOUT_S's default: a read's retry may wait for one connect
-# Keepalives start after half of DEAD_AFTER_S without a byte, and give up DEAD_AFTER_S after that.
-BOUND_S = 2 * DEAD_AFTER_S + CONNECT_TIMEOUT_S + 1
+CONNECT_TIMEOUT_S = 2  # PAYFLOW_DB_CONNECT_TIMEOUT_S's default
+# Cut once nothing was received for DEAD_AFTER_S while something waits for an acknowledgement (measured:
+# 3.4 s); the rest is the retransmission timer's granularity and a loaded machine.
+BOUND_S = DEAD_AFTER_S + 2
+# A connection opened after the loss times out connecting, and a read tries twice (measured: 4.0 s).
+NEW_CONNECTION_BOUND_S = 2 * CONNECT_TIMEOUT_S + 1.5
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +47,16 @@ def test_a_post_answers_503_within_the_bound_once_the_server_is_lost(outcomes: d
     assert post["seconds"] < BOUND_S
 
 
-def test_a_get_answers_503_within_the_bound_once_the_server_is_lost(outcomes: dict[str, Any]) -> None:
+def test_a_get_that_must_connect_anew_answers_503_within_two_connect_timeouts(
+    outcomes: dict[str, Any],
+) -> None:
     get = outcomes["get"]
     assert get.get("returned") == 503, get
-    assert get["seconds"] < BOUND_S
+    assert get["seconds"] < NEW_CONNECTION_BOUND_S
 
 
 def test_a_statement_slower_than_the_bound_finishes_on_a_sound_network(outcomes: dict[str, Any]) -> None:
+    """The guard the other way: nothing here may cut a statement merely for being slow."""
     slow = outcomes["slow_on_a_sound_network"]
     assert slow.get("returned") is True, slow
     assert slow["seconds"] >= SLOW_S

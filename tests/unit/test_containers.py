@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 import yaml
 from prometheus_client import REGISTRY
+from prometheus_client.metrics import MetricWrapperBase
 
 from app.bus import metrics as bus_metrics
+from app.bus.batches import Failure
 from app.cli import build_parser
 from app.config import SETTINGS
+from app.contracts import EVENT_TYPES
 from app.gateway import metrics as gateway_metrics
 from tests.support.compose import compose_text, interpolated
 
@@ -185,3 +188,42 @@ def test_the_alert_rules_use_only_metrics_that_exist_and_prometheus_loads_them(
     assert all(rule["labels"]["severity"] in ("page", "ticket") for rule in rules)
     assert load_yaml("docker/prometheus.yml")["rule_files"] == ["/etc/prometheus/alerts.yml"]
     assert "./docker/alerts.yml:/etc/prometheus/alerts.yml:ro" in services(compose)["prometheus"]["volumes"]
+
+
+def metric_labels() -> dict[str, set[str]]:
+    """Each series name our metrics produce, with its label names (Prometheus adds job and instance)."""
+    found: dict[str, set[str]] = {}
+    for module in METRIC_MODULES:
+        for metric in vars(module).values():
+            if isinstance(metric, MetricWrapperBase):
+                for series in exposed_metric_series()[metric._name]:
+                    found[series] = {*metric._labelnames, "job", "instance"}
+    return found
+
+
+def selectors(expr: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(series name, [(label, value)]) of every `name{...}` in a PromQL expression."""
+    matchers = re.compile(r'(\w+)\s*(?:=~|!~|!=|=)\s*"([^"]*)"')
+    return [(name, matchers.findall(inside)) for name, inside in re.findall(r"([a-z_:]+)\{([^}]*)\}", expr)]
+
+
+def test_the_alert_rules_select_only_labels_the_metrics_carry_with_values_they_take() -> None:
+    rules = load_yaml("docker/alerts.yml")["groups"][0]["rules"]
+    labels = metric_labels()
+    jobs = {job["job_name"] for job in load_yaml("docker/prometheus.yml")["scrape_configs"]}
+    payment_outcomes = {
+        kind.TYPE.removeprefix("payment.") for kind in EVENT_TYPES.values() if kind.PRODUCER == "payments"
+    }
+    known = {"failure": {failure.value for failure in Failure}, "outcome": payment_outcomes}
+
+    chosen = [(name, found) for rule in rules for name, found in selectors(rule["expr"])]
+
+    assert len(chosen) >= 9
+    for name, found in chosen:
+        for label, value in found:
+            if name == "up":
+                assert label == "job"
+                assert set(value.split("|")) <= jobs, value
+            elif name.startswith("payflow_"):
+                assert label in labels[name], f"{name} has no label {label}"
+                assert set(value.split("|")) <= known.get(label, {value}), f"{name}{{{label}={value!r}}}"

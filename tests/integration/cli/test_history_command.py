@@ -17,7 +17,15 @@ from app.payments import ChargeResult
 from app.payments.tables import outbox
 from tests.integration.cli.conftest import Payflow, Rows
 from tests.integration.gateway.commands import cancellation, creation
-from tests.integration.payments.sql_payments import APPROVED, DECLINED, FakeProvider, build, deliver
+from tests.integration.payments.sql_payments import (
+    APPROVED,
+    DEADLINE_S,
+    DECLINED,
+    FakeProvider,
+    backdate,
+    build,
+    deliver,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -33,11 +41,16 @@ def settled(
     apply_to_orders = orders.build(engine).handlers[OrderCreated]
     apply_to_orders([created])
     deliver(build(engine, FakeProvider(answer)), created)
-    with engine.connect() as conn:
-        body = conn.execute(select(outbox.c.body).order_by(outbox.c.seq.desc()).limit(1)).scalar_one()
-    answered = read_message(body.encode())
+    answered = last_payment_event(engine)
     apply_to_orders([answered])
     return command.order_id, answered
+
+
+def last_payment_event(engine: Engine) -> Incoming[Any]:
+    """The event payments wrote last, as the bus hands it to orders."""
+    with engine.connect() as conn:
+        body = conn.execute(select(outbox.c.body).order_by(outbox.c.seq.desc()).limit(1)).scalar_one()
+    return read_message(body.encode())
 
 
 def steps(out: str) -> list[tuple[str, str]]:
@@ -100,6 +113,54 @@ def test_a_paid_order_cancelled_later_shows_the_cancel_and_the_refund_it_caused(
     ]
     assert f"APPROVED -> REFUNDED on order.cancelled {cancelled.id}" in outcome.out
     assert outcome.out.rstrip().endswith("reconcile: consistent")
+
+
+def test_an_order_cancelled_before_payments_heard_of_it_shows_a_payment_born_cancelled(
+    payflow: Payflow, engine: Engine, autocommit_engine: Engine
+) -> None:
+    store, provider = SqlCommandStore(autocommit_engine), FakeProvider()
+    create, create_event = creation()
+    cancel, cancel_event = cancellation(create.order_id)
+    store.record(create, create_event)
+    store.record(cancel, cancel_event)
+    created, cancelled = (read_message(event.to_json().encode()) for event in (create_event, cancel_event))
+    orders.build(engine).handlers[OrderCreated]([created, cancelled])
+    deliver(build(engine, provider), cancelled)
+    deliver(build(engine, provider), created)
+
+    outcome = payflow("history", str(create.order_id), "--stuck-after", "0")
+
+    assert outcome.code == 0, outcome.err
+    assert ("payments", "(new) -> CANCELLED") in steps(outcome.out)
+    assert ("orders", "PENDING -> CANCELLED") in steps(outcome.out)
+    assert provider.charges == []
+    assert outcome.out.rstrip().endswith("reconcile: consistent")
+
+
+def test_a_payment_the_sweeper_failed_shows_the_sweeper_as_cause_and_its_release_as_a_note(
+    payflow: Payflow, engine: Engine, autocommit_engine: Engine
+) -> None:
+    command, event = creation()
+    SqlCommandStore(autocommit_engine).record(command, event)
+    created = read_message(event.to_json().encode())
+    orders.build(engine).handlers[OrderCreated]([created])
+    deliver(build(engine, FakeProvider(answer=None)), created)
+    backdate(engine, [command.order_id], seconds=DEADLINE_S + 60)
+    build(engine, FakeProvider()).sweep()
+    orders.build(engine).handlers[OrderCreated]([last_payment_event(engine)])
+
+    outcome = payflow("history", str(command.order_id), "--stuck-after", "0")
+
+    assert outcome.code == 0, outcome.out
+    assert steps(outcome.out)[-3:] == [
+        ("payments", "PROCESSING -> FAILED"),
+        ("payments", "note, still FAILED"),
+        ("orders", "PENDING -> FAILED"),
+    ]
+    lines = outcome.out.splitlines()
+    assert lines[-5].endswith("PROCESSING -> FAILED on payments.sweeper: provider_timeout")
+    assert lines[-4].endswith("note, still FAILED on payments.sweeper: released_after_timeout")
+    assert "None" not in outcome.out
 
 
 def test_an_order_that_does_not_add_up_says_why_with_exit_code_one(payflow: Payflow, rows: Rows) -> None:

@@ -138,7 +138,7 @@ class FakePaymentQueries:
         self._maybe_fail()
         return 0, None
 
-    def owed_since(self) -> dict[uuid.UUID, datetime]:
+    def owed_since(self, payment_id: uuid.UUID | None = None) -> dict[uuid.UUID, datetime]:
         """Nothing is owed in the fake."""
         self._maybe_fail()
         return {}
