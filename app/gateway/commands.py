@@ -66,6 +66,8 @@ class Submission:
             raise InvalidIdempotencyKey(
                 f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters"
             )
+        if "," in key:  # the server joins a header sent twice with commas: "a,b" was never one key
+            raise InvalidIdempotencyKey("Idempotency-Key must be sent once, and may not contain a comma")
         canonical = json.dumps({"route": route, "body": fields}, sort_keys=True, separators=(",", ":"))
         return cls(key, hashlib.sha256(canonical.encode()).hexdigest(), correlation_id, api_key_id)
 

@@ -33,8 +33,9 @@ IDEMPOTENCY_HEADER: dict[str, Any] = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
-    "description": "Retrying with the same key and body replays the first answer (kept >= 24 h).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -+\\--~]+$"},
+    "description": "Retrying with the same key and body replays the first answer (kept >= 24 h). Printable "
+    "ASCII without a comma, sent once (a header sent twice arrives joined by commas, and is refused).",
 }
 
 

@@ -115,6 +115,20 @@ def test_a_malformed_idempotency_key_is_400(client: FlaskClient, fakes: FakeGate
     assert fakes.commands.commands == []
 
 
+def test_an_idempotency_key_header_sent_twice_is_400_and_stores_nothing(
+    client: FlaskClient, fakes: FakeGateway
+) -> None:
+    reply = client.post(
+        "/api/orders",
+        json={"userId": str(USER), "total": 1},
+        headers=[("Idempotency-Key", "key-1"), ("Idempotency-Key", "key-1")],
+    )
+
+    assert reply.status_code == 400
+    assert reply.get_json()["message"] == "Idempotency-Key must be sent once, and may not contain a comma"
+    assert fakes.commands.commands == []
+
+
 def test_a_repeated_cancel_replays_its_202_byte_for_byte_after_the_order_became_cancelled(
     client: FlaskClient, fakes: FakeGateway
 ) -> None:
