@@ -6,9 +6,10 @@ import functools
 import threading
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, text, update
+from sqlalchemy import Engine, delete, event, func, text, update
 
 from app.bus import purge_published
 from app.contracts import Envelope
@@ -81,6 +82,27 @@ def test_a_key_used_before_returns_the_first_command_and_stores_nothing(
 
     assert stored == first
     assert [row.id for row in rows(engine)] == [first.id]
+
+
+def test_a_key_whose_command_is_purged_between_the_insert_and_the_lookup_is_taken_by_the_new_command(
+    store: SqlCommandStore, autocommit_engine: Engine, engine: Engine
+) -> None:
+    first = store.record(*creation(key="k-purged"))
+    second, second_event = creation(key="k-purged")
+
+    def purge_after_a_refused_insert(conn: Any, cursor: Any, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO gateway.commands") and cursor.rowcount == 0:
+            with engine.begin() as other:  # the outbox purge, right between the two statements
+                other.execute(delete(OUTBOX).where(OUTBOX.c.id == first.id))
+
+    event.listen(autocommit_engine, "after_cursor_execute", purge_after_a_refused_insert)
+    try:
+        stored = store.record(second, second_event)
+    finally:
+        event.remove(autocommit_engine, "after_cursor_execute", purge_after_a_refused_insert)
+
+    assert stored == second
+    assert [row.id for row in rows(engine)] == [second.id]
 
 
 def test_a_key_used_by_one_kind_returns_that_command_to_another_and_commands_without_a_key_never_collide(
