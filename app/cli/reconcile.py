@@ -95,7 +95,8 @@ def _show(report: Report, stuck_after_s: int) -> None:
     if report.in_flight:
         write(f"in flight (changed within {stuck_after_s} s, not judged): {report.in_flight}")
     write(report.summary())
-    write("consistent" if report.consistent else f"NOT consistent: {len(report.problems)} order(s) above")
+    problems = f"NOT consistent: {len(report.problems)} order(s) above (`payflow history ORDER_ID` for one)"
+    write("consistent" if report.consistent else problems)
 
 
 def _document(report: Report, stuck_after_s: int) -> dict[str, object]:

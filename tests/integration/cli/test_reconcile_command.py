@@ -41,7 +41,7 @@ def test_inconsistent_stuck_and_missing_orders_are_listed_with_exit_code_one(
     assert "inconsistent 1, stuck 1, missing 1" in outcome.out
     for order_id in (wrong, stuck, lost):
         assert str(order_id) in outcome.out
-    assert "NOT consistent" in outcome.out
+    assert "NOT consistent: 3 order(s) above (`payflow history ORDER_ID` for one)" in outcome.out
 
 
 def test_the_json_report_names_each_problem_and_its_order(payflow: Payflow, rows: Rows) -> None:
