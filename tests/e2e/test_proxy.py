@@ -57,6 +57,24 @@ REFUSED = {
     "unknown transfer coding": (post(ORDER, "Transfer-Encoding: gzip"), 501),
     "HTTP/2.0 request line": (b"GET /api/health/live HTTP/2.0\r\nHost: payflow\r\n\r\n", 505),
     "metrics are not exposed": (b"GET /metrics HTTP/1.1\r\nHost: payflow\r\nConnection: close\r\n\r\n", 404),
+    "TRACE": (b"TRACE /api/health/live HTTP/1.1\r\nHost: payflow\r\nConnection: close\r\n\r\n", 405),
+    "a thousand header lines": (
+        b"GET /api/health/live HTTP/1.1\r\nHost: payflow\r\n" + b"X-H: v\r\n" * 1000 + b"\r\n",
+        431,
+    ),
+}
+
+
+def get(target: bytes, headers: bytes = b"") -> bytes:
+    return b"GET " + target + b" HTTP/1.1\r\nHost: payflow\r\nConnection: close\r\n" + headers + b"\r\n"
+
+
+# As large as nginx lets through (an 8 KiB buffer holds a line and its CRLF): gunicorn must take them too,
+# or its refusal, an HTML page, reaches the client.
+LARGEST = {
+    "request line of 8,190 bytes": get(b"/api/health/live?q=" + b"a" * (8190 - len(b"GET  HTTP/1.1") - 19)),
+    "header line of 8,190 bytes": get(b"/api/health/live", b"X-Big: " + b"a" * (8190 - 7) + b"\r\n"),
+    "two hundred header lines": get(b"/api/health/live", b"".join(b"X-H%d: v\r\n" % n for n in range(200))),
 }
 
 
@@ -93,6 +111,14 @@ def test_every_error_nginx_produces_is_json_in_the_usual_error_shape(proxy: str,
 
     assert reply.status == status, reply.body
     assert_error_shape(reply, status)
+
+
+@pytest.mark.parametrize("case", LARGEST)
+def test_the_largest_requests_nginx_lets_through_reach_the_gateway(proxy: str, case: str) -> None:
+    reply = exchange(proxy, LARGEST[case])
+
+    assert (reply.status, reply.headers["content-type"]) == (200, "application/json"), reply.body[:200]
+    assert reply.json() == {"status": "ok"}
 
 
 def test_a_gateway_that_is_down_is_a_json_502_with_retry_after() -> None:
