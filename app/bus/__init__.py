@@ -12,6 +12,7 @@ from app.bus.metrics import refresh_release_gauges
 from app.bus.migration import MigrationRefused, migrate_topology_at
 from app.bus.outbox import (
     OutboxBacklog,
+    absent_events,
     mark_for_republish,
     outbox_backlog,
     purge_published,

@@ -75,3 +75,11 @@ def mark_for_republish(
         statement = statement.where(table.c.created_at < until)
     with engine.begin() as conn:
         return int(conn.execute(statement.values(published_at=None)).rowcount)
+
+
+def absent_events(engine: Engine, table: Table, event_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """The ids of `event_ids` this outbox does not hold: never written there, or purged since."""
+    wanted = set(event_ids)
+    query = select(table.c.event_id).where(table.c.event_id.in_(wanted))
+    with engine.connect() as conn:
+        return wanted - set(conn.execute(query).scalars())

@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import json
+import re
 import sys
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +17,8 @@ from app.bus import BROKER_FAILURES
 from app.config import Settings
 from app.logs import configure_logging
 from app.persistence import build_engine, redact_url
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class CommandError(Exception):
@@ -85,6 +88,16 @@ def non_negative_int(raw: str) -> int:
     return int(raw)
 
 
+def add_stuck_after(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stuck-after",
+        type=non_negative_int,
+        default=60,
+        metavar="SECONDS",
+        help="unsettled work unchanged this long counts as stuck (default %(default)s)",
+    )
+
+
 def write(line: str = "") -> None:
     """One line on stdout (logs go to stderr, so stdout stays clean for pipes)."""
     sys.stdout.write(f"{line}\n")
@@ -98,7 +111,9 @@ def write_json(document: object) -> None:
 
 
 def write_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    cells = [[str(cell) for cell in row] for row in rows]
+    """Aligned columns; control characters in a cell are escaped (`\\n`, `\\x1b`): what a message carried
+    must neither forge a row nor drive the terminal."""
+    cells = [[_CONTROL.sub(lambda found: repr(found[0])[1:-1], str(cell)) for cell in row] for row in rows]
     widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=False)]
     for row in [list(headers), *cells]:
         write("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())

@@ -26,13 +26,7 @@ def register(sub: Any) -> None:
         "caused it and the provider's reasons, oldest first; last, what `payflow reconcile` says of it.",
     )
     parser.add_argument("order_id", type=console.order_uuid, metavar="ORDER_ID")
-    parser.add_argument(
-        "--stuck-after",
-        type=console.non_negative_int,
-        default=60,
-        metavar="SECONDS",
-        help="unsettled work unchanged this long counts as stuck (default %(default)s)",
-    )
+    console.add_stuck_after(parser)
     parser.add_argument("--json", action="store_true", help="print the history as one JSON document")
     parser.set_defaults(handler=_run)
 
@@ -111,9 +105,11 @@ def _judge(
 
 
 def _accepted(command: CommandRecord) -> Step:
+    """The command's line; its event was last published when it last left (`payflow republish` resends)."""
     sent = f"key {command.idempotency_key or '-'}, API key {command.api_key_id or '-'}"
-    published = command.published_at.isoformat() if command.published_at else "not yet"
-    detail = f"{sent}, correlation {command.correlation_id or '-'}, published {published}"
+    last = command.published_at
+    published = f"last published {last.isoformat()}" if last else "not published yet"
+    detail = f"{sent}, correlation {command.correlation_id or '-'}, {published}"
     change = f"accepted {command.kind} ({command.response_status})"
     return Step(command.created_at, "gateway", change, command.event_type, command.event_id, detail)
 

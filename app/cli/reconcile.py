@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.cli.console import (
+    add_stuck_after,
     iso_time,
-    non_negative_int,
     owner_engine,
     reaching_services,
     write,
@@ -32,13 +32,7 @@ def register(sub: Any) -> None:
         "stuck or still owed a release at the provider. Orders changed within --stuck-after seconds are in "
         "flight and not judged.",
     )
-    parser.add_argument(
-        "--stuck-after",
-        type=non_negative_int,
-        default=60,
-        metavar="SECONDS",
-        help="unsettled work unchanged this long counts as stuck (default %(default)s)",
-    )
+    add_stuck_after(parser)
     parser.add_argument("--since", type=iso_time, metavar="ISO", help="only orders accepted at or after this")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
     parser.set_defaults(handler=_run)

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from app.bootstrap import OUTBOXES
-from app.bus import mark_for_republish
+from app.bus import absent_events, mark_for_republish
 from app.cli.console import CommandError, iso_time, owner_engine, reaching_services, write
 
 
@@ -31,15 +31,23 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError("--until needs --since")
     if args.until is not None and args.until <= args.since:
         raise CommandError("--until must be later than --since (the range would hold no event)")
+    outbox, absent = OUTBOXES[args.schema], set[uuid.UUID]()
     with reaching_services("republish") as settings, owner_engine(settings, "republish") as engine:
         marked = mark_for_republish(
-            engine, OUTBOXES[args.schema], event_ids=args.event_id, since=args.since, until=args.until
+            engine, outbox, event_ids=args.event_id, since=args.since, until=args.until
         )
+        if args.event_id:
+            absent = absent_events(engine, outbox, args.event_id)
     write(
         f"queued {marked} event(s) of the {args.schema} outbox for re-publishing (running relays send them)"
     )
-    if args.event_id and marked < len(set(args.event_id)):
-        write(f"{len(set(args.event_id)) - marked} id(s) were not found or are not published yet")
+    if unsent := len(set(args.event_id or ())) - marked - len(absent):
+        write(f"{unsent} id(s) are not published yet: the relays send them anyway")
+    if absent:
+        ids = ", ".join(sorted(map(str, absent)))
+        raise CommandError(
+            f"{len(absent)} id(s) are not in the {args.schema} outbox (never, or purged): {ids}"
+        )
     return 0
 
 

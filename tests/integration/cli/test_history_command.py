@@ -75,7 +75,7 @@ def test_a_paid_order_lists_its_command_then_each_change_with_the_event_that_cau
         ("payments", "PROCESSING -> APPROVED"),
         ("orders", "PENDING -> PAID"),
     ]
-    assert "key key-history, API key -, correlation corr-gateway, published not yet" in outcome.out
+    assert "key key-history, API key -, correlation corr-gateway, not published yet" in outcome.out
     assert f"PENDING -> PAID on payment.approved {approval.id}" in outcome.out
     assert outcome.out.rstrip().endswith("reconcile: consistent")
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from app.bootstrap import topology
 from app.bus import BatchConsumer, Batching, RetryPolicy, connect
@@ -15,7 +16,9 @@ from app.bus.entities import DEAD_LETTERS
 from app.bus.publisher import ConfirmingPublisher
 from app.config import Settings
 from app.contracts import ContractError, Envelope, Incoming, OrderCancelled
+from app.gateway import SqlCommandStore
 from tests.integration.cli.conftest import Payflow, Rows
+from tests.integration.gateway.commands import creation
 
 pytestmark = pytest.mark.integration
 
@@ -81,6 +84,31 @@ def test_dead_letters_are_listed_with_their_reason(payflow: Payflow, broker: str
     assert listed[str(envelope.id)]["error"] == "ContractError: cannot be applied"
     assert Envelope.from_json(listed[str(envelope.id)]["body"]) == envelope
     assert document.json()["payments.inbox"] == []
+
+
+def test_control_characters_a_dead_letter_carries_are_escaped_in_the_listing(
+    payflow: Payflow, broker: str
+) -> None:
+    body = dataclasses.replace(OrderCancelled(order_id=uuid.uuid4()).to_envelope("c"), type="x\n\x1b[31mFAKE")
+    with connect(broker) as connection:
+        publisher = ConfirmingPublisher(connection)
+        publisher.publish(
+            body.to_json(),
+            exchange=DEAD_LETTERS.name,
+            routing_key="orders.inbox",
+            headers={"x-error": "ContractError: refused"},
+            message_id="id\nforged-row  ?  1  -  looks real",
+            correlation_id="c",
+        )
+        publisher.confirm()
+
+    listing = payflow("dlq", "list", "--queue", "orders.inbox")
+
+    assert listing.code == 0
+    assert "\x1b" not in listing.out
+    assert listing.out.splitlines()[0] == "orders.inbox: 1 dead letter(s)"
+    [row] = listing.out.splitlines()[2:]
+    assert row.startswith("id\\nforged-row  ?  1  -  looks real  x\\n\\x1b[31mFAKE")
 
 
 def test_a_chosen_dead_letter_is_replayed_to_its_queue(payflow: Payflow, broker: str) -> None:
@@ -171,6 +199,32 @@ def test_republish_queues_the_chosen_events_again_and_status_counts_them(
     assert status["outbox"]["gateway"]["oldest_age_s"] >= 0
     assert status["outbox"]["payments"] == {"unpublished": 0, "oldest_age_s": None}
     assert status["releases_owed"] == {"count": 0, "oldest_age_s": None}
+
+
+def test_republish_of_an_id_the_outbox_does_not_hold_queues_the_others_and_exits_one_naming_it(
+    payflow: Payflow, rows: Rows
+) -> None:
+    known, unknown = rows.published_event(), uuid.uuid4()
+
+    outcome = payflow("republish", "--schema", "gateway", "--event-id", str(known), str(unknown))
+
+    assert outcome.code == 1
+    assert "queued 1 event(s) of the gateway outbox" in outcome.out
+    assert outcome.err.strip() == (
+        f"payflow republish: 1 id(s) are not in the gateway outbox (never, or purged): {unknown}"
+    )
+
+
+def test_republish_of_an_event_not_published_yet_says_the_relays_send_it_anyway(
+    payflow: Payflow, rows: Rows, autocommit_engine: Engine
+) -> None:
+    command, event = creation()
+    SqlCommandStore(autocommit_engine).record(command, event)
+
+    outcome = payflow("republish", "--schema", "gateway", "--event-id", str(event.id))
+
+    assert outcome.code == 0
+    assert "1 id(s) are not published yet: the relays send them anyway" in outcome.out
 
 
 def test_republish_refuses_without_ids_or_a_time_range(payflow: Payflow) -> None:
