@@ -30,11 +30,14 @@ reuse_port = not bind.startswith("unix:")
 # No `gunicornc` control socket: it would be one more way to drive the gateway, and every gunicorn of the
 # same user would share its default path ($HOME/.gunicorn/gunicorn.ctl), test stacks and dev stack alike.
 control_socket_disable = True
-# Never refuse what nginx in front lets through (`large_client_header_buffers 4 8k`): gunicorn's refusals are
+# Never refuse what nginx in front lets through (lines of at most 8,180 bytes): gunicorn's refusals are
 # HTML pages, nginx's are JSON in the gateway's error shape (tests/e2e/test_proxy.py sends nginx's largest).
-limit_request_line = 8190  # gunicorn's most, and nginx's: an 8 KiB buffer holds the line and its CRLF
-limit_request_field_size = 8192  # a header line nginx passes (8,190 bytes) and the CRLF gunicorn counts in
-limit_request_fields = 8256  # nginx's four 8 KiB buffers hold at most 8,192 header lines; it adds 5
+# nginx may lengthen a line on the way (a version added to an HTTP/0.9 request line, a space after a
+# header's colon, CRLF for a bare LF), never beyond these limits. Unlimited would let a client that reaches
+# gunicorn without nginx send a line of any length.
+limit_request_line = 8190  # gunicorn's most
+limit_request_field_size = 8192  # counting the CRLF
+limit_request_fields = 8256  # nginx's four 8,180-byte buffers hold at most 8,180 header lines; it adds 5
 
 # prometheus_client picks its multiprocess value store when first imported, so it is imported only in the
 # hooks below, after on_starting has set PROMETHEUS_MULTIPROC_DIR for the workers it forks.

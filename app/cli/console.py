@@ -110,10 +110,15 @@ def write_json(document: object) -> None:
     )
 
 
+def printable(text: str) -> str:
+    """`text` with its control characters escaped (`\\n`, `\\x1b`)."""
+    return _CONTROL.sub(lambda found: repr(found[0])[1:-1], text)
+
+
 def write_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """Aligned columns; control characters in a cell are escaped (`\\n`, `\\x1b`): what a message carried
     must neither forge a row nor drive the terminal."""
-    cells = [[_CONTROL.sub(lambda found: repr(found[0])[1:-1], str(cell)) for cell in row] for row in rows]
+    cells = [[printable(str(cell)) for cell in row] for row in rows]
     widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=False)]
     for row in [list(headers), *cells]:
         write("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())

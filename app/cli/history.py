@@ -140,6 +140,7 @@ def _show(document: dict[str, Any]) -> None:
         cause = " ".join(str(part) for part in (step["event_type"], step["event_id"]) if part)
         cause = f" on {cause}" if cause else ""
         detail = f": {step['detail']}" if step["detail"] else ""
-        console.write(f"{step['at'].isoformat()}  {step['module']:<8}  {step['change']}{cause}{detail}")
+        line = f"{step['at'].isoformat()}  {step['module']:<8}  {step['change']}{cause}{detail}"
+        console.write(console.printable(line))  # a real provider's reasons are its own text
     console.write()
     console.write(f"reconcile: {document['verdict']}")

@@ -41,8 +41,10 @@ def _run(args: argparse.Namespace) -> int:
     write(
         f"queued {marked} event(s) of the {args.schema} outbox for re-publishing (running relays send them)"
     )
-    if unsent := len(set(args.event_id or ())) - marked - len(absent):
-        write(f"{unsent} id(s) are not published yet: the relays send them anyway")
+    if args.event_id and (unsent := len(set(args.event_id)) - marked - len(absent)):
+        write(
+            f"{unsent} id(s) not queued: not published yet (the relays send them anyway), or without a body"
+        )
     if absent:
         ids = ", ".join(sorted(map(str, absent)))
         raise CommandError(

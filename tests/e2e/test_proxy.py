@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from http import HTTPStatus
@@ -21,9 +22,10 @@ from tests.support.proxy import (
     running_proxy,
     send_slowly,
 )
-from tests.support.system import RunningSystem, free_port
+from tests.support.system import ROOT, RunningSystem, free_port
 from tests.support.waiting import wait_until
 
+TEMPLATE = ROOT / "docker" / "nginx" / "payflow.conf.template"
 STRICT = ProxyLimits(rate="1r/s", burst=5, connections=64)
 # Rates far above anything these tests send: only the limit under test can answer.
 OPEN = ProxyLimits(rate="10000r/s", burst=10000, address_rate="10000r/s")
@@ -49,8 +51,11 @@ def chunked(body: bytes) -> bytes:
 # Requests nginx answers itself, before the gateway sees anything.
 REFUSED = {
     "malformed request line": (b"NOT HTTP AT ALL\r\n\r\n", 400),
-    "request line over 8 KiB": (b"GET /api/" + b"a" * 9000 + b" HTTP/1.1\r\nHost: payflow\r\n\r\n", 414),
-    "header over 8 KiB": (b"GET /api/health/live HTTP/1.1\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    "request line over 8,180 bytes": (
+        b"GET /api/" + b"a" * 8200 + b" HTTP/1.1\r\nHost: payflow\r\n\r\n",
+        414,
+    ),
+    "header over 8,180 bytes": (b"GET /api/health/live HTTP/1.1\r\nX-Big: " + b"a" * 8200 + b"\r\n\r\n", 431),
     "body over 64 KiB with Content-Length": (post(BIG_BODY, f"Content-Length: {len(BIG_BODY)}"), 413),
     "body over 64 KiB chunked": (post(chunked(BIG_BODY), "Transfer-Encoding: chunked"), 413),
     "invalid chunk size": (post(b"zz\r\n{}\r\n0\r\n\r\n", "Transfer-Encoding: chunked"), 400),
@@ -65,15 +70,50 @@ REFUSED = {
 }
 
 
-def get(target: bytes, headers: bytes = b"") -> bytes:
-    return b"GET " + target + b" HTTP/1.1\r\nHost: payflow\r\nConnection: close\r\n" + headers + b"\r\n"
+def get(target: bytes, headers: bytes = b"", eol: bytes = b"\r\n") -> bytes:
+    return (
+        b"GET "
+        + target
+        + b" HTTP/1.1"
+        + eol
+        + b"Host: payflow"
+        + eol
+        + b"Connection: close"
+        + eol
+        + headers
+        + eol
+    )
 
 
-# As large as nginx lets through (an 8 KiB buffer holds a line and its CRLF): gunicorn must take them too,
-# or its refusal, an HTML page, reaches the client.
+def line_of(length: int) -> bytes:
+    """A target that makes the request line `length` bytes long."""
+    return b"/api/health/live?q=" + b"a" * (length - len(b"GET  HTTP/1.1") - len(b"/api/health/live?q="))
+
+
+def header_line(length: int, separator: bytes = b": ", eol: bytes = b"\r\n") -> bytes:
+    return b"X-Big" + separator + b"a" * (length - len(b"X-Big") - len(separator)) + eol
+
+
+# As large as nginx lets through (a buffer of `large_client_header_buffers` holds a line and its line end),
+# including the lines nginx lengthens on the way (a space after the colon, CRLF for a bare LF): gunicorn must
+# take them too, or its refusal, an HTML page, reaches the client.
+[(SIZE, UNIT)] = re.findall(
+    r"large_client_header_buffers \d+ (\d+)(k?);", TEMPLATE.read_text(encoding="utf-8")
+)
+BUFFER = int(SIZE) * (1024 if UNIT else 1)
 LARGEST = {
-    "request line of 8,190 bytes": get(b"/api/health/live?q=" + b"a" * (8190 - len(b"GET  HTTP/1.1") - 19)),
-    "header line of 8,190 bytes": get(b"/api/health/live", b"X-Big: " + b"a" * (8190 - 7) + b"\r\n"),
+    "the longest request line": get(line_of(BUFFER - 2)),
+    "the longest request line ending in a bare LF": get(line_of(BUFFER - 1), eol=b"\n"),
+    "the longest header line": get(b"/api/health/live", header_line(BUFFER - 2)),
+    "the longest header line without a space after the colon": get(
+        b"/api/health/live", header_line(BUFFER - 2, b":")
+    ),
+    "the longest header line with a tab after the colon": get(
+        b"/api/health/live", header_line(BUFFER - 2, b":\t")
+    ),
+    "the longest header line ending in a bare LF": get(
+        b"/api/health/live", header_line(BUFFER - 1, eol=b"\n"), b"\n"
+    ),
     "two hundred header lines": get(b"/api/health/live", b"".join(b"X-H%d: v\r\n" % n for n in range(200))),
 }
 
@@ -113,9 +153,27 @@ def test_every_error_nginx_produces_is_json_in_the_usual_error_shape(proxy: str,
     assert_error_shape(reply, status)
 
 
+@pytest.mark.parametrize(
+    ("request_bytes", "status"), [(get(line_of(BUFFER - 1)), 414), (get(b"/", header_line(BUFFER - 1)), 431)]
+)
+def test_a_line_one_byte_longer_is_nginxs_own_json_refusal(
+    proxy: str, request_bytes: bytes, status: int
+) -> None:
+    reply = exchange(proxy, request_bytes)
+
+    assert reply.status == status
+    assert_error_shape(reply, status)
+
+
+def test_trace_is_a_json_405_naming_the_method(proxy: str) -> None:
+    reply = exchange(proxy, REFUSED["TRACE"][0])
+
+    assert reply.json()["message"] == "Method TRACE is not allowed"
+
+
 @pytest.mark.parametrize("case", LARGEST)
-def test_the_largest_requests_nginx_lets_through_reach_the_gateway(proxy: str, case: str) -> None:
-    reply = exchange(proxy, LARGEST[case])
+def test_the_largest_requests_nginx_lets_through_reach_the_gateway(quick_proxy: str, case: str) -> None:
+    reply = exchange(quick_proxy, LARGEST[case])
 
     assert (reply.status, reply.headers["content-type"]) == (200, "application/json"), reply.body[:200]
     assert reply.json() == {"status": "ok"}

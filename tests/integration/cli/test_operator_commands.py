@@ -224,7 +224,20 @@ def test_republish_of_an_event_not_published_yet_says_the_relays_send_it_anyway(
     outcome = payflow("republish", "--schema", "gateway", "--event-id", str(event.id))
 
     assert outcome.code == 0
-    assert "1 id(s) are not published yet: the relays send them anyway" in outcome.out
+    assert "1 id(s) not queued: not published yet (the relays send them anyway)" in outcome.out
+
+
+def test_republish_by_time_range_says_how_many_it_queued_and_nothing_else(
+    payflow: Payflow, rows: Rows
+) -> None:
+    rows.published_event()
+
+    outcome = payflow("republish", "--schema", "gateway", "--since", "2000-01-01T00:00:00Z")
+
+    assert outcome.code == 0
+    assert outcome.out.splitlines() == [
+        "queued 1 event(s) of the gateway outbox for re-publishing (running relays send them)"
+    ]
 
 
 def test_republish_refuses_without_ids_or_a_time_range(payflow: Payflow) -> None:
