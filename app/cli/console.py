@@ -6,7 +6,7 @@ import json
 import re
 import sys
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,11 +75,16 @@ def positive_int(raw: str) -> int:
     raise argparse.ArgumentTypeError(f"{raw!r} is not a positive whole number")
 
 
-def order_uuid(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not an order id (a UUID)") from None
+def uuid_of(what: str) -> Callable[[str], uuid.UUID]:
+    """An argument type reading a UUID, whose refusal names `what` it should have been."""
+
+    def read(raw: str) -> uuid.UUID:
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not {what} (a UUID)") from None
+
+    return read
 
 
 def non_negative_int(raw: str) -> int:

@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
         "when their event left), then every change of the order and of its payment with the event that "
         "caused it and the provider's reasons, oldest first; last, what `payflow reconcile` says of it.",
     )
-    parser.add_argument("order_id", type=console.order_uuid, metavar="ORDER_ID")
+    parser.add_argument("order_id", type=console.uuid_of("an order id"), metavar="ORDER_ID")
     console.add_stuck_after(parser)
     parser.add_argument("--json", action="store_true", help="print the history as one JSON document")
     parser.set_defaults(handler=_run)

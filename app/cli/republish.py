@@ -6,7 +6,7 @@ from typing import Any
 
 from app.bootstrap import OUTBOXES
 from app.bus import absent_events, mark_for_republish
-from app.cli.console import CommandError, iso_time, owner_engine, reaching_services, write
+from app.cli.console import CommandError, iso_time, owner_engine, reaching_services, uuid_of, write
 
 
 def register(sub: Any) -> None:
@@ -17,7 +17,12 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--schema", choices=tuple(OUTBOXES), required=True, help="whose outbox")
     parser.add_argument(
-        "--event-id", action="extend", nargs="+", type=_event_id, metavar="ID", help="re-publish these events"
+        "--event-id",
+        action="extend",
+        nargs="+",
+        type=uuid_of("an event id"),
+        metavar="ID",
+        help="re-publish these events",
     )
     parser.add_argument("--since", type=iso_time, metavar="ISO", help="events created at or after this time")
     parser.add_argument("--until", type=iso_time, metavar="ISO", help="... and before this time")
@@ -51,10 +56,3 @@ def _run(args: argparse.Namespace) -> int:
             f"{len(absent)} id(s) are not in the {args.schema} outbox (never, or purged): {ids}"
         )
     return 0
-
-
-def _event_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not an event id (a UUID)") from None

@@ -56,12 +56,12 @@ class SqlCommandStore:
         # Accepted at the event's time, the instant orders lists the order under: reconcile --since then
         # selects the same orders from both sides.
         values |= {"correlation_id": event.correlation_id, "created_at": event.occurred_at}
-        scope = {"api_key_id": command.api_key_id, "key": command.idempotency_key}
         with self._engine.connect() as conn:
             while True:  # once, unless the command holding the key is purged between the two statements
                 if conn.execute(_RECORDING, values).first():
                     self._written()
                     return command
+                scope = {"api_key_id": command.api_key_id, "key": command.idempotency_key}
                 if earlier := conn.execute(_BY_KEY, scope | {"request_hash": command.request_hash}).first():
                     return Command(*earlier)
 

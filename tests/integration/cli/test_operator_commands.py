@@ -53,9 +53,11 @@ def dead_letter(broker_url: str) -> Envelope:
     return envelope
 
 
-def dead_letter_at(broker_url: str, stamp: str, envelope: Envelope | None = None) -> Envelope:
+def dead_letter_at(
+    broker_url: str, stamp: str, envelope: Envelope | None = None, message_id: str | None = None
+) -> Envelope:
     """An order.cancelled (or a copy of `envelope`) put straight into orders.inbox's dead letters, with
-    `stamp` as the time it was dead-lettered."""
+    `stamp` as the time it was dead-lettered (and `message_id`, else the envelope's id)."""
     envelope = envelope or OrderCancelled(order_id=uuid.uuid4()).to_envelope("cli-test")
     with connect(broker_url) as connection:
         publisher = ConfirmingPublisher(connection)
@@ -64,7 +66,7 @@ def dead_letter_at(broker_url: str, stamp: str, envelope: Envelope | None = None
             exchange=DEAD_LETTERS.name,
             routing_key="orders.inbox",
             headers={"x-dead-lettered-at": stamp, "x-error": "ContractError: cannot be applied"},
-            message_id=str(envelope.id),
+            message_id=message_id or str(envelope.id),
             correlation_id=envelope.correlation_id,
         )
         publisher.confirm()
@@ -90,17 +92,9 @@ def test_control_characters_a_dead_letter_carries_are_escaped_in_the_listing(
     payflow: Payflow, broker: str
 ) -> None:
     body = dataclasses.replace(OrderCancelled(order_id=uuid.uuid4()).to_envelope("c"), type="x\n\x1b[31mFAKE")
-    with connect(broker) as connection:
-        publisher = ConfirmingPublisher(connection)
-        publisher.publish(
-            body.to_json(),
-            exchange=DEAD_LETTERS.name,
-            routing_key="orders.inbox",
-            headers={"x-error": "ContractError: refused"},
-            message_id="id\nforged-row  ?  1  -  looks real",
-            correlation_id="c",
-        )
-        publisher.confirm()
+    dead_letter_at(
+        broker, "2026-01-01T00:00:00+00:00", body, message_id="id\nforged-row  ?  1  -  looks real"
+    )
 
     listing = payflow("dlq", "list", "--queue", "orders.inbox")
 
