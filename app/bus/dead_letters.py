@@ -41,7 +41,7 @@ def list_dead_letters(broker_url: str, queue: str) -> list[DeadLetter]:
         _, waiting, _ = source.queue_declare(passive=True)
         held: list[Any] = []
         try:
-            held.extend(_take(source, int(waiting)))
+            held.extend(take(source, int(waiting)))
             return sorted(map(_describe, held), key=_oldest_first)
         finally:
             _put_back(source, held)
@@ -67,7 +67,7 @@ def replay_dead_letters(
         skipped: list[Any] = []
         replayed = 0
         try:
-            for message in _take(source, int(waiting)):
+            for message in take(source, int(waiting)):
                 if wanted is not None and not _found(wanted, message):
                     skipped.append(message)
                     continue
@@ -99,7 +99,7 @@ def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None
     message.ack()
 
 
-def _take(source: Any, limit: int) -> Iterator[Any]:
+def take(source: Any, limit: int | None = None) -> Iterator[Any]:
     return itertools.islice(iter(functools.partial(source.get, no_ack=False), None), limit)
 
 

@@ -1,8 +1,6 @@
 """Moving a broker from an older payflow's topology (classic queues) to this one without losing a message."""
 
-import functools
 import logging
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from amqp.exceptions import NotFound, PreconditionFailed
@@ -11,6 +9,7 @@ from kombu.entity import Exchange, Queue
 
 from app.bus import settlement
 from app.bus.broker import connect, open_connection
+from app.bus.dead_letters import take
 from app.bus.entities import holding_queue
 from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import Topology
@@ -31,20 +30,26 @@ def migrate(connection: Connection, topology: Topology) -> list[str]:
     """Declare `topology`, first replacing every exchange and queue the broker holds with other arguments;
     the names replaced. A queue's messages go to a holding queue, each acked only once the broker
     confirmed its copy, then into the queue declared anew: a crash anywhere leaves every message in one
-    of the two (perhaps in both: consumers deduplicate), and running it again finishes the move."""
+    of the two (perhaps in both: consumers deduplicate), and running it again finishes the move.
+
+    Each operation the broker may refuse runs on a channel of its own: a refusal closes only that channel."""
     entities = topology.entities()
     stale = [entity for entity in entities if _refused(connection, entity)]
     queues = [entity for entity in stale if isinstance(entity, Queue)]
-    if busy := [str(queue.name) for queue in queues if _consumers(connection, queue)]:
+    if busy := [str(queue.name) for queue in queues if _counts(connection, queue).consumer_count]:
         raise MigrationRefused(f"{', '.join(busy)} still have consumers: stop every payflow worker first")
     for exchange in (entity for entity in stale if isinstance(entity, Exchange)):
         # An exchange keeps no messages; the queues' declares below bind them to the new one again.
-        _on_channel(connection, functools.partial(_delete_exchange, str(exchange.name)))
+        with connection.channel() as channel:
+            exchange(channel).delete()
         log.info("exchange %s deleted, to be declared again", exchange.name)
     # Retry queues first: their expiring messages must find the old inbox, never a missing one.
     for queue in sorted(queues, key=lambda queue: ".retry." not in str(queue.name)):
         moved = _move(connection, str(queue.name), holding_queue(str(queue.name)))
-        _on_channel(connection, functools.partial(_delete_queue, str(queue.name)))
+        # Refused (the channel closes) if a message or a consumer arrived meanwhile, so nothing is lost
+        # (quorum queues would refuse these conditions, so holding queues are checked apart).
+        with connection.channel() as channel:
+            queue(channel).delete(if_unused=True, if_empty=True)
         log.info("queue %s: %d message(s) held, queue deleted, to be declared again", queue.name, moved)
     topology.declare(connection)
     for queue in (entity for entity in entities if isinstance(entity, Queue)):
@@ -56,28 +61,30 @@ def _refused(connection: Connection, entity: Exchange | Queue) -> bool:
     """Whether the broker refuses to declare `entity` alone (a queue without its bindings) as it is."""
     declare = entity.declare if isinstance(entity, Exchange) else entity.queue_declare
     try:
-        _on_channel(connection, lambda channel: declare(channel=channel))
+        with connection.channel() as channel:
+            declare(channel=channel)
     except PreconditionFailed:
         return True
     return False
 
 
-def _consumers(connection: Connection, queue: Queue) -> int:
-    declared = _on_channel(connection, lambda channel: queue(channel).queue_declare(passive=True))
-    return int(declared.consumer_count)
+def _counts(connection: Connection, queue: Queue) -> Any:
+    """The queue's passive declare: its message and consumer counts (NotFound when it does not exist)."""
+    with connection.channel() as channel:
+        return queue(channel).queue_declare(passive=True)
 
 
 def _restore(connection: Connection, name: str) -> None:
     """Empty the holding queue of `name`, if a migration left one, into `name`; then delete it."""
     holding = holding_queue(name)
     try:
-        _on_channel(connection, lambda channel: holding(channel).queue_declare(passive=True))
+        _counts(connection, holding)
     except NotFound:
         return
     moved = _move(connection, str(holding.name), Queue(name, no_declare=True))
-    left = _on_channel(connection, lambda channel: holding(channel).queue_declare(passive=True))
-    if int(left.message_count) == 0:  # only this migration writes to it
-        _on_channel(connection, lambda channel: channel.queue_delete(holding.name))
+    if int(_counts(connection, holding).message_count) == 0:  # only this migration writes to it
+        with connection.channel() as channel:
+            holding(channel).delete()
     log.info("queue %s: %d message(s) restored from %s", name, moved, holding.name)
 
 
@@ -88,33 +95,9 @@ def _move(connection: Connection, source_name: str, target: Queue) -> int:
         target(channel).declare()
         source = Queue(source_name, no_declare=True)(channel)
         publisher, moved = ConfirmingPublisher(connection), 0
-        for message in _take(source):
+        for message in take(source):
             settlement.publish_copy(publisher, message, "", str(target.name), message.headers or {})
             publisher.confirm()
             message.ack()
             moved += 1
         return moved
-
-
-def _take(source: Any) -> Iterator[Any]:
-    return iter(functools.partial(source.get, no_ack=False), None)
-
-
-def _delete_exchange(name: str, channel: Any) -> None:
-    channel.exchange_delete(name)
-
-
-def _delete_queue(name: str, channel: Any) -> None:
-    """A classic queue; refused (the channel closes) if a message or a consumer arrived meanwhile, so
-    nothing is lost (quorum queues would refuse these conditions, so holding queues are checked apart)."""
-    channel.queue_delete(name, if_unused=True, if_empty=True)
-
-
-def _on_channel(connection: Connection, act: Callable[[Any], Any]) -> Any:
-    """Run `act` on a channel of its own: a refused operation closes only that channel."""
-    channel = connection.channel()
-    try:
-        return act(channel)
-    finally:
-        if channel.is_open:
-            channel.close()
