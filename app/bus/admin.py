@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import urllib.request
 from collections.abc import Mapping
-from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from app.bus.permissions import Grant
@@ -18,12 +17,6 @@ ADMIN_TIMEOUT_S = 60
 
 class BrokerAdminError(Exception):
     """The broker refused, or the tool failed, to create a user or set its permissions."""
-
-
-class BrokerAdmin(Protocol):
-    def ensure_user(self, name: str, password: str) -> None: ...
-
-    def grant(self, vhost: str, name: str, grant: Grant) -> None: ...
 
 
 class Rabbitmqctl:
@@ -95,7 +88,7 @@ class ManagementApi:
             raise BrokerAdminError(f"management API: {exc}") from None
 
 
-def broker_admin(admin_url: str) -> BrokerAdmin | None:
+def broker_admin(admin_url: str) -> ManagementApi | Rabbitmqctl | None:
     """The management API when `admin_url` is set, else rabbitmqctl when installed here, else None."""
     if admin_url:
         return ManagementApi(admin_url)
