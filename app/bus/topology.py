@@ -89,16 +89,12 @@ class Topology:
         exchange and queue exists (a missing one raises NotFound, a failure callers retry). TopologyMismatch,
         after trying them all, when the broker refused some for their arguments."""
         refused: dict[str, str] = {}
-        channel = connection.channel()
-        try:
+        with connection.channel() as channel:
             for entity in self.entities(extra_queues):
                 try:
                     _declare(entity, channel, self.declares)
-                except PreconditionFailed as exc:  # the broker closed the channel
+                except PreconditionFailed as exc:  # the broker closed the channel; py-amqp reopened it
                     refused.setdefault(str(entity.name), str(exc.reply_text))
-                    channel = connection.channel()
-        finally:
-            channel.close()
         if refused:
             raise TopologyMismatch(refused)
 
