@@ -46,14 +46,13 @@ class ConfirmingPublisher:
         """Send one persistent JSON message without waiting; its body is sent as is (never pickled)."""
         properties = {"message_id": message_id, "correlation_id": correlation_id}
         self._producer.publish(
-            body.encode() if isinstance(body, str) else body,
+            body,  # kombu encodes text as utf-8, and never serializes it: a content type is given
             exchange=exchange,
             routing_key=routing_key,
             headers=dict(headers),
             delivery_mode=2,  # persistent
             content_type="application/json",
             content_encoding="utf-8",
-            retry=False,
             **{name: value for name, value in properties.items() if value},
         )
         self._sent += 1
