@@ -32,12 +32,12 @@ class QueueGauges:
             log.warning("queue gauges not refreshed: %s", exc)
             return
         except BROKER_FAILURES as exc:
-            self._drop()
+            self.close(handshake=False)
             # Readiness reports the outage; a traceback every few seconds would only bury it.
             log.warning("queue gauges not refreshed: broker unavailable (%s)", type(exc).__name__)
             return
         except Exception:
-            self._drop()  # whatever state the connection is in, it is not trusted again
+            self.close(handshake=False)  # whatever state the connection is in, it is not trusted again
             raise
         for queue, ready in depths.items():
             metrics.QUEUE_MESSAGES.labels(queue).set(ready)
@@ -51,21 +51,16 @@ class QueueGauges:
         finally:
             self.close()
 
-    def close(self) -> None:
+    def close(self, handshake: bool = True) -> None:
+        """Let the connection go; without `handshake` (dropped after a failure), at once: a silent node would
+        make the closing handshake wait again."""
         connection, self.connection = self.connection, None
         if connection is not None:
             with contextlib.suppress(Exception):  # a link that already broke may raise; it is dropped anyway
-                connection.release()
+                (connection.release if handshake else connection.collect)()
 
     def _connected(self) -> Connection:
         if self.connection is None:
-            self.connection = probe(self._broker_url, io_timeout_s=PROBE_TIMEOUT_S)  # `_drop` frees it
+            self.connection = probe(self._broker_url, io_timeout_s=PROBE_TIMEOUT_S)  # `close` frees it
             open_connection(self.connection, timeout=PROBE_TIMEOUT_S)
         return self.connection
-
-    def _drop(self) -> None:
-        """Let the connection go without a closing handshake, which a silent node would make wait again."""
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.collect()
