@@ -18,7 +18,7 @@ from app.bus.outbox import (
     purge_published,
     refresh_outbox_gauges,
 )
-from app.bus.permissions import Grant, grant_of
+from app.bus.permissions import grant_of
 from app.bus.queue_gauges import QueueGauges
 from app.bus.relay import OutboxRelay
 from app.bus.role_users import make_role_users

@@ -68,27 +68,21 @@ def replay_dead_letters(
         replayed = 0
         try:
             for message in take(source, int(waiting)):
-                if wanted is not None and not _found(wanted, message):
+                message_id = message.properties.get("message_id")
+                if wanted is not None and message_id not in wanted:
                     skipped.append(message)
                     continue
                 _send_back(publisher, message, queue)
                 replayed += 1
                 if progress is not None:
                     progress(replayed)
-                if wanted == set():
-                    break
+                if wanted is not None:
+                    wanted.discard(message_id)  # the first found of each id only
+                    if not wanted:
+                        break
         finally:
             _put_back(source, skipped)
         return replayed
-
-
-def _found(wanted: set[str], message: Any) -> bool:
-    """Whether the message is one of those `wanted`, which then no longer wants its id."""
-    message_id = message.properties.get("message_id")
-    if message_id not in wanted:
-        return False
-    wanted.remove(message_id)
-    return True
 
 
 def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None:
