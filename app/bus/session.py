@@ -60,8 +60,8 @@ class BatchSession:
             on_message=self._receive,
             accept=["json"],
             on_decode_error=self._receive_undecodable,
+            prefetch_count=self._prefetch,
         )
-        self._consumer.qos(prefetch_count=self._prefetch)
         self._consumer.consume()
 
     @property
