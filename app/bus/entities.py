@@ -4,16 +4,16 @@ from typing import Any
 
 from kombu.entity import Exchange, Queue, binding
 
+QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
 DEAD_LETTERS = Exchange("payflow.dead-letters", type="direct", durable=True)
 # Where an exchange a relay publishes to sends what no binding of it matches, and the queue keeping it.
 UNROUTABLE = Exchange("payflow.unroutable", type="fanout", durable=True)
-UNROUTABLE_QUEUE = "payflow.unroutable"
+UNROUTABLE_QUEUE = Queue("payflow.unroutable", UNROUTABLE, durable=True, queue_arguments=QUORUM)
 UNCONSUMED_QUEUE = "payflow.unconsumed"
 # Returns of one message to its queue (a consumer's connection lost before the ack, a worker killed) after
 # which the broker dead-letters it. The worker counts its own attempts and dead-letters first, with its
 # reason; this only ends a message that kills its worker before the worker can say anything.
 DELIVERY_LIMIT = 20
-QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
 # The source queue keeps a dead-lettered message until the target queue confirmed it (RabbitMQ >= 3.10),
 # which the broker only does for quorum queues that refuse new messages rather than drop old ones.
 AT_LEAST_ONCE: dict[str, Any] = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
@@ -55,10 +55,6 @@ def retry_queue(name: str, queue: str, delay_ms: int) -> Queue:
         "x-dead-letter-routing-key": queue,
     }
     return Queue(name, durable=True, queue_arguments=arguments)
-
-
-def unroutable_queue() -> Queue:
-    return Queue(UNROUTABLE_QUEUE, UNROUTABLE, durable=True, queue_arguments=QUORUM)
 
 
 def unconsumed_queue(bindings: list[tuple[str, str]]) -> Queue:

@@ -11,12 +11,12 @@ from kombu.entity import Exchange, Queue
 from app.bus.entities import (
     DEAD_LETTERS,
     UNROUTABLE,
+    UNROUTABLE_QUEUE,
     dead_letter_queue,
     events_exchange,
     inbox_queue,
     retry_queue,
     unconsumed_queue,
-    unroutable_queue,
 )
 from app.contracts import EVENT_TYPES, Event, exchange_of
 
@@ -72,7 +72,7 @@ class Topology:
         """Everything to declare, in order: a queue's declare also declares the exchanges it is bound to."""
         relayed = [events_exchange(name) for name in sorted(OUTBOX_EXCHANGES.values())]  # even if unbound
         families = [entity for queue in [*self.inboxes, *extra_queues] for entity in self.family(queue)]
-        return [UNROUTABLE, unroutable_queue(), DEAD_LETTERS, *relayed, *families, self.unconsumed()]
+        return [UNROUTABLE, UNROUTABLE_QUEUE, DEAD_LETTERS, *relayed, *families, self.unconsumed()]
 
     def unconsumed(self) -> Queue:
         """The sink of the contract events a relay publishes that no module handles yet (payment.refunded,
@@ -100,7 +100,7 @@ class Topology:
 
     def depths(self, connection: Connection) -> dict[str, int]:
         """Ready messages per queue of the topology, read with passive declares (nothing is created)."""
-        queues = [unroutable_queue(), *(entity for queue in self.inboxes for entity in self.family(queue))]
+        queues = [UNROUTABLE_QUEUE, *(entity for queue in self.inboxes for entity in self.family(queue))]
         with connection.channel() as channel:
             return {
                 str(entity.name): int(entity(channel).queue_declare(passive=True).message_count)
