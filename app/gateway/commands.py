@@ -45,8 +45,7 @@ class CommandStore(Protocol):
 
 @dataclass(frozen=True)
 class Submission:
-    """What the use cases need of a write request besides its fields; `request_hash` with a key only;
-    `api_key_id` names the API key that sent it ("" when authentication is off)."""
+    """What the use cases need of a write request besides its fields; `request_hash` with a key only."""
 
     key: str | None
     request_hash: str | None
