@@ -47,7 +47,7 @@ class CreateOrderSchema(Schema):
     """POST /api/orders body; unknown fields are refused."""
 
     user_id = fields.UUID(required=True, data_key="userId")
-    total = Money(required=True, metadata={"type": "number", "description": "> 0, <= 1000000.00, 2 decimals"})
+    total = Money(required=True, metadata={"description": "> 0, <= 1000000.00, 2 decimals"})
 
 
 class CancelOrderSchema(Schema):
