@@ -38,7 +38,7 @@ def reachable_elsewhere(conn: Connection, roles: Sequence[str]) -> dict[str, lis
     return reachable
 
 
-def check_other_databases(conn: Connection, roles: Sequence[str], dedicated: bool) -> dict[str, list[str]]:
+def check_other_databases(conn: Connection, roles: Sequence[str], dedicated: bool) -> None:
     """Close the other databases when the cluster is `dedicated`; warn about any our roles can still reach."""
     refused = close_other_databases(conn) if dedicated else []
     if refused:
@@ -51,4 +51,3 @@ def check_other_databases(conn: Connection, roles: Sequence[str], dedicated: boo
             "keep them out (README, 'Database roles')",
             "; ".join(f"{role}: {', '.join(databases)}" for role, databases in reachable.items()),
         )
-    return reachable
