@@ -83,7 +83,7 @@ def run_topology(args: argparse.Namespace) -> int:
     if args.migrate:
         replaced = migrate_topology_at(settings.broker_url, topology(settings))
         log.info("replaced on %s: %s", redact_url(settings.broker_url), ", ".join(replaced) or "nothing")
-    declare(settings)  # and, after a migration, the process roles' broker users
+    declare(settings)  # and the process roles' broker users
     return 0
 
 

@@ -101,9 +101,9 @@ def role_passwords(process_urls: Mapping[str, str], roles: ProcessRoles) -> dict
     passwords = {}
     for process, raw in process_urls.items():
         url = make_url(raw) if raw else None
-        role = roles.name(process)
         if url is None or url.password is None:
             continue
+        role = roles.name(process)
         if url.username == role:
             passwords[role] = str(url.password)
         else:
