@@ -87,21 +87,18 @@ class TextFormatter(logging.Formatter):
     escaped; a traceback keeps its lines, each indented so that none can pass for a record of its own."""
 
     def format(self, record: logging.LogRecord) -> str:
-        trace = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
-        plain = {
-            "msg": escape_controls(record.getMessage()),
-            "args": None,
-            "exc_info": None,
-            "exc_text": None,
-        }
-        base = super().format(logging.makeLogRecord(vars(record) | plain | {"stack_info": None}))
+        # The first line without traceback or stack (they follow, indented), its message escaped.
+        plain: dict[str, object] = dict.fromkeys(("args", "exc_info", "exc_text", "stack_info"))
+        plain["msg"] = escape_controls(record.getMessage())
+        base = super().format(logging.makeLogRecord(vars(record) | plain))
         extras = " ".join(f"{name}={escape_controls(str(value))}" for name, value in _ids(record).items())
-        lines = [f"{base} {extras}".rstrip(), *_indented(trace), *_indented(record.stack_info or "")]
+        # The traceback is rendered and redacted by RedactingFilter, which every handler has.
+        lines = [f"{base} {extras}".rstrip(), *_indented(record.exc_text), *_indented(record.stack_info)]
         return "\n".join(lines)
 
 
-def _indented(text: str) -> list[str]:
-    return [f"    {escape_controls(line)}" for line in text.splitlines()]
+def _indented(text: str | None) -> list[str]:
+    return [f"    {escape_controls(line)}" for line in (text or "").splitlines()]
 
 
 def configure_logging(level: str, fmt: str, process: str) -> None:

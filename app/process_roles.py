@@ -40,13 +40,12 @@ def process_roles(settings: Settings) -> ProcessRoles:
     new ones fit."""
     most = {"gateway": settings.http_workers * (2 * settings.http_threads + 2)}
     most |= dict.fromkeys(WORKERS, 2 * WORKER_POOL_SIZE)
-    most = {role: settings.processes_per_role * connections for role, connections in most.items()}
+    limits = {role: 2 * settings.processes_per_role * connections for role, connections in most.items()}
+    limits[WATCHDOG] = settings.processes_per_role * WATCHDOG_CONNECTION_LIMIT  # a watchdog per host too
     timeouts = {"gateway": settings.read_timeout_ms} | dict.fromkeys(
         WORKERS, settings.worker_statement_timeout_ms
     )
     prefix = role_prefix(settings.database_url, settings.database_role_prefix)
-    limits = {role: 2 * most[role] for role in PROCESSES}
-    limits[WATCHDOG] = settings.processes_per_role * WATCHDOG_CONNECTION_LIMIT  # a watchdog per host too
     return ProcessRoles(prefix, limits, timeouts, Grace(cancel_after_ms=settings.watchdog_interval_ms))
 
 

@@ -4,6 +4,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from app.bus import MigrationRefused, TopologyMismatch
 from app.cli import api, commands, dlq, history, reconcile, republish, status, watchdog
 from app.cli.console import CommandError
 from app.config import ConfigError
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - the operator gets one line, never a traceback
-        known = isinstance(exc, ConfigError | CommandError)
+        known = isinstance(exc, ConfigError | CommandError | TopologyMismatch | MigrationRefused)
         reason = str(exc) if known else f"{type(exc).__name__}: {exc}".splitlines()[0]
         # A URL in a message keeps no password.
         print(redact_secrets(f"payflow {args.command}: {reason}"), file=sys.stderr)  # noqa: T201 - error channel

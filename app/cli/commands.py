@@ -10,14 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from app.bootstrap import ROLES, build_worker, topology
-from app.bus import (
-    MigrationRefused,
-    TopologyMismatch,
-    declare_topology_at,
-    make_role_users,
-    migrate_topology_at,
-)
-from app.cli.console import CommandError, load_settings, owner_engine
+from app.bus import declare_topology_at, make_role_users, migrate_topology_at
+from app.cli.console import load_settings, owner_engine
 from app.cli.run import GUNICORN, ROOT, run_processes
 from app.config import Settings
 from app.jobs import Background
@@ -31,20 +25,20 @@ log = logging.getLogger("payflow.cli")
 
 
 def register(sub: Any) -> None:
-    steps = {
-        "setup": (prepare, "create the database if missing, migrate, declare the broker topology"),
-        "migrate": (apply_migrations, "apply every module's database migrations"),
-        "topology": (declare, "declare exchanges, queues and bindings, and the process roles' broker users"),
-    }
-    parsers = {name: sub.add_parser(name, help=help_text) for name, (_, help_text) in steps.items()}
-    for name, (step, _) in steps.items():
-        parsers[name].set_defaults(handler=functools.partial(_step, step))
-    parsers["topology"].add_argument(
+    for name, step, help_text in (
+        ("setup", prepare, "create the database if missing, migrate, declare the broker topology"),
+        ("migrate", apply_migrations, "apply every module's database migrations"),
+    ):
+        sub.add_parser(name, help=help_text).set_defaults(handler=functools.partial(_step, step))
+    topology_parser = sub.add_parser(
+        "topology", help="declare exchanges, queues and bindings, and the process roles' broker users"
+    )
+    topology_parser.add_argument(
         "--migrate",
         action="store_true",
         help="replace exchanges and queues an older payflow declared differently, moving their messages",
     )
-    parsers["topology"].set_defaults(handler=run_topology)
+    topology_parser.set_defaults(handler=run_topology)
     gateway = sub.add_parser("gateway", help="run the HTTP gateway under gunicorn (port 3000)")
     gateway.set_defaults(handler=run_gateway)
     worker = sub.add_parser("worker", help="run one queue worker process")
@@ -77,10 +71,7 @@ def apply_migrations(settings: Settings) -> None:
 
 def declare(settings: Settings) -> None:
     routes = topology(settings)
-    try:
-        declare_topology_at(settings.broker_url, routes)
-    except TopologyMismatch as exc:
-        raise CommandError(str(exc)) from None
+    declare_topology_at(settings.broker_url, routes)
     log.info("broker topology declared on %s", redact_url(settings.broker_url))
     role_urls = {role: getattr(settings, f"{role}_broker_url") for role in ("gateway", *ROLES)}
     make_role_users(routes, role_urls, settings.broker_url, settings.broker_admin_url)
@@ -89,14 +80,9 @@ def declare(settings: Settings) -> None:
 def run_topology(args: argparse.Namespace) -> int:
     """Declare the topology; with --migrate, first replace what an older payflow declared differently."""
     settings = load_settings("topology")
-    if not args.migrate:
-        declare(settings)
-        return 0
-    try:
+    if args.migrate:
         replaced = migrate_topology_at(settings.broker_url, topology(settings))
-    except MigrationRefused as exc:
-        raise CommandError(str(exc)) from None
-    log.info("replaced on %s: %s", redact_url(settings.broker_url), ", ".join(replaced) or "nothing")
+        log.info("replaced on %s: %s", redact_url(settings.broker_url), ", ".join(replaced) or "nothing")
     declare(settings)  # and the process roles' broker users
     return 0
 

@@ -68,8 +68,7 @@ def gather(settings: Settings, order_id: uuid.UUID, stuck_after: timedelta) -> d
         owed = payments.owed_since(payment.id) if payment else {}
     if not (commands or order or payment):
         raise console.CommandError(f"nothing is known of order {order_id}: never accepted, or purged since")
-    created = [command.created_at for command in commands if command.kind == CREATE_ORDER]
-    accepted_at = created[0] if created else None
+    accepted_at = next((command.created_at for command in commands if command.kind == CREATE_ORDER), None)
     problem, verdict = _judge(
         order_id, accepted_at, order, payment, owed=owed, now=now, stuck_after=stuck_after
     )

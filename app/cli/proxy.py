@@ -2,7 +2,7 @@
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 NGINX_DIR = Path(__file__).resolve().parents[2] / "docker" / "nginx"
@@ -36,17 +36,10 @@ def find_nginx() -> str | None:
 
 
 def render(listen: str, upstream: str, limits: ProxyLimits) -> str:
-    """The server block with its placeholders filled in; a placeholder nobody fills is an error."""
-    values = {
-        "PROXY_LISTEN": listen,
-        "PROXY_UPSTREAM": upstream,
-        "PROXY_RATE": limits.rate,
-        "PROXY_BURST": str(limits.burst),
-        "PROXY_CONNECTIONS": str(limits.connections),
-        "PROXY_ADDRESS_RATE": limits.address_rate,
-        "PROXY_HEADER_TIMEOUT": limits.header_timeout,
-        "PROXY_BODY_TIMEOUT": limits.body_timeout,
-    }
+    """The server block with its placeholders filled in (a limit's is PROXY_ and its name in capitals, as
+    docker-compose.yml sets them); a placeholder nobody fills is an error."""
+    values = {f"PROXY_{name.upper()}": str(value) for name, value in asdict(limits).items()}
+    values |= {"PROXY_LISTEN": listen, "PROXY_UPSTREAM": upstream}
     return _PLACEHOLDER.sub(lambda match: values[match[1]], TEMPLATE.read_text(encoding="utf-8"))
 
 

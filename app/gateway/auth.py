@@ -42,10 +42,6 @@ def matching_digest(presented: str, digests: Sequence[str]) -> str | None:
     return next((digest for digest, match in zip(digests, matches, strict=True) if match), None)
 
 
-def key_matches(presented: str, digests: Sequence[str]) -> bool:
-    return matching_digest(presented, digests) is not None
-
-
 def api_key_id() -> str:
     """The id of the key the current request was authenticated with; "" when authentication is off."""
     return str(request.environ.get(_KEY_ID, ""))

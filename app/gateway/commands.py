@@ -39,16 +39,13 @@ class CommandStore(Protocol):
     # kind, returns that command. `find` returns the command under a key (the one with `request_hash`
     # when commands from before one key per command share it).
     def record(self, command: Command, event: Envelope) -> Command: ...
-    def find(
-        self, idempotency_key: str, api_key_id: str = "", request_hash: str | None = None
-    ) -> Command | None: ...
+    def find(self, idempotency_key: str, api_key_id: str, request_hash: str | None) -> Command | None: ...
     def order_was_accepted(self, order_id: uuid.UUID) -> bool: ...
 
 
 @dataclass(frozen=True)
 class Submission:
-    """What the use cases need of a write request besides its fields; `request_hash` with a key only;
-    `api_key_id` names the API key that sent it ("" when authentication is off)."""
+    """What the use cases need of a write request besides its fields; `request_hash` with a key only."""
 
     key: str | None
     request_hash: str | None

@@ -36,17 +36,13 @@ def page() -> Response:
 
 @blp.get("/assets/<name>")
 def asset(name: str) -> Response:
-    """One of the page's files, by exact name."""
-    directory, mimetype = asset_source(name)
+    """One of the page's files, by exact name; NotFound for a name not on the lists."""
+    if name in PACKAGED:
+        directory, mimetype = Path(str(files("flask_swagger_ui") / "dist")), PACKAGED[name]
+    elif name in OWN:
+        directory, mimetype = Path(__file__).with_name("docs_page"), OWN[name]
+    else:
+        raise NotFound()
     response = send_from_directory(directory, name, mimetype=mimetype, max_age=ASSET_MAX_AGE_S)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def asset_source(name: str) -> tuple[Path, str]:
-    """The folder holding `name` and its content type; NotFound for a name not on the lists."""
-    if name in PACKAGED:
-        return Path(str(files("flask_swagger_ui") / "dist")), PACKAGED[name]
-    if name in OWN:
-        return Path(__file__).with_name("docs_page"), OWN[name]
-    raise NotFound()

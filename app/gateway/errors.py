@@ -99,17 +99,15 @@ def _on_gateway_error(error: GatewayError) -> Answer:
 
 
 def _on_http_exception(error: HTTPException) -> Answer:
-    """Werkzeug and webargs errors; webargs nests field errors under their location ("json", "query"),
-    and clients only need the fields."""
+    """Werkzeug and webargs errors; webargs (whose abort alone attaches `data`) nests field errors under
+    their location ("json", "query"), and clients only need the fields."""
     status = error.code or 500
-    data: dict[str, Any] = getattr(error, "data", None) or {}
     errors: dict[str, Any] = {}
-    for location, fields in (data.get("messages") or data.get("errors") or {}).items():
+    for location, fields in (getattr(error, "data", None) or {}).get("messages", {}).items():
         errors.update(fields if isinstance(fields, dict) else {location: fields})
-    default = "Validation failed" if errors else _MESSAGES.get(status, error.description or "")
-    message = data.get("message") or default
-    headers = {k: v for k, v in error.get_headers() if k == "Allow"} | dict(data.get("headers") or {})
-    return _respond(status, str(message), errors, headers)
+    message = "Validation failed" if errors else _MESSAGES.get(status, error.description or "")
+    headers = {k: v for k, v in error.get_headers() if k == "Allow"}
+    return _respond(status, message, errors, headers)
 
 
 def _on_unexpected(error: Exception) -> Answer:

@@ -19,8 +19,7 @@ OPENAPI_CONFIG: dict[str, Any] = {
     "API_TITLE": "payflow",
     "API_VERSION": "1.0.0",
     "OPENAPI_VERSION": "3.0.3",
-    "OPENAPI_URL_PREFIX": "/api",
-    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_URL_PREFIX": "/api",  # the document at /api/openapi.json, flask-smorest's default name
     # No OPENAPI_SWAGGER_UI_PATH: docs_routes serves /api/docs from packaged files, without inline script.
 }
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API key (see the README)."}

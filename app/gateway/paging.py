@@ -57,10 +57,11 @@ def _check(resource: str, packed: bytes) -> bytes:
 
 
 class Cursor(fields.String):
-    """A `meta.nextCursor` of the same list, read as the position its next page starts after."""
+    """`?cursor=`: a `meta.nextCursor` of the same list, read as the position its next page starts after."""
 
-    def __init__(self, resource: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, resource: str) -> None:
+        about = "meta.nextCursor of the previous page: the next page, newest first, stable under inserts."
+        super().__init__(data_key="cursor", metadata={"description": about + " Excludes `page`."})
         self.resource = resource
 
     # A string on the wire (so documented as one), a Position once loaded: hence the override of the type.
@@ -72,11 +73,6 @@ class Cursor(fields.String):
             return decode_cursor(self.resource, text)
         except (ValueError, OverflowError, TypeError):
             raise ValidationError(INVALID_CURSOR) from None
-
-
-def cursor_field(resource: str) -> Cursor:
-    about = "meta.nextCursor of the previous page: the next page, newest first, stable under inserts."
-    return Cursor(resource, data_key="cursor", metadata={"description": about + " Excludes `page`."})
 
 
 class PageQuerySchema(Schema):
@@ -115,27 +111,18 @@ class PageMetaSchema(Schema):
 def listed(
     read: Callable[..., Page[Any]], query: dict[str, Any], resource: str, max_offset: int
 ) -> dict[str, Any]:
-    """The page `read(**query)` finds, as a list answer; a page number past `max_offset` is refused."""
-    offset = (query["page"] - 1) * query["limit"]
-    if "after" not in query and offset > max_offset:
+    """The page `read(**query)` finds, as a list answer (its items, and the paging facts as `meta`); a page
+    number past `max_offset` is refused."""
+    page, limit = query["page"], query["limit"]
+    if "after" not in query and (page - 1) * limit > max_offset:
         raise PageTooDeep(
-            f"Page {query['page']} with limit {query['limit']} skips {offset} rows; page numbers reach "
+            f"Page {page} with limit {limit} skips {(page - 1) * limit} rows; page numbers reach "
             f"{max_offset} rows deep. Follow meta.nextCursor with ?cursor= instead: "
             "a cursor page costs the same at any depth"
         )
-    return page_answer(read(**query), query, resource)
-
-
-def page_answer(found: Page[Any], query: Mapping[str, Any], resource: str) -> dict[str, Any]:
-    """A list answer: one page of items, and the paging facts as `meta`."""
-    limit, total = query["limit"], found.total
+    found = read(**query)
     following = found.next and encode_cursor(resource, found.next)
-    meta: dict[str, Any] = {
-        "limit": limit,
-        "total": total,
-        "has_more": bool(following),
-        "next_cursor": following,
-    }
+    meta = {"limit": limit, "total": found.total, "has_more": bool(following), "next_cursor": following}
     if "after" not in query:
-        meta |= {"page": query["page"], "total_pages": math.ceil(total / limit)}
+        meta |= {"page": page, "total_pages": math.ceil(found.total / limit)}
     return {"data": found.items, "meta": meta}

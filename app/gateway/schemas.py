@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.gateway.fields import Amount, Money, Timestamp
-from app.gateway.paging import PageMetaSchema, PageQuerySchema, cursor_field
+from app.gateway.paging import Cursor, PageMetaSchema, PageQuerySchema
 from app.orders import OrderStatus
 from app.payments import PaymentStatus
 
@@ -47,7 +47,7 @@ class CreateOrderSchema(Schema):
     """POST /api/orders body; unknown fields are refused."""
 
     user_id = fields.UUID(required=True, data_key="userId")
-    total = Money(required=True, metadata={"type": "number", "description": "> 0, <= 1000000.00, 2 decimals"})
+    total = Money(required=True, metadata={"description": "> 0, <= 1000000.00, 2 decimals"})
 
 
 class CancelOrderSchema(Schema):
@@ -68,7 +68,7 @@ class CancelRouteSchema(Schema):
 
 
 class OrderQuerySchema(PageQuerySchema):
-    after = cursor_field("orders")
+    after = Cursor("orders")
     status = fields.Enum(OrderStatus, by_value=fields.String)
     user_id = fields.UUID(data_key="userId")
 
@@ -101,7 +101,7 @@ class CancelAcceptedSchema(Schema):
 
 
 class PaymentQuerySchema(PageQuerySchema):
-    after = cursor_field("payments")
+    after = Cursor("payments")
     status = fields.Enum(PaymentStatus, by_value=fields.String)
 
 

@@ -65,9 +65,7 @@ class SqlCommandStore:
                 if earlier := conn.execute(_BY_KEY, scope | {"request_hash": command.request_hash}).first():
                     return Command(*earlier)
 
-    def find(
-        self, idempotency_key: str, api_key_id: str = "", request_hash: str | None = None
-    ) -> Command | None:
+    def find(self, idempotency_key: str, api_key_id: str, request_hash: str | None) -> Command | None:
         scope = {"api_key_id": api_key_id, "key": idempotency_key, "request_hash": request_hash}
         with self._engine.connect() as conn:
             row = conn.execute(_BY_KEY, scope).first()
@@ -85,11 +83,9 @@ class SqlCommandStore:
         with self._engine.connect() as conn:
             return [CommandRecord(*row) for row in conn.execute(query)]
 
-    def accepted_orders(self, since: datetime | None = None) -> dict[uuid.UUID, datetime]:
+    def accepted_orders(self) -> dict[uuid.UUID, datetime]:
         """Order id -> acceptance time of every create command still kept (they are purged with the
-        published events), or of those accepted at or after `since`."""
+        published events)."""
         query = select(commands.c.order_id, commands.c.created_at).where(commands.c.kind == CREATE_ORDER)
-        if since is not None:
-            query = query.where(commands.c.created_at >= since)
         with self._engine.connect() as conn:
             return {row.order_id: row.created_at for row in conn.execute(query)}

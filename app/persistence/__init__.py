@@ -13,14 +13,12 @@ from app.persistence.errors import is_statement_timeout, is_transient, is_unavai
 from app.persistence.history import Change, read_history
 from app.persistence.messages import (
     append_events,
-    arrays,
     batch_of,
     claim_events,
     in_array,
     inbox_table,
-    insert_batch,
     outbox_table,
 )
 from app.persistence.pages import Page, Position, newest_first, page_parameters, read_page
-from app.persistence.replica import ReadRouter, ReplicaState
+from app.persistence.replica import ReadRouter
 from app.persistence.transaction import SqlTransaction

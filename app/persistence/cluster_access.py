@@ -8,11 +8,8 @@ from sqlalchemy import Connection, text
 log = logging.getLogger(__name__)
 
 # Databases other than ours that a role may connect to: `datallowconn` leaves template0 out.
-_OTHERS = "SELECT datname FROM pg_database WHERE datallowconn AND datname <> current_database() ORDER BY 1"
-_OPEN = text(
-    "SELECT datname FROM pg_database WHERE datallowconn AND datname <> current_database()"
-    " AND has_database_privilege('public', oid, 'CONNECT') ORDER BY 1"
-)
+_OTHERS = "SELECT datname FROM pg_database WHERE datallowconn AND datname <> current_database()"
+_OPEN = text(f"{_OTHERS} AND has_database_privilege('public', oid, 'CONNECT') ORDER BY 1")
 _REACHABLE = text(
     "SELECT r.rolname, d.datname FROM pg_roles r CROSS JOIN pg_database d"
     " WHERE r.rolname = ANY(:roles) AND d.datallowconn AND d.datname <> current_database()"
@@ -25,7 +22,7 @@ def close_other_databases(conn: Connection) -> list[str]:
     superusers keep it). PostgreSQL only warns when setup's user may not change a database, so the
     databases still open to `PUBLIC` are returned."""
     quote = conn.dialect.identifier_preparer.quote_identifier  # names are anyone's with CREATEDB
-    for (database,) in conn.execute(text(_OTHERS)).all():
+    for (database,) in conn.execute(text(f"{_OTHERS} ORDER BY 1")).all():
         conn.execute(text(f"REVOKE CONNECT ON DATABASE {quote(database)} FROM PUBLIC"))
     return list(conn.execute(_OPEN).scalars())
 
@@ -38,7 +35,7 @@ def reachable_elsewhere(conn: Connection, roles: Sequence[str]) -> dict[str, lis
     return reachable
 
 
-def check_other_databases(conn: Connection, roles: Sequence[str], dedicated: bool) -> dict[str, list[str]]:
+def check_other_databases(conn: Connection, roles: Sequence[str], dedicated: bool) -> None:
     """Close the other databases when the cluster is `dedicated`; warn about any our roles can still reach."""
     refused = close_other_databases(conn) if dedicated else []
     if refused:
@@ -51,4 +48,3 @@ def check_other_databases(conn: Connection, roles: Sequence[str], dedicated: boo
             "keep them out (README, 'Database roles')",
             "; ".join(f"{role}: {', '.join(databases)}" for role, databases in reachable.items()),
         )
-    return reachable

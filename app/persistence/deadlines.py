@@ -35,8 +35,8 @@ class StatementDeadlines:
         event.listen(engine, "handle_error", self._ended)
         return engine
 
-    def cut_overdue(self) -> int:
-        """Shut down the socket of every statement past its deadline; how many."""
+    def cut_overdue(self) -> None:
+        """Shut down the socket of every statement past its deadline."""
         now = time.monotonic()
         with self._lock:  # held while cutting: a statement still listed still runs on its connection
             overdue = [(thread, c) for thread, (c, deadline) in self._running.items() if deadline <= now]
@@ -46,7 +46,6 @@ class StatementDeadlines:
                     _shut_down(connection.fileno())
         if overdue:
             log.warning("cut off %d statement(s) unanswered after %.1f s", len(overdue), self.limit_s)
-        return len(overdue)
 
     def _started(self, conn: sa.Connection, cursor: Any, *_: object) -> None:
         entry = (cursor.connection, time.monotonic() + self.limit_s)

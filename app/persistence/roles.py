@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.persistence.migrations import VERSION_TABLE
-from app.persistence.watchdog import DEFAULT_GRACE, WATCHDOG, WATCHDOG_CONNECTION_LIMIT, Grace, install_sweep
+from app.persistence.watchdog import WATCHDOG, Grace, install_sweep
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class ProcessRoles:
     prefix: str
     connection_limits: Mapping[str, int]
     statement_timeouts_ms: Mapping[str, int]
-    grace: Grace = DEFAULT_GRACE  # what the watchdog allows past those timeouts
+    grace: Grace  # what the watchdog allows past those timeouts
 
     def name(self, process: str) -> str:
         return f"{self.prefix}_{process}"
@@ -81,11 +81,10 @@ def grant_statements(roles: ProcessRoles) -> list[str]:
 def limit_statements(roles: ProcessRoles, database: str) -> list[str]:
     """Per role: its connection limit and statement timeout; CONNECT to `database` for its roles only."""
     watchdog = roles.name(WATCHDOG)
-    watchdog_limit = int(roles.connection_limits.get(WATCHDOG, WATCHDOG_CONNECTION_LIMIT))
     statements = [
         f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC',
         f'GRANT CONNECT ON DATABASE "{database}" TO "{watchdog}"',
-        f'ALTER ROLE "{watchdog}" CONNECTION LIMIT {watchdog_limit}',
+        f'ALTER ROLE "{watchdog}" CONNECTION LIMIT {int(roles.connection_limits[WATCHDOG])}',
     ]
     for process in PROCESSES:
         role = roles.name(process)
@@ -104,15 +103,11 @@ def role_passwords(process_urls: Mapping[str, str], roles: ProcessRoles) -> dict
         url = make_url(raw) if raw else None
         if url is None or url.password is None:
             continue
-        if url.username == roles.name(process):
-            passwords[roles.name(process)] = str(url.password)
+        role = roles.name(process)
+        if url.username == role:
+            passwords[role] = str(url.password)
         else:
-            log.warning(
-                "the %s URL connects as %s, but the grants are for %s",
-                process,
-                url.username,
-                roles.name(process),
-            )
+            log.warning("the %s URL connects as %s, but the grants are for %s", process, url.username, role)
     return passwords
 
 

@@ -53,9 +53,6 @@ class Grace:
     idle_after_ms: int = IDLE_GRACE_MS
 
 
-DEFAULT_GRACE = Grace(cancel_after_ms=1000)  # one pass of the default PAYFLOW_WATCHDOG_INTERVAL_MS
-
-
 @dataclass(frozen=True)
 class Stopped:
     """One session the watchdog signalled (`done`: whether the signal was sent)."""

@@ -34,7 +34,7 @@ def test_the_same_idempotency_key_from_two_api_keys_is_two_commands_each_with_it
         ("aaaaaaaaaaaa", from_a[0].order_id),
         ("bbbbbbbbbbbb", from_b[0].order_id),
     }
-    assert store.find("k-1", "bbbbbbbbbbbb") == from_b[0]
+    assert store.find("k-1", "bbbbbbbbbbbb", None) == from_b[0]
 
 
 def test_a_retry_under_the_same_api_key_gets_the_first_command_back(store: SqlCommandStore) -> None:
@@ -76,4 +76,4 @@ def test_gateway_0003_keeps_earlier_commands_under_no_api_key_so_an_open_gateway
 
     command.upgrade(alembic_config(engine_at_gateway_0002, "gateway", "app.gateway"), "gateway_0003")
 
-    assert SqlCommandStore(engine_at_gateway_0002).find("k-old") == earlier
+    assert SqlCommandStore(engine_at_gateway_0002).find("k-old", "", None) == earlier

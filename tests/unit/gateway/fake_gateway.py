@@ -187,9 +187,7 @@ class FakeCommandStore:
         self.rows.append((command, event))
         return command
 
-    def find(
-        self, idempotency_key: str, api_key_id: str = "", request_hash: str | None = None
-    ) -> Command | None:
+    def find(self, idempotency_key: str, api_key_id: str, request_hash: str | None) -> Command | None:
         self._maybe_fail()
         scope = (api_key_id, idempotency_key)
         return next((c for c in self.commands if (c.api_key_id, c.idempotency_key) == scope), None)

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.gateway import hash_key
-from app.gateway.auth import bearer_token, key_matches
+from app.gateway.auth import bearer_token, matching_digest
 from tests.unit.gateway.fake_gateway import USER, FakeGateway, unit_settings
 
 KEY = "pf_live_current-key-0123456789"
@@ -35,10 +35,10 @@ def test_a_key_hashes_to_a_sha256_digest() -> None:
 def test_a_key_matches_any_configured_digest_so_keys_can_be_rotated() -> None:
     digests = [hash_key(OLD_KEY), hash_key(KEY)]
 
-    assert key_matches(KEY, digests)
-    assert key_matches(OLD_KEY, digests)
-    assert not key_matches("guess", digests)
-    assert not key_matches(KEY, [])
+    assert matching_digest(KEY, digests) == hash_key(KEY)
+    assert matching_digest(OLD_KEY, digests) == hash_key(OLD_KEY)
+    assert matching_digest("guess", digests) is None
+    assert matching_digest(KEY, []) is None
 
 
 @pytest.mark.parametrize(
