@@ -3,7 +3,6 @@
 import argparse
 import contextlib
 import json
-import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,10 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.bus import BROKER_FAILURES
 from app.config import Settings
-from app.logs import configure_logging
+from app.logs import configure_logging, escape_controls
 from app.persistence import build_engine, redact_url
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class CommandError(Exception):
@@ -48,9 +45,9 @@ def reaching_services(process: str) -> Iterator[Settings]:
 @contextlib.contextmanager
 def owner_engine(settings: Settings, process: str, pool_size: int = 1, **options: Any) -> Iterator[Engine]:
     """An engine on PAYFLOW_DATABASE_URL (operator tools act as the owner), disposed on exit."""
-    name = f"payflow-{process}"
-    lost = {"dead_after_s": settings.db_dead_after_s}
-    engine = build_engine(settings.database_url, application_name=name, pool_size=pool_size, **lost | options)
+    limits = {"dead_after_s": settings.db_dead_after_s, "connect_timeout_s": settings.db_connect_timeout_s}
+    name, url = f"payflow-{process}", settings.database_url
+    engine = build_engine(url, application_name=name, pool_size=pool_size, **limits | options)
     try:
         yield engine
     finally:
@@ -115,15 +112,10 @@ def write_json(document: object) -> None:
     )
 
 
-def printable(text: str) -> str:
-    """`text` with its control characters escaped (`\\n`, `\\x1b`)."""
-    return _CONTROL.sub(lambda found: repr(found[0])[1:-1], text)
-
-
 def write_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Aligned columns; control characters in a cell are escaped (`\\n`, `\\x1b`): what a message carried
-    must neither forge a row nor drive the terminal."""
-    cells = [[printable(str(cell)) for cell in row] for row in rows]
+    """Aligned columns; a cell is escaped as the text logs are (`\\n`, `\\x1b`, a backslash doubled): what a
+    message carried must neither forge a row nor drive the terminal, nor pass for an escape."""
+    cells = [[escape_controls(str(cell)) for cell in row] for row in rows]
     widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=False)]
     for row in [list(headers), *cells]:
         write("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())

@@ -12,6 +12,7 @@ from app.cli import console
 from app.cli.invariants import OrderRecord, PaymentRecord, reconcile
 from app.config import Settings
 from app.gateway import CREATE_ORDER, CommandRecord, SqlCommandStore
+from app.logs import escape_controls
 from app.orders import OrderQueries, OrderView
 from app.payments import PaymentQueries, PaymentView
 from app.persistence import Change
@@ -56,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
 def gather(settings: Settings, order_id: uuid.UUID, stuck_after: timedelta) -> dict[str, Any]:
     """Read the order's side in each module (as the owner, from the primary), then judge it. The reads
     come one after another, not from one snapshot: what changed meanwhile is recent, so in flight."""
-    with console.owner_engine(settings, "history", connect_timeout_s=settings.db_connect_timeout_s) as engine:
+    with console.owner_engine(settings, "history") as engine:
         with engine.connect() as conn:
             now = conn.execute(select(func.now())).scalar_one()  # by the database clock
         commands = SqlCommandStore(engine).commands_for(order_id)
@@ -140,6 +141,6 @@ def _show(document: dict[str, Any]) -> None:
         cause = f" on {cause}" if cause else ""
         detail = f": {step['detail']}" if step["detail"] else ""
         line = f"{step['at'].isoformat()}  {step['module']:<8}  {step['change']}{cause}{detail}"
-        console.write(console.printable(line))  # a real provider's reasons are its own text
+        console.write(escape_controls(line))  # a real provider's reasons are its own text
     console.write()
     console.write(f"reconcile: {document['verdict']}")

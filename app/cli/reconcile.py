@@ -52,7 +52,7 @@ def check(settings: Settings, since: datetime | None, stuck_after: timedelta) ->
     """Read the gateway's, orders' and payments' views one after the other, then compare them. The reads
     are not one snapshot: what changes meanwhile was changed just now, so is in flight (unless stuck_after
     is 0, meant for a quiet system)."""
-    with owner_engine(settings, "reconcile", connect_timeout_s=settings.db_connect_timeout_s) as engine:
+    with owner_engine(settings, "reconcile") as engine:
         with engine.connect() as conn:
             now = conn.execute(select(func.now())).scalar_one()  # by the database clock
         accepted = SqlCommandStore(engine).accepted_orders()
