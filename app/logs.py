@@ -92,8 +92,9 @@ class TextFormatter(logging.Formatter):
         plain["msg"] = escape_controls(record.getMessage())
         base = super().format(logging.makeLogRecord(vars(record) | plain))
         extras = " ".join(f"{name}={escape_controls(str(value))}" for name, value in _ids(record).items())
-        # The traceback is rendered and redacted by RedactingFilter, which every handler has.
-        lines = [f"{base} {extras}".rstrip(), *_indented(record.exc_text), *_indented(record.stack_info)]
+        # The traceback as RedactingFilter rendered and redacted it (every handler of ours has it).
+        trace = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else None)
+        lines = [f"{base} {extras}".rstrip(), *_indented(trace), *_indented(record.stack_info)]
         return "\n".join(lines)
 
 

@@ -94,6 +94,7 @@ def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None
 
 
 def take(source: Any, limit: int | None = None) -> Iterator[Any]:
+    """The queue's messages, got one at a time unacknowledged, until it is empty (or `limit` were got)."""
     return itertools.islice(iter(functools.partial(source.get, no_ack=False), None), limit)
 
 

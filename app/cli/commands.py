@@ -52,7 +52,8 @@ def register(sub: Any) -> None:
 
 
 def prepare(settings: Settings) -> None:
-    if ensure_database(settings.database_url):
+    limits = {"connect_timeout_s": settings.db_connect_timeout_s, "dead_after_s": settings.db_dead_after_s}
+    if ensure_database(settings.database_url, **limits):
         log.info("created database %s", redact_url(settings.database_url))
     apply_migrations(settings)
     declare(settings)

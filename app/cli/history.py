@@ -132,7 +132,8 @@ def _show(document: dict[str, Any]) -> None:
         console.write("order: not stored by the orders module")
     if payment:
         reason = f" ({payment['reason']})" if payment["reason"] else ""
-        console.write(f"payment {payment['id']}: {payment['status']}{reason}, amount {payment['amount']}")
+        line = f"payment {payment['id']}: {payment['status']}{reason}, amount {payment['amount']}"
+        console.write(escape_controls(line))
     if document["release_owed_since"]:
         console.write(f"a release at the provider is owed since {document['release_owed_since'].isoformat()}")
     console.write()

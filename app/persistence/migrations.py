@@ -8,10 +8,10 @@ from alembic import context as alembic_context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from app.persistence.engine import normalize_url
+from app.persistence.engine import build_engine, normalize_url
 
 # (schema, package holding migrations/) in the order they are applied.
 MODULE_SCHEMAS: Sequence[tuple[str, str]] = (
@@ -22,10 +22,13 @@ MODULE_SCHEMAS: Sequence[tuple[str, str]] = (
 VERSION_TABLE = "alembic_version"
 
 
-def ensure_database(url: str) -> bool:
-    """Create the database named in `url` when it does not exist; True when it was created."""
+def ensure_database(url: str, *, connect_timeout_s: int = 2, dead_after_s: int = 10) -> bool:
+    """Create the database named in `url` when it does not exist; True when it was created. Its connection
+    has the limits of every engine: a server that does not answer fails it, never hangs it."""
     parsed = make_url(normalize_url(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin_url = parsed.set(database="postgres").render_as_string(hide_password=False)
+    limits = {"connect_timeout_s": connect_timeout_s, "dead_after_s": dead_after_s}
+    admin = build_engine(admin_url, application_name="payflow-setup", pool_size=1, autocommit=True, **limits)
     try:
         with admin.connect() as conn:
             exists = conn.execute(

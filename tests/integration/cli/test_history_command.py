@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from app import orders
 from app.contracts import Incoming, OrderCancelled, OrderCreated, read_message
 from app.gateway import SqlCommandStore
-from app.payments import ChargeResult
+from app.payments import ChargeResult, PaymentStatus
 from app.payments.tables import outbox
 from tests.integration.cli.conftest import Payflow, Rows
 from tests.integration.gateway.commands import cancellation, creation
@@ -91,6 +91,24 @@ def test_a_declined_order_shows_the_providers_reason_and_its_failure(
     assert "DECLINED (card_declined), amount 12.50" in outcome.out
     assert ("payments", "PROCESSING -> DECLINED") in steps(outcome.out)
     assert f"PENDING -> FAILED on payment.declined {decline.id}" in outcome.out
+
+
+def test_control_characters_in_a_providers_reason_are_escaped_on_every_line(
+    payflow: Payflow, engine: Engine, autocommit_engine: Engine
+) -> None:
+    command, event = creation()
+    SqlCommandStore(autocommit_engine).record(command, event)
+    created = read_message(event.to_json().encode())
+    orders.build(engine).handlers[OrderCreated]([created])
+    forged = ChargeResult(PaymentStatus.DECLINED, "card_declined\n2026-01-01  orders  FAKE\x1b[31m")
+    deliver(build(engine, FakeProvider(forged)), created)
+
+    outcome = payflow("history", str(command.order_id), "--stuck-after", "0")
+
+    assert "\x1b" not in outcome.out
+    assert "FAKE" not in "".join(line for line in outcome.out.splitlines() if line.startswith("2026-01-01"))
+    assert "DECLINED (card_declined\\n2026-01-01  orders  FAKE\\x1b[31m), amount 12.50" in outcome.out
+    assert "PROCESSING -> DECLINED on order.created" in outcome.out
 
 
 def test_a_paid_order_cancelled_later_shows_the_cancel_and_the_refund_it_caused(
