@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -10,13 +11,24 @@ from typing import Protocol
 
 from app.payments.domain import Payment, PaymentStatus
 
+MAX_REASON_LENGTH = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 
 @dataclass(frozen=True)
 class ChargeResult:
-    """What the provider answered: APPROVED, DECLINED or FAILED, with a reason for the last two."""
+    """What the provider answered: APPROVED, DECLINED or FAILED, with a reason for the last two. The reason
+    is the provider's own text, so it is made printable (a control character becomes `\\xNN`) and cut to
+    MAX_REASON_LENGTH characters: the column takes no NUL, and the events carrying it must pass the contract
+    (a reason they refuse would be dead-lettered, its order never hearing of the answer)."""
 
     status: PaymentStatus
     reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.reason is not None:
+            printable = _CONTROL.sub(lambda found: f"\\x{ord(found[0]):02x}", self.reason)
+            object.__setattr__(self, "reason", printable[:MAX_REASON_LENGTH])
 
 
 class ProviderUnavailable(ConnectionError):

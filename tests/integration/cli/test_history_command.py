@@ -8,13 +8,13 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from app import orders
 from app.contracts import Incoming, OrderCancelled, OrderCreated, read_message
 from app.gateway import SqlCommandStore
-from app.payments import ChargeResult, PaymentStatus
-from app.payments.tables import outbox
+from app.payments import ChargeResult
+from app.payments.tables import outbox, payment_history, payments
 from tests.integration.cli.conftest import Payflow, Rows
 from tests.integration.gateway.commands import cancellation, creation
 from tests.integration.payments.sql_payments import (
@@ -100,8 +100,14 @@ def test_control_characters_in_a_providers_reason_are_escaped_on_every_line(
     SqlCommandStore(autocommit_engine).record(command, event)
     created = read_message(event.to_json().encode())
     orders.build(engine).handlers[OrderCreated]([created])
-    forged = ChargeResult(PaymentStatus.DECLINED, "card_declined\n2026-01-01  orders  FAKE\x1b[31m")
-    deliver(build(engine, FakeProvider(forged)), created)
+    deliver(build(engine, FakeProvider(DECLINED)), created)
+    forged = "card_declined\n2026-01-01  orders  FAKE\x1b[31m"  # as stored before reasons were cleaned
+    with engine.begin() as conn:
+        mine = select(payments.c.id).where(payments.c.order_id == command.order_id).scalar_subquery()
+        conn.execute(update(payments).where(payments.c.order_id == command.order_id).values(reason=forged))
+        conn.execute(
+            update(payment_history).where(payment_history.c.payment_id == mine).values(reason=forged)
+        )
 
     outcome = payflow("history", str(command.order_id), "--stuck-after", "0")
 

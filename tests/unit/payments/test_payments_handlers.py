@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 
-from app.contracts import OrderCancelled, OrderCreated
+from app.contracts import OrderCancelled, OrderCreated, read_message
 from app.payments import ChargeResult, PaymentStatus
+from app.payments.provider import MAX_REASON_LENGTH
 from tests.unit.payments.fake_payments import FakeProvider, ProviderUnreachable, StorageFailure
 from tests.unit.payments.payment_events import (
     AMOUNT,
@@ -242,3 +243,23 @@ def test_payments_never_wait_for_another_event(system: InMemoryPayments) -> None
     waiting = system.deliver_batch([cancelled(order_id), created(uuid.uuid4())])
 
     assert waiting == frozenset()
+
+
+def test_a_providers_reason_is_kept_printable_so_the_event_carrying_it_passes_the_contract(
+    system: InMemoryPayments,
+) -> None:
+    order_id = uuid.uuid4()
+    system.provider.answer(order_id, ChargeResult(PaymentStatus.DECLINED, "card\ndeclined\x00\x1b[31m"))
+
+    system.deliver(created(order_id))
+
+    payment = system.payment(order_id)
+    [event] = [read_message(envelope.to_json().encode()) for envelope in system.state.outbox]
+    assert payment.reason == "card\\x0adeclined\\x00\\x1b[31m"
+    assert (event.type, event.event.reason) == ("payment.declined", payment.reason)
+
+
+def test_a_providers_reason_is_cut_to_its_limit() -> None:
+    result = ChargeResult(PaymentStatus.FAILED, "x" * (MAX_REASON_LENGTH + 50))
+
+    assert result.reason == "x" * MAX_REASON_LENGTH
