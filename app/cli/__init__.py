@@ -1,6 +1,8 @@
 """The `payflow` command line: one subcommand per operator task, errors as one clear line."""
 
 import argparse
+import os
+import select
 import sys
 from collections.abc import Sequence
 
@@ -27,9 +29,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - the operator gets one line, never a traceback
+        if isinstance(exc, BrokenPipeError) and _reader_left():
+            return 141  # as a process that SIGPIPE ended: `payflow dlq list | head` says nothing more
         known = isinstance(exc, ConfigError | CommandError | TopologyMismatch | MigrationRefused)
         reason = str(exc) if known else f"{type(exc).__name__}: {exc}".splitlines()[0]
         # A URL in a message keeps no password.
         print(redact_secrets(f"payflow {args.command}: {reason}"), file=sys.stderr)  # noqa: T201 - error channel
         return 2 if isinstance(exc, ConfigError) else 1
     return result
+
+
+def _reader_left() -> bool:
+    """True when stdout is a pipe whose reader is gone (poll says POLLERR); stdout then goes to /dev/null,
+    so that Python's own flush at exit stays quiet too."""
+    poller = select.poll()
+    poller.register(sys.stdout.fileno(), select.POLLOUT)
+    if not any(events & select.POLLERR for _, events in poller.poll(0)):
+        return False
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return True

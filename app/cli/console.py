@@ -90,14 +90,23 @@ def non_negative_int(raw: str) -> int:
     return int(raw)
 
 
+SWEEPS_S = 10  # two of the payments sweeper's rounds: a payment past its deadline is failed by then
+
+
 def add_stuck_after(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stuck-after",
         type=non_negative_int,
-        default=60,
         metavar="SECONDS",
-        help="unsettled work unchanged this long counts as stuck (default %(default)s)",
+        help=f"unsettled work unchanged this long counts as stuck (default: PAYFLOW_PAYMENT_DEADLINE_S + "
+        f"{SWEEPS_S}, since a payment may wait that long for the provider's answer or the sweeper)",
     )
+
+
+def stuck_after_s(args: argparse.Namespace, settings: Settings) -> int:
+    """--stuck-after, or the payment deadline and two sweeps: a PROCESSING payment is not stuck before."""
+    given: int | None = args.stuck_after
+    return settings.payment_deadline_s + SWEEPS_S if given is None else given
 
 
 def write(line: str = "") -> None:

@@ -46,7 +46,8 @@ class Step:
 
 def _run(args: argparse.Namespace) -> int:
     with console.reaching_services("history") as settings:
-        document = gather(settings, args.order_id, timedelta(seconds=args.stuck_after))
+        stuck_after = timedelta(seconds=console.stuck_after_s(args, settings))
+        document = gather(settings, args.order_id, stuck_after)
     if args.json:
         console.write_json(document)
     else:

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.cli.console import (
+    CommandError,
     add_stuck_after,
     iso_time,
     owner_engine,
     reaching_services,
+    stuck_after_s,
     write,
     write_json,
     write_table,
@@ -40,11 +42,12 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     with reaching_services("reconcile") as settings:
-        report = check(settings, args.since, timedelta(seconds=args.stuck_after))
+        stuck_after = stuck_after_s(args, settings)
+        report = check(settings, args.since, timedelta(seconds=stuck_after))
     if args.json:
-        write_json(_document(report, args.stuck_after))
+        write_json(_document(report, stuck_after))
     else:
-        _show(report, args.stuck_after)
+        _show(report, stuck_after)
     return 0 if report.consistent else 1
 
 
@@ -55,6 +58,8 @@ def check(settings: Settings, since: datetime | None, stuck_after: timedelta) ->
     with owner_engine(settings, "reconcile") as engine:
         with engine.connect() as conn:
             now = conn.execute(select(func.now())).scalar_one()  # by the database clock
+        if since is not None and since > now:  # a mistyped year would judge nothing and say consistent
+            raise CommandError(f"--since {since.isoformat()} is later than the database's clock ({now})")
         accepted = SqlCommandStore(engine).accepted_orders()
         orders = [OrderRecord(*row) for row in OrderQueries(engine).statuses(since)]
         payment_queries = PaymentQueries(engine)

@@ -30,10 +30,10 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if bool(args.event_id) == (args.since is not None):
-        raise CommandError("say which events: --event-id ID ... or --since ISO [--until ISO] (not both)")
     if args.until is not None and args.since is None:
         raise CommandError("--until needs --since")
+    if bool(args.event_id) == (args.since is not None):
+        raise CommandError("say which events: --event-id ID ... or --since ISO [--until ISO] (not both)")
     if args.until is not None and args.until <= args.since:
         raise CommandError("--until must be later than --since (the range would hold no event)")
     outbox, absent = OUTBOXES[args.schema], set[uuid.UUID]()

@@ -209,6 +209,12 @@ def test_republish_of_an_id_the_outbox_does_not_hold_queues_the_others_and_exits
     )
 
 
+def test_republish_with_until_alone_says_it_needs_since(payflow: Payflow) -> None:
+    outcome = payflow("republish", "--schema", "payments", "--until", "2026-01-01T00:00:00Z")
+
+    assert (outcome.code, outcome.err.strip()) == (1, "payflow republish: --until needs --since")
+
+
 def test_republish_of_an_event_not_published_yet_says_the_relays_send_it_anyway(
     payflow: Payflow, rows: Rows, autocommit_engine: Engine
 ) -> None:

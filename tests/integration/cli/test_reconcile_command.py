@@ -68,14 +68,55 @@ def test_recent_unsettled_work_is_in_flight_not_stuck(payflow: Payflow, rows: Ro
     assert outcome.json()["in_flight"] == 1
 
 
+def a_payment_awaiting_its_answer_for(rows: Rows, seconds: int) -> uuid.UUID:
+    order_id = rows.order("PENDING", "PROCESSING")
+    ago = {"id": order_id, "ago": timedelta(seconds=seconds)}
+    with rows.engine.begin() as conn:
+        conn.execute(text("UPDATE gateway.commands SET created_at = now() - :ago WHERE order_id = :id"), ago)
+        conn.execute(text("UPDATE orders.orders SET updated_at = now() - :ago WHERE id = :id"), ago)
+        conn.execute(text("UPDATE payments.payments SET updated_at = now() - :ago WHERE order_id = :id"), ago)
+    return order_id
+
+
+def test_a_payment_within_its_provider_deadline_is_in_flight_by_default(payflow: Payflow, rows: Rows) -> None:
+    a_payment_awaiting_its_answer_for(rows, 90)  # the deadline is 120 s by default
+
+    outcome = payflow("reconcile", "--json")
+
+    assert outcome.code == 0, outcome.out
+    assert (outcome.json()["in_flight"], outcome.json()["stuck_after_s"]) == (1, 130)
+
+
+def test_a_payment_past_its_deadline_and_two_sweeps_is_stuck_by_default(
+    payflow: Payflow, rows: Rows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAYFLOW_PAYMENT_DEADLINE_S", "30")
+    order_id = a_payment_awaiting_its_answer_for(rows, 90)
+
+    outcome = payflow("reconcile", "--json")
+
+    assert outcome.code == 1
+    assert [(p["kind"], p["order_id"]) for p in outcome.json()["problems"]] == [("stuck", str(order_id))]
+
+
 def test_only_orders_accepted_since_the_given_time_are_reconciled(payflow: Payflow, rows: Rows) -> None:
     rows.order("PAID", "DECLINED")
-    since = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    since = datetime.now(UTC).isoformat()  # after the order was accepted
 
     outcome = payflow("reconcile", "--since", since, "--stuck-after", "0", "--json")
 
     assert outcome.code == 0
     assert outcome.json()["orders_accepted"] == 0
+
+
+def test_a_since_time_in_the_future_is_refused_not_judged_as_nothing(payflow: Payflow, rows: Rows) -> None:
+    rows.order("PAID", "DECLINED")
+
+    outcome = payflow("reconcile", "--since", "2099-01-01T00:00:00Z")
+
+    assert outcome.code == 1
+    assert outcome.err.startswith("payflow reconcile: --since 2099-01-01T00:00:00+00:00 is later than")
+    assert outcome.out == ""
 
 
 def test_a_bad_since_time_is_refused_by_the_parser(payflow: Payflow) -> None:
