@@ -42,9 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _reader_left() -> bool:
     """True when stdout is a pipe whose reader is gone (poll says POLLERR); stdout then goes to /dev/null,
     so that Python's own flush at exit stays quiet too."""
+    try:
+        stdout = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (replaced, say): nothing to tell
+        return False
     poller = select.poll()
-    poller.register(sys.stdout.fileno(), select.POLLOUT)
+    poller.register(stdout, select.POLLOUT)
     if not any(events & select.POLLERR for _, events in poller.poll(0)):
         return False
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    os.dup2(os.open(os.devnull, os.O_WRONLY), stdout)
     return True

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from app.bootstrap import SWEEP_INTERVAL_S
 from app.bus import BROKER_FAILURES
 from app.config import Settings
 from app.logs import configure_logging, escape_controls
@@ -90,7 +91,8 @@ def non_negative_int(raw: str) -> int:
     return int(raw)
 
 
-SWEEPS_S = 10  # two of the payments sweeper's rounds: a payment past its deadline is failed by then
+# Two of the payments sweeper's rounds: a payment past its deadline is failed by then.
+SWEEPS_S = round(2 * SWEEP_INTERVAL_S)
 
 
 def add_stuck_after(parser: argparse.ArgumentParser) -> None:
