@@ -1,7 +1,11 @@
 """Talking to RabbitMQ the same way everywhere: connecting, recognising its failures, backing off."""
 
 import contextlib
+import functools
+import itertools
 import logging
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from amqp.exceptions import AMQPError
@@ -94,3 +98,8 @@ def broker_problem(broker_url: str) -> str | None:
         except BROKER_FAILURES as exc:
             return f"unreachable: {type(exc).__name__}"
     return None
+
+
+def take(source: Any, limit: int | None = None) -> Iterator[Any]:
+    """The queue's messages, got one at a time unacknowledged, until it is empty (or `limit` were got)."""
+    return itertools.islice(iter(functools.partial(source.get, no_ack=False), None), limit)

@@ -1,15 +1,13 @@
 """Inspecting and replaying a queue's dead letters without ever losing one."""
 
-import functools
-import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from app.bus import settlement
-from app.bus.broker import connect
+from app.bus.broker import connect, take
 from app.bus.entities import DELIVERY_LIMIT, dead_letter_queue
 from app.bus.publisher import ConfirmingPublisher
 
@@ -91,11 +89,6 @@ def _send_back(publisher: ConfirmingPublisher, message: Any, queue: str) -> None
     settlement.publish_copy(publisher, message, "", queue, headers)
     publisher.confirm()
     message.ack()
-
-
-def take(source: Any, limit: int | None = None) -> Iterator[Any]:
-    """The queue's messages, got one at a time unacknowledged, until it is empty (or `limit` were got)."""
-    return itertools.islice(iter(functools.partial(source.get, no_ack=False), None), limit)
 
 
 def _put_back(source: Any, messages: list[Any]) -> None:

@@ -8,8 +8,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 
 from app.bus import settlement
-from app.bus.broker import connect, open_connection
-from app.bus.dead_letters import take
+from app.bus.broker import connect, open_connection, take
 from app.bus.entities import holding_queue
 from app.bus.publisher import ConfirmingPublisher
 from app.bus.topology import Topology

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.bootstrap import ROLES, build_worker, topology
 from app.bus import declare_topology_at, make_role_users, migrate_topology_at
-from app.cli.console import load_settings, owner_engine
+from app.cli.console import connection_limits, load_settings, owner_engine
 from app.cli.run import GUNICORN, ROOT, run_processes
 from app.config import Settings
 from app.jobs import Background
@@ -52,8 +52,7 @@ def register(sub: Any) -> None:
 
 
 def prepare(settings: Settings) -> None:
-    limits = {"connect_timeout_s": settings.db_connect_timeout_s, "dead_after_s": settings.db_dead_after_s}
-    if ensure_database(settings.database_url, **limits):
+    if ensure_database(settings.database_url, **connection_limits(settings)):
         log.info("created database %s", redact_url(settings.database_url))
     apply_migrations(settings)
     declare(settings)

@@ -43,12 +43,16 @@ def reaching_services(process: str) -> Iterator[Settings]:
         raise CommandError(f"broker {redact_url(settings.broker_url)}: {reason}") from None
 
 
+def connection_limits(settings: Settings) -> dict[str, Any]:
+    """How long an operator's connection waits to be accepted, and for a silent server (engine.py)."""
+    return {"connect_timeout_s": settings.db_connect_timeout_s, "dead_after_s": settings.db_dead_after_s}
+
+
 @contextlib.contextmanager
 def owner_engine(settings: Settings, process: str, pool_size: int = 1, **options: Any) -> Iterator[Engine]:
     """An engine on PAYFLOW_DATABASE_URL (operator tools act as the owner), disposed on exit."""
-    limits = {"dead_after_s": settings.db_dead_after_s, "connect_timeout_s": settings.db_connect_timeout_s}
-    name, url = f"payflow-{process}", settings.database_url
-    engine = build_engine(url, application_name=name, pool_size=pool_size, **limits | options)
+    limits, name = connection_limits(settings) | options, f"payflow-{process}"
+    engine = build_engine(settings.database_url, application_name=name, pool_size=pool_size, **limits)
     try:
         yield engine
     finally:

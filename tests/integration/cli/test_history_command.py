@@ -30,20 +30,28 @@ from tests.integration.payments.sql_payments import (
 pytestmark = pytest.mark.integration
 
 
+def charged(
+    engine: Engine, autocommit_engine: Engine, provider: FakeProvider, key: str | None = None
+) -> uuid.UUID:
+    """An order accepted by the gateway, opened by orders and charged by payments as `provider` answers;
+    its id."""
+    command, event = creation(key=key)
+    SqlCommandStore(autocommit_engine).record(command, event)
+    created = read_message(event.to_json().encode())
+    orders.build(engine).handlers[OrderCreated]([created])
+    deliver(build(engine, provider), created)
+    return command.order_id
+
+
 def settled(
     engine: Engine, autocommit_engine: Engine, answer: ChargeResult
 ) -> tuple[uuid.UUID, Incoming[Any]]:
-    """An order accepted by the gateway (with an Idempotency-Key), opened by orders, charged by payments as
-    the provider answers, and that answer applied by orders; (order id, the answer's event)."""
-    command, event = creation(key="key-history")
-    SqlCommandStore(autocommit_engine).record(command, event)
-    created = read_message(event.to_json().encode())
-    apply_to_orders = orders.build(engine).handlers[OrderCreated]
-    apply_to_orders([created])
-    deliver(build(engine, FakeProvider(answer)), created)
+    """`charged` (with an Idempotency-Key), then the answer applied by orders; (order id, the answer's
+    event)."""
+    order_id = charged(engine, autocommit_engine, FakeProvider(answer), key="key-history")
     answered = last_payment_event(engine)
-    apply_to_orders([answered])
-    return command.order_id, answered
+    orders.build(engine).handlers[type(answered.event)]([answered])
+    return order_id, answered
 
 
 def last_payment_event(engine: Engine) -> Incoming[Any]:
@@ -96,20 +104,16 @@ def test_a_declined_order_shows_the_providers_reason_and_its_failure(
 def test_control_characters_in_a_providers_reason_are_escaped_on_every_line(
     payflow: Payflow, engine: Engine, autocommit_engine: Engine
 ) -> None:
-    command, event = creation()
-    SqlCommandStore(autocommit_engine).record(command, event)
-    created = read_message(event.to_json().encode())
-    orders.build(engine).handlers[OrderCreated]([created])
-    deliver(build(engine, FakeProvider(DECLINED)), created)
+    order_id = charged(engine, autocommit_engine, FakeProvider(DECLINED))
     forged = "card_declined\n2026-01-01  orders  FAKE\x1b[31m"  # as stored before reasons were cleaned
     with engine.begin() as conn:
-        mine = select(payments.c.id).where(payments.c.order_id == command.order_id).scalar_subquery()
-        conn.execute(update(payments).where(payments.c.order_id == command.order_id).values(reason=forged))
+        mine = select(payments.c.id).where(payments.c.order_id == order_id).scalar_subquery()
+        conn.execute(update(payments).where(payments.c.order_id == order_id).values(reason=forged))
         conn.execute(
             update(payment_history).where(payment_history.c.payment_id == mine).values(reason=forged)
         )
 
-    outcome = payflow("history", str(command.order_id), "--stuck-after", "0")
+    outcome = payflow("history", str(order_id), "--stuck-after", "0")
 
     assert "\x1b" not in outcome.out
     assert "FAKE" not in "".join(line for line in outcome.out.splitlines() if line.startswith("2026-01-01"))
@@ -164,16 +168,12 @@ def test_an_order_cancelled_before_payments_heard_of_it_shows_a_payment_born_can
 def test_a_payment_the_sweeper_failed_shows_the_sweeper_as_cause_and_its_release_as_a_note(
     payflow: Payflow, engine: Engine, autocommit_engine: Engine
 ) -> None:
-    command, event = creation()
-    SqlCommandStore(autocommit_engine).record(command, event)
-    created = read_message(event.to_json().encode())
-    orders.build(engine).handlers[OrderCreated]([created])
-    deliver(build(engine, FakeProvider(answer=None)), created)
-    backdate(engine, [command.order_id], seconds=DEADLINE_S + 60)
+    order_id = charged(engine, autocommit_engine, FakeProvider(answer=None))
+    backdate(engine, [order_id], seconds=DEADLINE_S + 60)
     build(engine, FakeProvider()).sweep()
     orders.build(engine).handlers[OrderCreated]([last_payment_event(engine)])
 
-    outcome = payflow("history", str(command.order_id), "--stuck-after", "0")
+    outcome = payflow("history", str(order_id), "--stuck-after", "0")
 
     assert outcome.code == 0, outcome.out
     assert steps(outcome.out)[-3:] == [
