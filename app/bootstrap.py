@@ -60,7 +60,6 @@ def build_gateway(
     # Every statement a request runs stands alone (a read, or the one INSERT of a command), so requests
     # use an engine in autocommit mode: no BEGIN and COMMIT round trips. The relay needs transactions.
     engine = _engine(settings, "gateway", settings.http_threads, autocommit=True)
-    relay_engine = _engine(settings, "gateway", 1)
     router, replica_jobs = _read_router(settings, engine)
     reads = router or engine
     order_queries, payment_queries = queries or (orders.OrderQueries(reads), payments.PaymentQueries(reads))
@@ -68,7 +67,7 @@ def build_gateway(
     warn_when_open(settings.api_key_hashes)
     # Commands are kept while their idempotency key must be, and their event may be re-published.
     kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
-    wake_relay, jobs = _outbox(settings, relay_engine, "gateway", kept_h)
+    wake_relay, jobs = _outbox(settings, _engine(settings, "gateway", 1), "gateway", kept_h)
     store = commands or SqlCommandStore(engine, wake_relay)
     # A cancel's 404/409 check must see what the primary holds, not what a lagging replica replayed.
     primary = orders.OrderQueries(engine) if router and not queries else None
@@ -85,15 +84,16 @@ def build_worker(
     if role == "orders":
         handlers, parallel, jobs, in_flight = orders.build(engine).handlers, 1, list[Job](), None
     else:  # payments waits on the provider in batches side by side, `payments_concurrency` deliveries at most
-        in_flight = settings.payments_concurrency
+        in_flight, deadline_s = settings.payments_concurrency, settings.payment_deadline_s
         provider = provider or payments.SimulatedProvider(  # swap for a real provider's adapter
             settings.payment_latency_ms, settings.payment_decline_rate, settings.payment_failure_rate
         )
         wake, jobs = _outbox(settings, engine, "payments", settings.outbox_retention_h)
-        module = payments.build(engine, provider, deadline_s=settings.payment_deadline_s, written=wake)
+        module = payments.build(engine, provider, deadline_s=deadline_s, written=wake)
         handlers, parallel = module.handlers, min(PAYMENT_BATCHES, in_flight)
         owed = functools.partial(bus.refresh_release_gauges, module.queries.releases_owed)
-        jobs += [Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep)]
+        # The sweeper waits a deadline: payments a dead worker left PROCESSING are redelivered, charged again.
+        jobs += [Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep, after_s=deadline_s)]
         jobs += [Job.every("payments-release-gauges", GAUGE_INTERVAL_S, owed)]
     routes, queue = topology(settings, role), bus.inbox_name(role)
     if missing := bus.unrouted(routes, queue, handlers):
