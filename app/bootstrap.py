@@ -23,8 +23,7 @@ PURGE_INTERVAL_S = 600.0
 GAUGE_INTERVAL_S = 5.0
 READ_CHECK_INTERVAL_S = 1.0  # how soon reads go back to a replica that is usable again
 WORKER_POOL_TIMEOUT_S = 30.0
-# Batches a payments worker keeps waiting on its provider: batches close as deliveries stream in, so each
-# holds tens of orders, and fewer runners left orders queued behind them for a whole provider wait (README).
+# Batches a payments worker keeps waiting on its provider at once (README, Benchmark: why 32 runners).
 PAYMENT_BATCHES = 32
 Wake = Callable[[], None]
 
@@ -57,9 +56,9 @@ def build_gateway(
     commands: CommandStore | None = None,
 ) -> Gateway:
     """The gateway app and its jobs (outbox relay, purges, gauges); tests pass fakes for the rest."""
-    # Every statement a request runs stands alone (a read, or the one INSERT of a command), so requests
-    # use an engine in autocommit mode: no BEGIN and COMMIT round trips. The relay needs transactions.
+    # A request runs one statement (a read, or a command's INSERT): autocommit, no BEGIN and COMMIT.
     engine = _engine(settings, "gateway", settings.http_threads, autocommit=True)
+    relay_engine = _engine(settings, "gateway", 1)
     router, replica_jobs = _read_router(settings, engine)
     reads = router or engine
     order_queries, payment_queries = queries or (orders.OrderQueries(reads), payments.PaymentQueries(reads))
@@ -67,7 +66,7 @@ def build_gateway(
     warn_when_open(settings.api_key_hashes)
     # Commands are kept while their idempotency key must be, and their event may be re-published.
     kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
-    wake_relay, jobs = _outbox(settings, _engine(settings, "gateway", 1), "gateway", kept_h)
+    wake_relay, jobs = _outbox(settings, relay_engine, "gateway", kept_h)
     store = commands or SqlCommandStore(engine, wake_relay)
     # A cancel's 404/409 check must see what the primary holds, not what a lagging replica replayed.
     primary = orders.OrderQueries(engine) if router and not queries else None
@@ -84,16 +83,17 @@ def build_worker(
     if role == "orders":
         handlers, parallel, jobs, in_flight = orders.build(engine).handlers, 1, list[Job](), None
     else:  # payments waits on the provider in batches side by side, `payments_concurrency` deliveries at most
-        in_flight, deadline_s = settings.payments_concurrency, settings.payment_deadline_s
+        in_flight = settings.payments_concurrency
         provider = provider or payments.SimulatedProvider(  # swap for a real provider's adapter
             settings.payment_latency_ms, settings.payment_decline_rate, settings.payment_failure_rate
         )
         wake, jobs = _outbox(settings, engine, "payments", settings.outbox_retention_h)
-        module = payments.build(engine, provider, deadline_s=deadline_s, written=wake)
+        module = payments.build(engine, provider, deadline_s=settings.payment_deadline_s, written=wake)
         handlers, parallel = module.handlers, min(PAYMENT_BATCHES, in_flight)
         owed = functools.partial(bus.refresh_release_gauges, module.queries.releases_owed)
-        # The sweeper waits a deadline: payments a dead worker left PROCESSING are redelivered, charged again.
-        jobs += [Job.every("payments-sweeper", SWEEP_INTERVAL_S, module.sweep, after_s=deadline_s)]
+        consumer: bus.BatchConsumer  # built below; the sweeper judges nothing until it has consumed a while
+        sweep = lambda: module.sweep(consumed_s=consumer.consuming_for())  # noqa: E731
+        jobs += [Job.every("payments-sweeper", SWEEP_INTERVAL_S, sweep)]
         jobs += [Job.every("payments-release-gauges", GAUGE_INTERVAL_S, owed)]
     routes, queue = topology(settings, role), bus.inbox_name(role)
     if missing := bus.unrouted(routes, queue, handlers):

@@ -19,8 +19,8 @@ class Job:
     interrupt: Callable[[], object] = lambda: None
 
     @classmethod
-    def every(cls, name: str, interval_s: float, fn: Callable[[], object], *, after_s: float = 0.0) -> Self:
-        return cls(name, lambda stop: run_periodically(stop, interval_s, fn, name, after_s))
+    def every(cls, name: str, interval_s: float, fn: Callable[[], object]) -> Self:
+        return cls(name, lambda stop: run_periodically(stop, interval_s, fn, name))
 
 
 class Background:
@@ -43,11 +43,8 @@ class Background:
             thread.join(timeout_s / max(len(self._threads), 1))
 
 
-def run_periodically(
-    stop: threading.Event, interval_s: float, fn: Callable[[], object], name: str, after_s: float = 0.0
-) -> None:
-    """Call `fn` `after_s` from now, then every `interval_s` until `stop` is set; exceptions are logged."""
-    stop.wait(after_s)
+def run_periodically(stop: threading.Event, interval_s: float, fn: Callable[[], object], name: str) -> None:
+    """Call `fn` now, then every `interval_s` until `stop` is set; exceptions are logged, not raised."""
     while not stop.is_set():
         try:
             fn()

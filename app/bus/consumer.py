@@ -35,6 +35,12 @@ class BatchConsumer:
         self._topology, self._policy, self.batching = topology, policy, batching
         self._handlers = dict(handlers)
         self.last_heartbeat = time.monotonic()
+        self._consuming_since: float | None = None
+
+    def consuming_for(self) -> float:
+        """Seconds since `run` last began consuming (0 while it is not)."""
+        since = self._consuming_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; broker failures are logged and followed by a capped back-off."""
@@ -46,17 +52,20 @@ class BatchConsumer:
                         session = self._session(connection, runners)
                         backoff.reset()
                         log.info("consuming %s on %s", self.queue, connection.as_uri())
+                        self._consuming_since = time.monotonic()
                         while not stop.is_set():
                             self.last_heartbeat = time.monotonic()
                             session.pump(IDLE_S)
                         session.stop(STOP_GRACE_S)
                 except RECONNECT_ON as exc:
+                    self._consuming_since = None
                     delay = backoff.next()
                     log.warning(
                         "broker connection for %s lost (%s); reconnecting in %.1f s", self.queue, exc, delay
                     )
                     stop.wait(delay)
         finally:
+            self._consuming_since = None
             # Batches still running are not awaited: their messages were never acked, the broker redelivers.
             runners.shutdown(wait=False, cancel_futures=True)
 

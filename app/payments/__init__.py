@@ -4,6 +4,7 @@ import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -28,7 +29,12 @@ class Payments:
 
     handlers: Mapping[type[Event], BatchHandler]
     queries: PaymentQueries
-    sweep: Callable[[], int]
+    sweep: "Sweep"
+
+
+class Sweep(Protocol):
+    def __call__(self, *, consumed_s: float = ...) -> int:
+        """Fail stuck payments, if the inbox has been consumed for `consumed_s` seconds (default: ever)."""
 
 
 def build(

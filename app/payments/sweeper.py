@@ -1,5 +1,7 @@
 """The sweeper: fails payments the provider never answered, then gives back whatever they may hold."""
 
+import math
+
 from app.payments.domain import PROVIDER_TIMEOUT, RELEASED_AFTER_TIMEOUT, SWEEPER, Payment, PaymentStatus
 from app.payments.handlers import UowFactory
 from app.payments.ledger import Cause
@@ -7,15 +9,23 @@ from app.payments.provider import PaymentProvider, give_back
 
 
 def fail_stuck_payments(
-    uow_factory: UowFactory, provider: PaymentProvider, older_than_s: int, limit: int = 100
+    uow_factory: UowFactory,
+    provider: PaymentProvider,
+    older_than_s: int,
+    limit: int = 100,
+    *,
+    consumed_s: float = math.inf,
 ) -> int:
     """Fail up to `limit` payments PROCESSING for over `older_than_s` seconds, then release what they may
     hold at the provider. FAILED is committed, with the release owed, before the provider is asked: an
     approval that comes later finds the payment FAILED under its order's lock and is given back, and a
-    release that did not go through (refused, or the process died) is asked again on the next pass."""
+    release that did not go through (refused, or the process died) is asked again on the next pass.
+
+    None is failed until the inbox has been consumed for `older_than_s` too (`consumed_s`, by the caller's
+    consumer): a payment whose worker died mid-charge is redelivered, and charged again, first."""
     stuck: list[Payment] = []
     with uow_factory() as uow:
-        if candidates := uow.stuck(older_than_s, limit):
+        if consumed_s >= older_than_s and (candidates := uow.stuck(older_than_s, limit)):
             ledger = uow.read(candidates, [])
             # Still PROCESSING now that they are locked: unchanged, hence still stuck.
             books = ledger.books.values()

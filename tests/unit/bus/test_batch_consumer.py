@@ -222,6 +222,23 @@ def test_a_running_consumer_applies_what_arrives_until_it_is_stopped(broker: Mem
     assert broker.waiting() == []
 
 
+def test_a_consumer_says_for_how_long_it_has_been_consuming_and_zero_when_it_is_not(
+    broker: MemoryBroker,
+) -> None:
+    consumer = broker.consumer({OrderCreated: FakeBatchHandler()})
+    stop = threading.Event()
+    running = threading.Thread(target=consumer.run, args=(stop,))
+    before = consumer.consuming_for()
+
+    running.start()
+    wait_until(lambda: consumer.consuming_for() > 0, timeout=5, what="the consumer to consume")
+    stop.set()
+    running.join(timeout=5)
+
+    assert before == 0
+    assert consumer.consuming_for() == 0
+
+
 def test_stopping_a_session_lets_its_running_batch_finish_and_acks_it(broker: MemoryBroker) -> None:
     started, finish = threading.Event(), threading.Event()
 

@@ -52,20 +52,6 @@ def test_a_runner_stopped_before_it_starts_runs_nothing() -> None:
     assert calls == []
 
 
-def test_a_periodic_task_given_a_first_delay_runs_only_once_it_has_passed() -> None:
-    stop, calls = threading.Event(), list[float]()
-
-    def records() -> None:
-        calls.append(time.monotonic())
-        stop.set()
-
-    started = time.monotonic()
-    run_periodically(stop, 0.0, records, "payments-sweeper", after_s=0.2)
-
-    assert len(calls) == 1
-    assert calls[0] - started >= 0.2
-
-
 def test_a_failure_is_logged_with_the_task_name(caplog: pytest.LogCaptureFixture) -> None:
     stop = threading.Event()
 

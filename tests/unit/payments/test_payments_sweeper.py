@@ -50,6 +50,26 @@ def test_the_sweeper_fails_payments_stuck_beyond_the_deadline(system: InMemoryPa
     assert system.state.lines_of(order_id)[-1].event_type == "payments.sweeper"
 
 
+def test_the_sweeper_fails_nothing_until_its_inbox_has_been_consumed_for_the_deadline_but_still_releases(
+    system: InMemoryPayments,
+) -> None:
+    owed, stuck = uuid.uuid4(), uuid.uuid4()
+    system.deliver(created(owed))
+    system.provider.unreachable_calls = 1  # its release does not go through: it stays owed
+    system.sweep_after(DEADLINE_S + 1)
+    assert "released_after_timeout" not in system.state.notes_of(owed)
+    system.deliver(created(stuck))
+    system.state.advance(DEADLINE_S + 1)
+
+    failed_early = system.module.sweep(consumed_s=DEADLINE_S - 1)  # a worker back from an outage
+
+    assert failed_early == 0
+    assert system.payment(stuck).status is PaymentStatus.PROCESSING  # its redelivery is charged first
+    assert system.state.notes_of(owed)[-1] == "released_after_timeout"
+    assert system.module.sweep(consumed_s=DEADLINE_S) == 1
+    assert system.payment(stuck).status is PaymentStatus.FAILED
+
+
 def test_the_sweeper_releases_a_timed_out_payment_at_the_provider_before_failing_it(
     system: InMemoryPayments,
 ) -> None:
