@@ -11,7 +11,7 @@ from app.config import Settings
 from app.gateway import CommandStore, GatewayDeps, SqlCommandStore, create_app, warn_when_open
 from app.jobs import Job
 from app.metrics_server import serve_http
-from app.persistence import ReadRouter, StatementDeadlines, build_engine, database_problem
+from app.persistence import ReadRouter, StatementDeadlines, build_engine, database_problem, purge_claims
 from app.process_roles import WORKER_POOL_SIZE, gateway_read_url, process_broker_url, process_database_url
 from app.readiness import gateway_readiness
 
@@ -64,9 +64,7 @@ def build_gateway(
     order_queries, payment_queries = queries or (orders.OrderQueries(reads), payments.PaymentQueries(reads))
     readiness = functools.partial(gateway_readiness, engine, process_broker_url(settings, "gateway"), router)
     warn_when_open(settings.api_key_hashes)
-    # Commands are kept while their idempotency key must be, and their event may be re-published.
-    kept_h = max(settings.outbox_retention_h, settings.idempotency_ttl_h)
-    wake_relay, jobs = _outbox(settings, relay_engine, "gateway", kept_h)
+    wake_relay, jobs = _outbox(settings, relay_engine, "gateway", settings.events_kept_h)
     store = commands or SqlCommandStore(engine, wake_relay)
     # A cancel's 404/409 check must see what the primary holds, not what a lagging replica replayed.
     primary = orders.OrderQueries(engine) if router and not queries else None
@@ -95,6 +93,8 @@ def build_worker(
         sweep = lambda: module.sweep(consumed_s=consumer.consuming_for())  # noqa: E731
         jobs += [Job.every("payments-sweeper", SWEEP_INTERVAL_S, sweep)]
         jobs += [Job.every("payments-release-gauges", GAUGE_INTERVAL_S, owed)]
+    claims = functools.partial(purge_claims, engine, role, settings.events_kept_h)  # its own schema
+    jobs.append(Job.every(f"{role}-inbox-purge", PURGE_INTERVAL_S, claims))
     routes, queue = topology(settings, role), bus.inbox_name(role)
     if missing := bus.unrouted(routes, queue, handlers):
         raise ValueError(f"{queue} is bound to no exchange that carries {', '.join(k.TYPE for k in missing)}")

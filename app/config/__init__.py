@@ -124,6 +124,12 @@ class Settings:
     gateway_read_database_url: str = _variable("", str.strip, secret=True)  # empty: as the line above
     read_max_lag_s: int = _variable("30", positive_int)  # a replica further behind: reads go to the primary
 
+    @property
+    def events_kept_h(self) -> int:
+        """How long an event may be sent again: gateway commands are kept while their idempotency key must
+        be, and their event may be re-published; the inboxes remember what they applied as long."""
+        return max(self.outbox_retention_h, self.idempotency_ttl_h)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
         """Parse every setting (keyword overrides win); a bad value raises ConfigError naming the variable."""

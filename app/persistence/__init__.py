@@ -18,6 +18,7 @@ from app.persistence.messages import (
     in_array,
     inbox_table,
     outbox_table,
+    purge_claims,
 )
 from app.persistence.pages import Page, Position, newest_first, page_parameters, read_page
 from app.persistence.replica import ReadRouter

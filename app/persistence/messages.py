@@ -3,6 +3,7 @@
 import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,15 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
+
+
+def purge_claims(engine: sa.Engine, schema: str, older_than_h: int) -> int:
+    """Forget the events `schema`'s inbox claimed over `older_than_h` ago, when no outbox may send them again.
+    One that still comes (replayed from a dead-letter queue) was not applied, or meets state that shows it."""
+    inbox = inbox_table(sa.MetaData(schema=schema))
+    with engine.begin() as conn:
+        old = inbox.c.processed_at < sa.func.now() - timedelta(hours=older_than_h)
+        return int(conn.execute(inbox.delete().where(old)).rowcount)
 
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
