@@ -95,7 +95,7 @@ def non_negative_int(raw: str) -> int:
     return int(raw)
 
 
-# Two of the payments sweeper's rounds: a payment past its deadline is failed by then.
+# Two of the payments sweeper's rounds: a payment past its deadline is failed by then (by a worker consuming).
 SWEEPS_S = round(2 * SWEEP_INTERVAL_S)
 
 
