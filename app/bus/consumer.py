@@ -38,7 +38,7 @@ class BatchConsumer:
         self._consuming_since: float | None = None
 
     def consuming_for(self) -> float:
-        """Seconds since `run` last began consuming (0 while it is not)."""
+        """Seconds since `run` last began consuming (0 while it is not; what `drain` does is not counted)."""
         since = self._consuming_since
         return 0.0 if since is None else time.monotonic() - since
 

@@ -109,7 +109,7 @@ def _created(ledger: Ledger, book: Book, message: Incoming[OrderCreated]) -> Ste
         return Step(Call.CHARGE, message, opened)
     elif payment.status is PaymentStatus.PROCESSING:  # a redelivery charges the same payment id again
         return Step(Call.CHARGE, message, payment)
-    elif payment.status in WITHOUT_MONEY:  # ended while a crashed delivery may have charged it
+    elif book.ended_after_a_charge:  # ended while a crashed delivery may have charged it
         return Step(Call.RELEASE, message, payment)
     ledger.claim(message)
     return None

@@ -27,13 +27,19 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
-def purge_claims(engine: sa.Engine, schema: str, older_than_h: int) -> int:
-    """Forget the events `schema`'s inbox claimed over `older_than_h` ago, when no outbox may send them again.
-    One that still comes (replayed from a dead-letter queue) was not applied, or meets state that shows it."""
+def purge_claims(engine: sa.Engine, schema: str, older_than_h: int, batch: int = 10_000) -> int:
+    """Forget the events `schema`'s inbox claimed over `older_than_h` ago, `batch` rows per transaction (a
+    backlog never outlasts the statement timeout); how many. Events that old are deduplicated by state."""
     inbox = inbox_table(sa.MetaData(schema=schema))
-    with engine.begin() as conn:
-        old = inbox.c.processed_at < sa.func.now() - timedelta(hours=older_than_h)
-        return int(conn.execute(inbox.delete().where(old)).rowcount)
+    old = inbox.c.processed_at < sa.func.now() - timedelta(hours=older_than_h)
+    chosen = inbox.delete().where(inbox.c.event_id.in_(sa.select(inbox.c.event_id).where(old).limit(batch)))
+    purged = 0
+    while True:
+        with engine.begin() as conn:
+            deleted = int(conn.execute(chosen).rowcount)
+        purged += deleted
+        if deleted < batch:
+            return purged
 
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:

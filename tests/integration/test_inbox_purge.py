@@ -49,6 +49,16 @@ def test_claims_older_than_the_retention_are_purged_and_newer_ones_and_other_sch
     assert claimed(engine, "payments") == {other}
 
 
+def test_a_backlog_is_purged_whole_a_batch_per_transaction(engine: Engine) -> None:
+    backlog = {claim(engine, "payments", KEPT_H + hours) for hours in range(1, 6)}
+    recent = claim(engine, "payments", 1)
+
+    purged = purge_claims(engine, "payments", KEPT_H, batch=2)
+
+    assert purged == len(backlog)
+    assert claimed(engine, "payments") == {recent}
+
+
 @pytest.mark.parametrize("role", ["orders", "payments"])
 def test_each_worker_purges_its_inbox_as_its_own_role_of_events_no_outbox_may_send_again(
     role: str, engine: Engine, database_url: str, role_prefix: str

@@ -37,6 +37,25 @@ def test_a_cancel_before_the_order_reaches_payments_opens_a_cancelled_payment_wi
     assert system.state.events_of(order_id) == ["payment.cancelled"]
 
 
+def test_an_old_creation_whose_claim_was_purged_leaves_a_payment_born_cancelled_as_it_is(
+    system: InMemoryPayments,
+) -> None:
+    order_id = uuid.uuid4()
+    creation = created(order_id)
+    system.deliver(cancelled(order_id), creation)
+    system.state.claimed.clear()  # the inbox forgot it, as its purge does after a week
+    history = system.state.lines_of(order_id)
+
+    system.deliver(creation)
+
+    payment = system.payment(order_id)
+    assert (payment.status, payment.reason) == (PaymentStatus.CANCELLED, "order_cancelled_before_payment")
+    assert system.provider.charges == []
+    assert system.provider.refunds == []  # nothing was ever charged: nothing to release
+    assert system.state.lines_of(order_id) == history  # no `released_on_redelivery` line
+    assert creation.id in system.state.claimed
+
+
 def test_a_cancel_records_a_tombstone_for_its_order(system: InMemoryPayments) -> None:
     order_id = uuid.uuid4()
     message = cancelled(order_id)
