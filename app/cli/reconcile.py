@@ -60,6 +60,9 @@ def check(settings: Settings, since: datetime | None, stuck_after: timedelta) ->
             now = conn.execute(select(func.now())).scalar_one()  # by the database clock
         if since is not None and since > now:  # a mistyped year would judge nothing and say consistent
             raise CommandError(f"--since {since.isoformat()} is later than the database's clock ({now})")
+        if since is not None and since < (kept := now - timedelta(hours=settings.events_kept_h)):
+            # Purged commands would leave orders accepted before `since` looking accepted after it.
+            raise CommandError(f"--since {since.isoformat()} is before {kept}: older commands are purged")
         accepted = SqlCommandStore(engine).accepted_orders()
         orders = [OrderRecord(*row) for row in OrderQueries(engine).statuses(since)]
         payment_queries = PaymentQueries(engine)

@@ -119,6 +119,17 @@ def test_a_since_time_in_the_future_is_refused_not_judged_as_nothing(payflow: Pa
     assert outcome.out == ""
 
 
+def test_a_since_time_before_the_gateway_purged_its_commands_is_refused(payflow: Payflow, rows: Rows) -> None:
+    rows.order("PAID", "DECLINED")
+
+    outcome = payflow("reconcile", "--since", "2020-01-01T00:00:00Z")
+
+    assert outcome.code == 1
+    assert outcome.err.startswith("payflow reconcile: --since 2020-01-01T00:00:00+00:00 is before ")
+    assert outcome.err.rstrip().endswith("older commands are purged")
+    assert outcome.out == ""
+
+
 def test_a_bad_since_time_is_refused_by_the_parser(payflow: Payflow) -> None:
     with pytest.raises(SystemExit) as exit_info:
         payflow("reconcile", "--since", "yesterday")
