@@ -1,5 +1,6 @@
 """Moving a broker from an older payflow's topology (classic queues) to this one without losing a message."""
 
+import contextlib
 import logging
 from typing import Any
 
@@ -90,10 +91,9 @@ def _restore(connection: Connection, name: str) -> None:
 def _move(connection: Connection, source_name: str, target: Queue) -> int:
     """Every message waiting in `source_name` into `target`, through the default exchange, each acked after
     the broker confirmed its copy; headers and ids kept. How many."""
-    with connection.channel() as channel:
+    with connection.channel() as channel, contextlib.closing(ConfirmingPublisher(connection)) as publisher:
         target(channel).declare()
-        source = Queue(source_name, no_declare=True)(channel)
-        publisher, moved = ConfirmingPublisher(connection), 0
+        source, moved = Queue(source_name, no_declare=True)(channel), 0
         for message in take(source):
             settlement.publish_copy(publisher, message, "", str(target.name), message.headers or {})
             publisher.confirm()

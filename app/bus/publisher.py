@@ -73,6 +73,10 @@ class ConfirmingPublisher:
         if self._nacked:
             raise PublishNotConfirmed("the broker refused (nacked) a message")
 
+    def close(self) -> None:
+        """Close its channel; the connection stays open."""
+        self._producer.channel.close()
+
     def _settle(self, nacked: bool, delivery_tag: int, multiple: bool) -> None:
         self._nacked |= nacked
         confirmed = {t for t in self._unconfirmed if t <= delivery_tag} if multiple else {delivery_tag}

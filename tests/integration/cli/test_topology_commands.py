@@ -10,6 +10,7 @@ from kombu.messaging import Consumer
 
 from app.bootstrap import topology
 from app.bus import connect
+from app.bus.migration import migrate
 from app.bus.publisher import ConfirmingPublisher
 from app.config import Settings
 from tests.integration.cli.conftest import Payflow
@@ -104,6 +105,15 @@ def test_the_migration_moves_every_waiting_message_into_the_quorum_queues(
         assert waiting_ids(connection, "orders.inbox.dead-letters") == ["dead-letter"]
         publish(connection, "gateway.events", "order.created", "after")  # bound again
         assert routes.depths(connection)["orders.inbox"] == 1
+
+
+def test_the_migration_leaves_no_channel_open_on_its_connection(old_broker: str) -> None:
+    with connect(old_broker) as connection:
+        opened = connection.connect().channels.copy()  # py-amqp's open channels, by id
+
+        migrate(connection, topology(Settings.from_env({})))
+
+        assert connection.connection.channels.keys() == opened.keys()
 
 
 def test_the_migration_refuses_while_a_worker_still_consumes_an_old_queue(
