@@ -169,6 +169,8 @@ def test_trace_is_a_json_405_naming_the_method(proxy: str) -> None:
     reply = exchange(proxy, REFUSED["TRACE"][0])
 
     assert reply.json()["message"] == "Method TRACE is not allowed"
+    assert reply.headers["allow"] == "GET, HEAD, POST, PATCH, OPTIONS"
+    assert reply.headers["x-correlation-id"] == reply.json()["correlationId"]
 
 
 @pytest.mark.parametrize("case", LARGEST)
