@@ -116,8 +116,9 @@ def _created(ledger: Ledger, book: Book, message: Incoming[OrderCreated]) -> Ste
 
 
 def _cancelled(ledger: Ledger, book: Book, message: Incoming[Any]) -> Step | None:
-    """Tombstone the order; cancel a PROCESSING payment, refund an APPROVED one. A cancelled payment is
-    given back at the provider too: a worker may have died after a charge was approved, unrecorded."""
+    """Tombstone the order; cancel a PROCESSING payment (before payment, if this transaction opened it: never
+    charged), refund an APPROVED one. A cancelled payment is given back at the provider too: a worker may
+    have died after a charge was approved, unrecorded."""
     ledger.tombstone(message)
     payment = book.payment
     if payment is None or payment.status not in GIVEN_BACK_ON_CANCEL:
@@ -125,12 +126,12 @@ def _cancelled(ledger: Ledger, book: Book, message: Incoming[Any]) -> Step | Non
         return None
     if payment.status is PaymentStatus.APPROVED:
         return Step(Call.REFUND, message, payment)
-    ledger.move(payment, PaymentStatus.CANCELLED, ORDER_CANCELLED, Cause.of(message))
+    reason = CANCELLED_BEFORE_PAYMENT if payment.id in ledger.opened else ORDER_CANCELLED
+    ledger.move(payment, PaymentStatus.CANCELLED, reason, Cause.of(message))
     return Step(Call.GIVE_BACK, message, payment)
 
 
-# What each event the payments module handles does before the provider is called: the one list of what
-# payments consumes.
+# What each event the payments module handles does before the provider is called: all payments consumes.
 RULES: dict[type[Event], Callable[[Ledger, Book, Incoming[Any]], Step | None]] = {
     OrderCreated: _created,
     OrderCancelled: _cancelled,

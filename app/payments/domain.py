@@ -47,7 +47,7 @@ RESULT_EVENTS: dict[PaymentStatus, type[PaymentResult]] = {
 # Statuses that keep no money: an approval the provider gave such a payment must be given back.
 WITHOUT_MONEY = frozenset({PaymentStatus.CANCELLED, PaymentStatus.FAILED})
 
-CANCELLED_BEFORE_PAYMENT = "order_cancelled_before_payment"
+CANCELLED_BEFORE_PAYMENT = "order_cancelled_before_payment"  # no charge was ever asked for it
 ORDER_CANCELLED = "order_cancelled"
 PROVIDER_TIMEOUT = "provider_timeout"
 RELEASED_AFTER_TIMEOUT = "released_after_timeout"  # the sweeper gave back what a timed-out payment held

@@ -71,7 +71,7 @@ def test_a_cancel_later_in_the_same_batch_stops_the_charge(engine: Engine) -> No
 
     deliver(build(engine, provider), created(order_id), cancelled(order_id))
 
-    assert status_of(engine, order_id) == ("CANCELLED", "order_cancelled")
+    assert status_of(engine, order_id) == ("CANCELLED", "order_cancelled_before_payment")
     assert provider.charges == []
     assert [event for event, _ in events_of(engine, order_id)] == ["payment.cancelled"]
 
