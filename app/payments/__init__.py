@@ -33,8 +33,11 @@ class Payments:
 
 
 class Sweep(Protocol):
+    """One pass of the sweeper: how many payments it failed."""
+
     def __call__(self, *, consumed_s: float = ...) -> int:
-        """Fail stuck payments, if the inbox has been consumed for `consumed_s` seconds (default: ever)."""
+        """Fail stuck payments once the inbox has been consumed for a deadline (`consumed_s`, default: ever
+        since), and give back the releases owed whatever `consumed_s` says."""
 
 
 def build(

@@ -305,3 +305,31 @@ def test_a_retry_copy_the_broker_does_not_confirm_makes_the_consumer_reconnect_i
 
     assert alive
     assert len(handler.calls) == 2  # the unconfirmed batch was never acked: redelivered, applied again
+
+
+def test_a_consumer_that_reconnects_counts_its_consuming_time_from_the_reconnect(
+    broker: MemoryBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer = broker.consumer({OrderCreated: FakeBatchHandler(error=RuntimeError("boom"))})
+    broker.publish_all([order_created()])
+    seen: list[tuple[float, float]] = []  # (when, consuming_for()) at each settlement's confirm
+
+    def refuse_the_first(publisher: ConfirmingPublisher, timeout_s: float = 10.0) -> None:
+        seen.append((time.monotonic(), consumer.consuming_for()))
+        if len(seen) == 1:  # the consumer reconnects
+            raise PublishNotConfirmed("1 message(s) not confirmed in 10.0 s")
+
+    monkeypatch.setattr(ConfirmingPublisher, "confirm", refuse_the_first)
+    stop = threading.Event()
+    running = threading.Thread(target=consumer.run, args=(stop,))
+
+    running.start()
+    try:
+        wait_until(lambda: len(seen) >= 2, timeout=10, what="a settlement after the reconnect")
+    finally:
+        stop.set()
+        running.join(timeout=5)
+
+    (refused_at, before), (settled_at, after) = seen[:2]
+    assert before > 0
+    assert after < settled_at - refused_at  # counted from the reconnect, not from the first connect
