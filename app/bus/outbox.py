@@ -4,13 +4,13 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine, Table, extract, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.bus.metrics import OUTBOX_OLDEST_AGE, OUTBOX_UNPUBLISHED
-from app.persistence import is_transient
+from app.persistence import is_transient, purge_older
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,7 @@ def refresh_outbox_gauges(engine: Engine, table: Table) -> None:
 
 
 def purge_published(engine: Engine, table: Table, older_than_h: int) -> int:
-    cutoff = func.now() - timedelta(hours=older_than_h)
-    with engine.begin() as conn:
-        return int(conn.execute(table.delete().where(table.c.published_at < cutoff)).rowcount)
+    return purge_older(engine, table.c.published_at, older_than_h)
 
 
 def mark_for_republish(

@@ -19,6 +19,7 @@ from app.persistence.messages import (
     inbox_table,
     outbox_table,
     purge_claims,
+    purge_older,
 )
 from app.persistence.pages import Page, Position, newest_first, page_parameters, read_page
 from app.persistence.replica import ReadRouter

@@ -28,11 +28,16 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
 
 
 def purge_claims(engine: sa.Engine, schema: str, older_than_h: int, batch: int = 10_000) -> int:
-    """Forget the events `schema`'s inbox claimed over `older_than_h` ago, `batch` rows per transaction (a
-    backlog never outlasts the statement timeout); how many. Events that old are deduplicated by state."""
-    inbox = inbox_table(sa.MetaData(schema=schema))
-    old = inbox.c.processed_at < sa.func.now() - timedelta(hours=older_than_h)
-    chosen = inbox.delete().where(inbox.c.event_id.in_(sa.select(inbox.c.event_id).where(old).limit(batch)))
+    """Forget the events `schema`'s inbox claimed over `older_than_h` ago (deduplicated by state after)."""
+    return purge_older(engine, inbox_table(sa.MetaData(schema=schema)).c.processed_at, older_than_h, batch)
+
+
+def purge_older(engine: sa.Engine, stamp: sa.Column[Any], older_than_h: int, batch: int = 10_000) -> int:
+    """Delete the rows of `stamp`'s table stamped over `older_than_h` ago, `batch` per transaction (each one
+    short, locking little); how many."""
+    [key] = stamp.table.primary_key.columns
+    old = stamp < sa.func.now() - timedelta(hours=older_than_h)
+    chosen = sa.delete(stamp.table).where(key.in_(sa.select(key).where(old).limit(batch)))
     purged = 0
     while True:
         with engine.begin() as conn:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,6 +25,19 @@ from tests.unit.bus.memory_broker import (
     order_cancelled,
     order_created,
 )
+
+
+@contextlib.contextmanager
+def consuming(consumer: BatchConsumer) -> Iterator[threading.Thread]:
+    """`consumer.run` on a thread of its own, stopped and joined when the block ends."""
+    stop = threading.Event()
+    running = threading.Thread(target=consumer.run, args=(stop,))
+    running.start()
+    try:
+        yield running
+    finally:
+        stop.set()
+        running.join(timeout=5)
 
 
 class WorkerKilled(BaseException):
@@ -206,15 +221,11 @@ def test_no_more_deliveries_than_in_flight_are_applied_at_once_whatever_the_runn
 def test_a_running_consumer_applies_what_arrives_until_it_is_stopped(broker: MemoryBroker) -> None:
     handler = FakeBatchHandler()
     consumer = broker.consumer({OrderCreated: handler})
-    stop = threading.Event()
-    running = threading.Thread(target=consumer.run, args=(stop,))
-    running.start()
     envelopes = [order_created() for _ in range(3)]
 
-    broker.publish_all(envelopes)
-    wait_until(lambda: len(handler.applied) == 3, timeout=5, what="three events applied")
-    stop.set()
-    running.join(timeout=5)
+    with consuming(consumer) as running:
+        broker.publish_all(envelopes)
+        wait_until(lambda: len(handler.applied) == 3, timeout=5, what="three events applied")
 
     assert not running.is_alive()
     assert Counter(handler.applied_ids) == Counter(envelope.id for envelope in envelopes)
@@ -226,14 +237,10 @@ def test_a_consumer_says_for_how_long_it_has_been_consuming_and_zero_when_it_is_
     broker: MemoryBroker,
 ) -> None:
     consumer = broker.consumer({OrderCreated: FakeBatchHandler()})
-    stop = threading.Event()
-    running = threading.Thread(target=consumer.run, args=(stop,))
     before = consumer.consuming_for()
 
-    running.start()
-    wait_until(lambda: consumer.consuming_for() > 0, timeout=5, what="the consumer to consume")
-    stop.set()
-    running.join(timeout=5)
+    with consuming(consumer):
+        wait_until(lambda: consumer.consuming_for() > 0, timeout=5, what="the consumer to consume")
 
     assert before == 0
     assert consumer.consuming_for() == 0
@@ -292,16 +299,10 @@ def test_a_retry_copy_the_broker_does_not_confirm_makes_the_consumer_reconnect_i
             raise PublishNotConfirmed("1 message(s) not confirmed in 10.0 s")
 
     monkeypatch.setattr(ConfirmingPublisher, "confirm", refuse_the_first)
-    stop = threading.Event()
-    running = threading.Thread(target=consumer.run, args=(stop,))
 
-    running.start()
-    try:
+    with consuming(consumer) as running:
         wait_until(lambda: "confirmed" in confirms, timeout=10, what="a second, confirmed settlement")
         alive = running.is_alive()
-    finally:
-        stop.set()
-        running.join(timeout=5)
 
     assert alive
     assert len(handler.calls) == 2  # the unconfirmed batch was never acked: redelivered, applied again
@@ -320,15 +321,9 @@ def test_a_consumer_that_reconnects_counts_its_consuming_time_from_the_reconnect
             raise PublishNotConfirmed("1 message(s) not confirmed in 10.0 s")
 
     monkeypatch.setattr(ConfirmingPublisher, "confirm", refuse_the_first)
-    stop = threading.Event()
-    running = threading.Thread(target=consumer.run, args=(stop,))
 
-    running.start()
-    try:
+    with consuming(consumer):
         wait_until(lambda: len(seen) >= 2, timeout=10, what="a settlement after the reconnect")
-    finally:
-        stop.set()
-        running.join(timeout=5)
 
     (refused_at, before), (settled_at, after) = seen[:2]
     assert before > 0
